@@ -1,0 +1,46 @@
+// purpose: walks the composed YAML document section by section and assembles a PgBalancerConfig
+package io.pgbalancer.config;
+
+import java.util.List;
+import java.util.Optional;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+
+final class ConfigReader {
+    static final String ROOT_PATH = "(root)";
+    static final List<String> KEYS = List.of("listen", "pool", "auth", "backends", "limits", "shutdown");
+
+    private ConfigReader() {
+    }
+
+    /**
+     * Reads every section, recording all problems in {@code values.problems()}. The result is only meaningful
+     * when no problems were recorded (invalid values are replaced by placeholders so reading can continue).
+     */
+    static Optional<PgBalancerConfig> read(Node root, ValueReader values) {
+        Problems problems = values.problems();
+        if (root == null || Nodes.isNull(root)) {
+            problems.add(ROOT_PATH, root, "configuration is empty (at least backends and auth.users are required)");
+            return Optional.empty();
+        }
+        if (!(root instanceof MappingNode rootMapping)) {
+            problems.add(ROOT_PATH, root, "expected a mapping at the top level, got " + Nodes.kind(root));
+            return Optional.empty();
+        }
+        MappingReader top = MappingReader.of("", rootMapping, KEYS, problems);
+        Listen listen = ListenReader.read(values, section(values, top, "listen", ListenReader.KEYS));
+        Pool pool = PoolReader.read(values, section(values, top, "pool", PoolReader.KEYS));
+        Auth auth = AuthReader.read(values, section(values, top, "auth", AuthReader.KEYS));
+        List<Backend> backends = BackendsReader.read(values, top);
+        Limits limits = LimitsReader.read(values, section(values, top, "limits", LimitsReader.KEYS));
+        Shutdown shutdown = ShutdownReader.read(values, section(values, top, "shutdown", ShutdownReader.KEYS));
+        if (!problems.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new PgBalancerConfig(listen, pool, auth, backends, limits, shutdown));
+    }
+
+    private static MappingReader section(ValueReader values, MappingReader top, String key, List<String> keys) {
+        return values.section(top.path(key), top.get(key), keys, top.node());
+    }
+}

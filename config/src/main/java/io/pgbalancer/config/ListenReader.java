@@ -1,0 +1,21 @@
+// purpose: reads and validates the "listen" section
+package io.pgbalancer.config;
+
+import java.util.List;
+
+final class ListenReader {
+    static final List<String> KEYS = List.of("host", "port");
+
+    private ListenReader() {
+    }
+
+    static Listen read(ValueReader values, MappingReader listen) {
+        String host = listen.get("host")
+                .flatMap(n -> values.host(listen.path("host"), n))
+                .orElse(Listen.DEFAULT_HOST);
+        int port = listen.get("port")
+                .flatMap(n -> values.port(listen.path("port"), n))
+                .orElse(Listen.DEFAULT_PORT);
+        return new Listen(host, port);
+    }
+}

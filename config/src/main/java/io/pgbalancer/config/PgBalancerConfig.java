@@ -1,0 +1,42 @@
+// purpose: the complete, validated pgbalancer configuration (root of the YAML file)
+package io.pgbalancer.config;
+
+import java.util.List;
+import java.util.Objects;
+
+public record PgBalancerConfig(Listen listen, Pool pool, Auth auth, List<Backend> backends, Limits limits,
+                               Shutdown shutdown) {
+    public PgBalancerConfig {
+        Objects.requireNonNull(listen, "listen");
+        Objects.requireNonNull(pool, "pool");
+        Objects.requireNonNull(auth, "auth");
+        backends = List.copyOf(backends);
+        Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(shutdown, "shutdown");
+    }
+
+    /**
+     * One line for the startup log, e.g. {@code config OK: listen 127.0.0.1:6432, transaction pooling, pool size 20,
+     * 1 primary + 2 replicas, 1 user (scram-sha-256)}.
+     */
+    public String summary() {
+        long primaries = backends.stream().filter(b -> b.role() == Role.PRIMARY).count();
+        long replicas = backends.size() - primaries;
+        int users = auth.users().size();
+        return "config OK: listen " + Addresses.format(listen.host(), listen.port())
+                + ", " + pool.mode().yamlName() + " pooling"
+                + ", pool size " + pool.size()
+                + ", " + primaries + (primaries == 1 ? " primary" : " primaries")
+                + " + " + replicas + (replicas == 1 ? " replica" : " replicas")
+                + ", " + users + (users == 1 ? " user" : " users")
+                + " (" + auth.method().yamlName() + ")";
+    }
+
+    /** The single backend with role primary (a loaded configuration always has exactly one). */
+    public Backend primary() {
+        return backends.stream()
+                .filter(b -> b.role() == Role.PRIMARY)
+                .findFirst()
+                .orElseThrow(() -> new IllegalStateException("configuration has no primary backend"));
+    }
+}

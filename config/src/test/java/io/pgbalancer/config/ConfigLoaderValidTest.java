@@ -1,0 +1,191 @@
+// purpose: tests that valid configurations load with the documented values and defaults
+package io.pgbalancer.config;
+
+import static io.pgbalancer.config.ConfigAssertions.MINIMAL;
+import static io.pgbalancer.config.ConfigAssertions.parse;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderValidTest {
+    static final String README_EXAMPLE = """
+            listen: {host: 127.0.0.1, port: 6432}
+            pool:
+              mode: transaction          # transaction | session
+              size: 20                   # backend connections per (backend, user, database)
+              checkout_timeout: 5s       # how long a client waits for a free backend connection
+            auth:
+              method: scram-sha-256      # what clients must use: scram-sha-256 | md5 | trust
+              users:
+                - {name: app, password: "${APP_PASSWORD}"}   # ${VAR} is read from the environment
+            backends:
+              - {host: 127.0.0.1, port: 5432, role: primary}
+            """;
+
+    @Test
+    void minimalFileGetsEveryDefault() throws ConfigException {
+        PgBalancerConfig config = parse(MINIMAL);
+
+        assertEquals(new Listen("127.0.0.1", 6432), config.listen());
+        assertEquals(new Pool(PoolMode.TRANSACTION, 20, Duration.ofSeconds(5), Duration.ofMinutes(10),
+                Duration.ofHours(1), Duration.ofSeconds(5)), config.pool());
+        assertEquals(new Auth(AuthMethod.SCRAM_SHA_256, List.of(new User("app", "secret"))), config.auth());
+        assertEquals(List.of(new Backend("127.0.0.1", 5432, Role.PRIMARY, 1, null)), config.backends());
+        assertEquals(new Limits(256 * 1024 * 1024, 10_000), config.limits());
+        assertEquals(new Shutdown(Duration.ofSeconds(30)), config.shutdown());
+    }
+
+    @Test
+    void readmeExampleLoads() throws ConfigException {
+        PgBalancerConfig config = parse(README_EXAMPLE, Map.of("APP_PASSWORD", "s3cret"));
+
+        assertEquals(new User("app", "s3cret"), config.auth().users().get(0));
+        assertEquals("config OK: listen 127.0.0.1:6432, transaction pooling, pool size 20, 1 primary + 0 replicas,"
+                + " 1 user (scram-sha-256)", config.summary());
+    }
+
+    @Test
+    void everyKeySetExplicitly() throws ConfigException {
+        PgBalancerConfig config = parse("""
+                listen: {host: 0.0.0.0, port: 7432}
+                pool:
+                  mode: session
+                  size: 50
+                  checkout_timeout: 500ms
+                  idle_timeout: 0s
+                  max_lifetime: 2d
+                  connect_timeout: 3s
+                auth:
+                  method: md5
+                  users:
+                    - {name: app, password: a}
+                    - {name: report, password: b}
+                backends:
+                  - {host: db-0.internal, port: 5432, role: primary, weight: 1, max_connections: 100}
+                  - {host: db-1.internal, role: replica, weight: 3}
+                  - {host: "::1", port: 5433, role: replica}
+                limits: {max_message_size: 64kB, max_client_connections: 500}
+                shutdown: {grace_period: 0s}
+                """);
+
+        assertEquals(new Listen("0.0.0.0", 7432), config.listen());
+        assertEquals(new Pool(PoolMode.SESSION, 50, Duration.ofMillis(500), Duration.ZERO, Duration.ofDays(2),
+                Duration.ofSeconds(3)), config.pool());
+        assertEquals(AuthMethod.MD5, config.auth().method());
+        assertEquals(List.of(
+                new Backend("db-0.internal", 5432, Role.PRIMARY, 1, 100),
+                new Backend("db-1.internal", 5432, Role.REPLICA, 3, null),
+                new Backend("::1", 5433, Role.REPLICA, 1, null)), config.backends());
+        assertEquals(new Limits(65536, 500), config.limits());
+        assertEquals(Duration.ZERO, config.shutdown().gracePeriod());
+        assertEquals(new Backend("db-0.internal", 5432, Role.PRIMARY, 1, 100), config.primary());
+        assertEquals("config OK: listen 0.0.0.0:7432, session pooling, pool size 50, 1 primary + 2 replicas,"
+                + " 2 users (md5)", config.summary());
+    }
+
+    @Test
+    void primaryIsFoundWhereverItIsListed() throws ConfigException {
+        PgBalancerConfig config = parse(ConfigAssertions.AUTH + """
+                backends:
+                  - {host: r1, role: replica}
+                  - {host: p, role: primary}
+                """);
+        assertEquals("p", config.primary().host());
+    }
+
+    @Test
+    void trustAllowsUsersWithoutPassword() throws ConfigException {
+        PgBalancerConfig config = parse("""
+                auth:
+                  method: trust
+                  users: [{name: app}, {name: other, password: ~}]
+                """ + ConfigAssertions.BACKENDS);
+        assertEquals(List.of(new User("app", null), new User("other", null)), config.auth().users());
+    }
+
+    @Test
+    void emptySectionsMeanDefaults() throws ConfigException {
+        PgBalancerConfig config = parse(MINIMAL + "pool:\n  # size: 10\nlimits: {}\nshutdown:\n");
+        assertEquals(Pool.defaults(), config.pool());
+        assertEquals(Limits.defaults(), config.limits());
+        assertEquals(Shutdown.defaults(), config.shutdown());
+    }
+
+    @Test
+    void explicitNullMaxConnectionsMeansUnlimited() throws ConfigException {
+        PgBalancerConfig config = parse(ConfigAssertions.AUTH
+                + "backends: [{host: h, role: primary, max_connections: null}]\n");
+        assertNull(config.primary().maxConnections());
+    }
+
+    @Test
+    void quotedNumbersAndYamlMergeKeysAreAccepted() throws ConfigException {
+        PgBalancerConfig config = parse(ConfigAssertions.AUTH + """
+                listen: {port: "6433"}
+                backends:
+                  - &base {host: db-0, port: 5440, role: primary, weight: 2}
+                  - {<<: *base, host: db-1, role: replica}
+                """);
+        assertEquals(6433, config.listen().port());
+        assertEquals(new Backend("db-1", 5440, Role.REPLICA, 2, null), config.backends().get(1));
+    }
+
+    @Test
+    void sizeLimitsAreInclusive() throws ConfigException {
+        assertEquals(1024, parse(MINIMAL + "limits: {max_message_size: 1kB}\n").limits().maxMessageSize());
+        assertEquals(1 << 30, parse(MINIMAL + "limits: {max_message_size: 1GiB}\n").limits().maxMessageSize());
+        assertEquals(65536, parse(MINIMAL + "limits: {max_message_size: 65536}\n").limits().maxMessageSize());
+    }
+
+    @Test
+    void loadReadsFileAndUsesFileNameInReport(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("pgbalancer.yaml");
+        Files.writeString(file, README_EXAMPLE, StandardCharsets.UTF_8);
+        assertEquals("s3cret",
+                ConfigLoader.load(file, Map.of("APP_PASSWORD", "s3cret")).auth().users().get(0).password());
+
+        Files.writeString(file, MINIMAL + "pool: {sise: 3}\n", StandardCharsets.UTF_8);
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(file, Map.of()));
+        assertEquals(file.toString(), e.sourceName());
+        assertEquals(file + ": 1 problem\n  " + file + ":4:8: pool.sise: unknown key (expected one of: mode, size,"
+                + " checkout_timeout, idle_timeout, max_lifetime, connect_timeout)", e.report());
+    }
+
+    @Test
+    void missingFileIsAConfigException(@TempDir Path dir) {
+        Path file = dir.resolve("nope.yaml");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(file, Map.of()));
+        assertEquals(List.of(new ConfigProblem("(file)", "cannot read " + file + ": no such file")), e.problems());
+    }
+
+    @Test
+    void directoryIsAConfigException(@TempDir Path dir) {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(dir, Map.of()));
+        assertEquals("(file)", e.problems().get(0).path());
+        assertTrue(e.problems().get(0).message().startsWith("cannot read " + dir + ": "));
+    }
+
+    @Test
+    void invalidUtf8IsAConfigException(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("latin1.yaml");
+        Files.write(file, new byte[] {'a', ':', ' ', (byte) 0xE9, '\n'});
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(file, Map.of()));
+        assertEquals(List.of("(file): cannot read " + file + ": not valid UTF-8"),
+                e.problems().stream().map(ConfigProblem::toString).toList());
+    }
+
+    @Test
+    void userToStringHidesPassword() {
+        assertEquals("User[name=app, password=***]", new User("app", "hunter2").toString());
+    }
+}

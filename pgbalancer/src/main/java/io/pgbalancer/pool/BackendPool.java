@@ -1,0 +1,228 @@
+// Backend connections for one (server, user, database): bounded size, FIFO waiters, idle timeout and max lifetime.
+package io.pgbalancer.pool;
+
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+public final class BackendPool {
+    private final PoolKey key;
+    private final PoolSettings settings;
+    private final String password;
+    /** Most recently used first, so busy periods reuse warm connections and the rest can idle out. */
+    private final ArrayDeque<BackendConnection> idle = new ArrayDeque<>();
+    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    private final List<BackendConnection> all = new ArrayList<>();
+    private int total;
+    private boolean closed;
+
+    private record Waiter(Promise<BackendConnection> promise, EventLoop loop, ScheduledFuture<?>[] timeout) {
+    }
+
+    public BackendPool(PoolKey key, PoolSettings settings, String password) {
+        this.key = key;
+        this.settings = settings;
+        this.password = password;
+    }
+
+    public PoolKey key() {
+        return key;
+    }
+
+    /** A connection for a client on {@code loop}; prefers an idle one on the same loop to avoid thread hops. */
+    public Future<BackendConnection> acquire(EventLoop loop) {
+        Promise<BackendConnection> promise = loop.newPromise();
+        Waiter waiter = new Waiter(promise, loop, new ScheduledFuture<?>[1]);
+        BackendConnection ready;
+        boolean connect = false;
+        synchronized (this) {
+            if (closed) {
+                return promise.setFailure(new BackendLoginException("pool " + key.describe() + " is closed", null, null));
+            }
+            ready = takeIdle(loop);
+            if (ready == null) {
+                waiters.addLast(waiter);
+                if (total < settings.size()) {
+                    total++;
+                    connect = true;
+                }
+            }
+        }
+        if (ready != null) {
+            return promise.setSuccess(ready);
+        }
+        long timeoutMillis = settings.checkoutTimeout().toMillis();
+        waiter.timeout[0] = loop.schedule(() -> {
+            synchronized (this) {
+                if (!waiters.remove(waiter)) {
+                    return;
+                }
+            }
+            promise.tryFailure(new PoolTimeoutException("no backend connection became free within checkout_timeout "
+                    + timeoutMillis + " ms (pool " + key.describe() + ", size " + settings.size() + ")"));
+        }, timeoutMillis, TimeUnit.MILLISECONDS);
+        if (connect) {
+            open(loop, waiter);
+        }
+        return promise;
+    }
+
+    private BackendConnection takeIdle(EventLoop loop) {
+        BackendConnection fallback = null;
+        for (Iterator<BackendConnection> it = idle.iterator(); it.hasNext(); ) {
+            BackendConnection c = it.next();
+            if (c.channel().eventLoop() == loop) {
+                it.remove();
+                return c;
+            }
+            if (fallback == null) {
+                fallback = c;
+            }
+        }
+        if (fallback != null) {
+            idle.remove(fallback);
+        }
+        return fallback;
+    }
+
+    private void open(EventLoop loop, Waiter trigger) {
+        BackendConnector.connect(this, loop, password, settings.connectTimeout().toMillis()).addListener(f -> {
+            if (f.isSuccess()) {
+                BackendConnection c = (BackendConnection) f.getNow();
+                synchronized (this) {
+                    all.add(c);
+                }
+                release(c);
+            } else {
+                synchronized (this) {
+                    total--;
+                    waiters.remove(trigger);
+                }
+                cancelTimeout(trigger);
+                trigger.promise.tryFailure(f.cause());
+                maybeOpenForWaiters();
+            }
+        });
+    }
+
+    private void maybeOpenForWaiters() {
+        Waiter next = null;
+        synchronized (this) {
+            if (!closed && !waiters.isEmpty() && total < settings.size()) {
+                total++;
+                next = waiters.peekFirst();
+            }
+        }
+        if (next != null) {
+            open(next.loop, next);
+        }
+    }
+
+    private static void cancelTimeout(Waiter w) {
+        if (w.timeout[0] != null) {
+            w.timeout[0].cancel(false);
+        }
+    }
+
+    /** Returns a clean connection (ReadyForQuery idle, nothing outstanding) to the pool or to the oldest waiter. */
+    public void release(BackendConnection c) {
+        c.owner(null);
+        if (c.broken || !c.channel().isActive() || expired(c)) {
+            c.channel().close();
+            return;
+        }
+        while (true) {
+            Waiter w;
+            synchronized (this) {
+                if (closed) {
+                    w = null;
+                } else {
+                    w = waiters.pollFirst();
+                    if (w == null) {
+                        c.idleSinceNanos = System.nanoTime();
+                        idle.addFirst(c);
+                        return;
+                    }
+                }
+            }
+            if (w == null) {
+                c.channel().close();
+                return;
+            }
+            cancelTimeout(w);
+            if (w.promise.trySuccess(c)) {
+                return;
+            }
+        }
+    }
+
+    private boolean expired(BackendConnection c) {
+        long max = settings.maxLifetime().toNanos();
+        return max > 0 && c.ageNanos() > max;
+    }
+
+    /** Called when a connection's channel closed, whatever the reason. */
+    void onClosed(BackendConnection c) {
+        synchronized (this) {
+            if (!all.remove(c)) {
+                return;
+            }
+            idle.remove(c);
+            total--;
+        }
+        maybeOpenForWaiters();
+    }
+
+    /** Closes connections idle longer than idle_timeout or older than max_lifetime. */
+    public void evict() {
+        long now = System.nanoTime();
+        long idleLimit = settings.idleTimeout().toNanos();
+        List<BackendConnection> victims = new ArrayList<>();
+        synchronized (this) {
+            for (Iterator<BackendConnection> it = idle.iterator(); it.hasNext(); ) {
+                BackendConnection c = it.next();
+                if ((idleLimit > 0 && now - c.idleSinceNanos > idleLimit) || expired(c)) {
+                    it.remove();
+                    victims.add(c);
+                }
+            }
+        }
+        victims.forEach(c -> c.channel().close());
+    }
+
+    public void close() {
+        List<BackendConnection> victims;
+        List<Waiter> waiting;
+        synchronized (this) {
+            closed = true;
+            victims = new ArrayList<>(all);
+            waiting = new ArrayList<>(waiters);
+            waiters.clear();
+            idle.clear();
+        }
+        waiting.forEach(w -> w.promise.tryFailure(new BackendLoginException("pgbalancer is shutting down", null, null)));
+        for (BackendConnection c : victims) {
+            io.netty.buffer.ByteBuf bye = c.channel().alloc().buffer(5);
+            io.pgbalancer.protocol.ClientMessages.terminate(bye);
+            c.channel().writeAndFlush(bye).addListener(f -> c.channel().close());
+        }
+    }
+
+    public synchronized int total() {
+        return total;
+    }
+
+    public synchronized int idleCount() {
+        return idle.size();
+    }
+
+    public synchronized int waiting() {
+        return waiters.size();
+    }
+}

@@ -1,0 +1,55 @@
+// Cleans a backend whose client left it idle but carrying session state (DISCARD ALL), then returns it to its pool.
+package io.pgbalancer.pool;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.util.concurrent.EventExecutor;
+import io.pgbalancer.protocol.ClientMessages;
+
+public final class BackendReset implements BackendListener {
+    private final BackendPool pool;
+    private boolean failed;
+
+    private BackendReset(BackendPool pool) {
+        this.pool = pool;
+    }
+
+    /** Requires: the backend answered everything and its last ReadyForQuery said idle. */
+    public static void resetAndRelease(BackendPool pool, BackendConnection backend) {
+        backend.owner(new BackendReset(pool));
+        ByteBuf q = backend.channel().alloc().buffer(32);
+        ClientMessages.query(q, "DISCARD ALL");
+        backend.channel().writeAndFlush(q);
+    }
+
+    @Override
+    public EventExecutor executor() {
+        return io.netty.util.concurrent.ImmediateEventExecutor.INSTANCE; // runs on the backend's own loop
+    }
+
+    @Override
+    public void onBackendData(BackendConnection backend, ByteBuf frames) {
+        try {
+            int at = frames.readerIndex();
+            while (at < frames.writerIndex()) {
+                byte type = frames.getByte(at);
+                if (type == 'E') {
+                    failed = true;
+                } else if (type == 'Z') {
+                    backend.prepared.clear();
+                    backend.applied = null;
+                    backend.broken |= failed || frames.getByte(at + 5) != 'I';
+                    pool.release(backend);
+                    return;
+                }
+                at += frames.getInt(at + 1) + 1;
+            }
+        } finally {
+            frames.release();
+        }
+    }
+
+    @Override
+    public void onBackendClosed(BackendConnection backend, Throwable cause) {
+        // the pool already forgot it
+    }
+}

@@ -1,0 +1,35 @@
+// All backend pools, created on first use per (server, user, database), with a periodic idle sweep.
+package io.pgbalancer.pool;
+
+import io.netty.channel.EventLoopGroup;
+import io.pgbalancer.config.Backend;
+import java.util.Collection;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+public final class PoolRegistry {
+    private final ConcurrentHashMap<PoolKey, BackendPool> pools = new ConcurrentHashMap<>();
+    private final PoolSettings settings;
+    private final Function<String, String> passwords;
+
+    /** @param passwords the configured password of a user, or null */
+    public PoolRegistry(PoolSettings settings, Function<String, String> passwords, EventLoopGroup sweeper) {
+        this.settings = settings;
+        this.passwords = passwords;
+        sweeper.scheduleWithFixedDelay(() -> pools.values().forEach(BackendPool::evict), 1, 1, TimeUnit.SECONDS);
+    }
+
+    public BackendPool pool(Backend backend, String user, String database) {
+        return pools.computeIfAbsent(new PoolKey(backend, user, database),
+                k -> new BackendPool(k, settings, passwords.apply(user)));
+    }
+
+    public Collection<BackendPool> all() {
+        return pools.values();
+    }
+
+    public void close() {
+        pools.values().forEach(BackendPool::close);
+    }
+}

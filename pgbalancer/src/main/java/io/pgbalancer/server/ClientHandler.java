@@ -1,0 +1,204 @@
+// Channel handler of a client connection: startup packet, authentication, then complete frames to its session.
+package io.pgbalancer.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.pgbalancer.auth.ClientAuthenticator;
+import io.pgbalancer.protocol.FrameScanner;
+import io.pgbalancer.protocol.ProtocolException;
+import io.pgbalancer.protocol.ServerMessages;
+import io.pgbalancer.protocol.StartupPacket;
+import io.pgbalancer.protocol.auth.AuthenticationFailedException;
+import io.pgbalancer.session.ClientSession;
+import io.pgbalancer.session.SessionSettings;
+import java.io.IOException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+final class ClientHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(ClientHandler.class);
+
+    private enum State { STARTUP, AUTH, READY, CLOSED }
+
+    private final ProxyContext proxy;
+    private final FrameScanner scanner;
+    private State state = State.STARTUP;
+    private StartupPacket startup;
+    private ClientAuthenticator authenticator;
+    private ClientSession session;
+    private int completeEnd;
+
+    ClientHandler(ProxyContext proxy) {
+        this.proxy = proxy;
+        this.scanner = new FrameScanner("client", false, proxy.config().limits().maxMessageSize());
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (state == State.CLOSED) {
+            ((ByteBuf) msg).release();
+            return;
+        }
+        scanner.add(ctx.alloc(), (ByteBuf) msg);
+        try {
+            if (state != State.READY) {
+                scanner.scan((type, buf, start, length) -> onHandshakeFrame(ctx, type, buf, start, length));
+                scanner.compact();
+                if (state != State.READY) {
+                    return;
+                }
+            }
+            deliver();
+        } catch (ProtocolException e) {
+            fatal(ctx, e.sqlState(), e.getMessage());
+        }
+    }
+
+    private void deliver() {
+        ByteBuf buf = scanner.buffer();
+        if (buf == null) {
+            return;
+        }
+        int from = buf.readerIndex();
+        completeEnd = from;
+        scanner.scan((type, b, start, length) -> {
+            completeEnd = start + length;
+            return true;
+        });
+        if (completeEnd > from) {
+            ByteBuf frames = buf.retainedSlice(from, completeEnd - from);
+            scanner.compact();
+            session.onClientFrames(frames);
+        }
+    }
+
+    private boolean onHandshakeFrame(ChannelHandlerContext ctx, byte type, ByteBuf buf, int start, int length) {
+        if (state == State.STARTUP) {
+            return onStartupPacket(ctx, StartupPacket.parse(buf, start, length));
+        }
+        if (type != 'p') {
+            throw new ProtocolException("expected a password message ('p') during authentication, got '"
+                    + (char) type + "'");
+        }
+        try {
+            ClientAuthenticator.Step step = authenticator.onPasswordMessage(ctx.alloc(), buf, start, length);
+            ctx.writeAndFlush(step.reply());
+            if (step.done()) {
+                startSession(ctx);
+                return false;
+            }
+        } catch (AuthenticationFailedException e) {
+            log.info("client {} failed authentication as {}: {}", ctx.channel().remoteAddress(), user(),
+                    e.getMessage());
+            fatal(ctx, "28P01", authenticator.failed().getMessage());
+            return false;
+        }
+        return true;
+    }
+
+    private boolean onStartupPacket(ChannelHandlerContext ctx, StartupPacket packet) {
+        switch (packet.code()) {
+            case StartupPacket.SSL_REQUEST, StartupPacket.GSSENC_REQUEST -> {
+                ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
+                return true;
+            }
+            case StartupPacket.CANCEL_REQUEST -> {
+                proxy.cancels().cancel(packet.cancelProcessId(), packet.cancelSecret());
+                state = State.CLOSED;
+                ctx.close();
+                return false;
+            }
+            default -> {
+            }
+        }
+        if (packet.minorVersion() > 0 || !packet.unsupportedOptions().isEmpty()) {
+            ctx.write(ServerMessages.negotiateProtocolVersion(ctx.alloc(), 0, packet.unsupportedOptions()));
+        }
+        startup = packet;
+        String user = packet.parameters().get("user");
+        if (user == null || user.isEmpty()) {
+            throw new ProtocolException("28000", "no PostgreSQL user name specified in startup packet");
+        }
+        if (packet.parameters().containsKey("replication")
+                && !"false".equalsIgnoreCase(packet.parameters().get("replication"))) {
+            throw new ProtocolException("08P01", "replication connections are not supported through pgbalancer");
+        }
+        if (proxy.sessions().count() >= proxy.config().limits().maxClientConnections()) {
+            throw new ProtocolException("53300", "sorry, too many clients already (limits.max_client_connections "
+                    + proxy.config().limits().maxClientConnections() + ")");
+        }
+        scanner.startTyped();
+        state = State.AUTH;
+        authenticator = new ClientAuthenticator(proxy.config().auth().method(), user, proxy.users());
+        try {
+            ClientAuthenticator.Step step = authenticator.begin(ctx.alloc());
+            ctx.writeAndFlush(step.reply());
+            if (step.done()) {
+                startSession(ctx);
+                return false;
+            }
+        } catch (AuthenticationFailedException e) {
+            fatal(ctx, "28P01", authenticator.failed().getMessage());
+            return false;
+        }
+        return true;
+    }
+
+    private String user() {
+        return startup == null ? "?" : startup.parameters().get("user");
+    }
+
+    private void startSession(ChannelHandlerContext ctx) {
+        String user = user();
+        String database = startup.parameters().getOrDefault("database", user);
+        if (database.isEmpty()) {
+            database = user;
+        }
+        SessionSettings settings = SessionSettings.fromStartup(startup.parameters());
+        state = State.READY;
+        session = new ClientSession(ctx.channel(), proxy.sessionServices(),
+                proxy.pools().pool(proxy.config().primary(), user, database), settings);
+        session.start();
+    }
+
+    private void fatal(ChannelHandlerContext ctx, String sqlState, String message) {
+        state = State.CLOSED;
+        scanner.release();
+        if (session != null) {
+            session.terminate(sqlState, message);
+        } else {
+            ctx.writeAndFlush(ServerMessages.error(ctx.alloc(), "FATAL", sqlState, message))
+                    .addListener(f -> ctx.close());
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (session != null) {
+            session.onClientWritabilityChanged();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        state = State.CLOSED;
+        scanner.release();
+        if (session != null) {
+            session.onClientClosed();
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof ProtocolException p) {
+            fatal(ctx, p.sqlState(), p.getMessage());
+            return;
+        }
+        if (!(cause instanceof IOException)) {
+            log.warn("client {}: {}", ctx.channel().remoteAddress(), cause.toString(), cause);
+        }
+        ctx.close();
+    }
+}

@@ -1,0 +1,51 @@
+// The running proxy's shared parts, built once from the configuration.
+package io.pgbalancer.server;
+
+import io.netty.channel.EventLoopGroup;
+import io.pgbalancer.auth.UserDirectory;
+import io.pgbalancer.cancel.CancelRegistry;
+import io.pgbalancer.config.PgBalancerConfig;
+import io.pgbalancer.pool.PoolRegistry;
+import io.pgbalancer.pool.PoolSettings;
+import io.pgbalancer.session.SessionServices;
+import io.pgbalancer.session.SessionTracker;
+import io.pgbalancer.sql.StatementClassifier;
+import java.util.Set;
+
+final class ProxyContext {
+    private final PgBalancerConfig config;
+    private final UserDirectory users;
+    private final SessionServices sessionServices;
+
+    ProxyContext(PgBalancerConfig config, EventLoopGroup workers) {
+        this.config = config;
+        this.users = new UserDirectory(config.auth().users());
+        PoolRegistry pools = new PoolRegistry(PoolSettings.from(config.pool()), users::password, workers);
+        this.sessionServices = new SessionServices(config, pools, new StatementClassifier(Set.of(), 10_000),
+                new CancelRegistry(), new SessionTracker());
+    }
+
+    PgBalancerConfig config() {
+        return config;
+    }
+
+    UserDirectory users() {
+        return users;
+    }
+
+    SessionServices sessionServices() {
+        return sessionServices;
+    }
+
+    PoolRegistry pools() {
+        return sessionServices.pools();
+    }
+
+    CancelRegistry cancels() {
+        return sessionServices.cancels();
+    }
+
+    SessionTracker sessions() {
+        return sessionServices.sessions();
+    }
+}

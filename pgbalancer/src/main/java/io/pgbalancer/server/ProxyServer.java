@@ -1,0 +1,91 @@
+// Listens for clients and shuts down gracefully: stop accepting, let transactions finish, then close everything.
+package io.pgbalancer.server;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.SocketChannel;
+import io.pgbalancer.config.PgBalancerConfig;
+import io.pgbalancer.net.Transport;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+public final class ProxyServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
+
+    private final PgBalancerConfig config;
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private final ProxyContext context;
+    private Channel listener;
+
+    public ProxyServer(PgBalancerConfig config) {
+        this.config = config;
+        this.boss = Transport.group(1, "pgbalancer-accept");
+        this.workers = Transport.group(Runtime.getRuntime().availableProcessors(), "pgbalancer-io");
+        this.context = new ProxyContext(config, workers);
+    }
+
+    /** Binds the listen address; throws if it is taken. */
+    public ProxyServer start() throws InterruptedException {
+        ServerBootstrap b = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(Transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new ClientHandler(context));
+                    }
+                });
+        listener = b.bind(config.listen().host(), config.listen().port()).sync().channel();
+        log.info("pgbalancer listening on {} ({} transport, {} pooling, pool size {})", address(), Transport.name(),
+                config.pool().mode().name().toLowerCase(), config.pool().size());
+        return this;
+    }
+
+    public InetSocketAddress address() {
+        return (InetSocketAddress) listener.localAddress();
+    }
+
+    /** Stop accepting; clients idle between transactions close now, the rest when done or when the grace ends. */
+    public void shutdown(Duration grace) {
+        if (listener != null) {
+            listener.close().syncUninterruptibly();
+        }
+        context.sessions().drainAll();
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (context.sessions().busyCount() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        long left = context.sessions().count();
+        if (left > 0) {
+            log.info("grace period over: closing {} remaining client connection(s)", left);
+        }
+        context.sessions().closeAll("terminating connection due to administrator command");
+        context.pools().close();
+        boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        workers.shutdownGracefully(100, 2000, TimeUnit.MILLISECONDS).syncUninterruptibly();
+    }
+
+    @Override
+    public void close() {
+        shutdown(config.shutdown().gracePeriod());
+    }
+}

@@ -1,0 +1,187 @@
+// Backend → client: forwards answers in runs, hides answers to the proxy's own messages, inserts its fake ones.
+package io.pgbalancer.session;
+
+import io.netty.buffer.ByteBuf;
+import io.pgbalancer.protocol.ErrorFields;
+import io.pgbalancer.protocol.ServerMessages;
+import io.pgbalancer.protocol.Wire;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+final class BackendRelay {
+    private static final Logger log = LoggerFactory.getLogger(BackendRelay.class);
+
+    private final ClientSession s;
+    private final OutboundBatch out = new OutboundBatch();
+    private ByteBuf frames;
+    private int runStart;
+    private ErrorFields internalError;
+
+    BackendRelay(ClientSession session) {
+        this.s = session;
+    }
+
+    void relay(ByteBuf chunk) {
+        frames = chunk;
+        runStart = chunk.readerIndex();
+        int at = runStart;
+        int end = chunk.writerIndex();
+        try {
+            while (at < end) {
+                byte type = chunk.getByte(at);
+                int length = chunk.getInt(at + 1) + 1;
+                if (s.tracker.headKind() == Expect.INTERNAL) {
+                    onInternalAnswer(type, chunk, at, length);
+                } else {
+                    onAnswer(type, chunk, at, length);
+                }
+                at += length;
+            }
+            endRun(end);
+            if (!out.isEmpty()) {
+                out.writeTo(s.client);
+                if (!s.client.isWritable() && s.backend != null) {
+                    s.backend.channel().config().setAutoRead(false);
+                }
+            }
+        } finally {
+            out.discard();
+            chunk.release();
+            frames = null;
+        }
+    }
+
+    private void onAnswer(byte type, ByteBuf buf, int at, int length) {
+        ResponseTracker tracker = s.tracker;
+        int head = tracker.headKind();
+        switch (type) {
+            case 'Z' -> {
+                tracker.popThroughReadyForQuery();
+                onReadyForQuery((char) buf.getByte(at + 5));
+                return;
+            }
+            case 'E' -> {
+                onError(buf, at, length);
+                if (head == Expect.PARSE || head == Expect.PARSE_HIDDEN) {
+                    s.backend.prepared.remove((String) tracker.headTag());
+                }
+                if (head != 0 && !Expect.endsAtReadyForQuery(head)) {
+                    tracker.skipToSync();
+                }
+                return;
+            }
+            case 'S' -> {
+                recordParameter(buf, at, length);
+                return;
+            }
+            case 'C' -> {
+                if (!s.pendingSets.isEmpty() && isRollback(buf, at)) {
+                    s.pendingDoomed = true;
+                }
+            }
+            default -> {
+            }
+        }
+        if (head != 0 && Expect.completes(head, type)) {
+            if (head == Expect.PARSE_HIDDEN) {
+                cut(at, length);
+            }
+            tracker.pop();
+            emitFakesAt(at + length);
+        }
+    }
+
+    /** Fake answers whose turn has come are inserted right after the message at hand. */
+    private void emitFakesAt(int position) {
+        while (Expect.isFake(s.tracker.headKind())) {
+            endRun(position);
+            out.add(s.tracker.headKind() == Expect.FAKE_PARSE_COMPLETE ? ServerMessages.parseComplete(s.client.alloc())
+                    : ServerMessages.closeComplete(s.client.alloc()));
+            s.tracker.pop();
+        }
+    }
+
+    private void onError(ByteBuf buf, int at, int length) {
+        if (!s.pendingSets.isEmpty()) {
+            s.pendingDoomed = true;
+        }
+        if (buf.getByte(at + 5) == 'S') {
+            ErrorFields e = ErrorFields.parse(buf, at, length);
+            if ("FATAL".equals(e.severity()) || "PANIC".equals(e.severity())) {
+                s.backend.broken = true;
+            }
+        }
+    }
+
+    private void onReadyForQuery(char status) {
+        s.txStatus = status;
+        if (status == 'I' && !s.pendingSets.isEmpty()) {
+            if (!s.pendingDoomed) {
+                s.settings = s.settings.apply(s.pendingSets);
+                s.backend.applied = s.settings;
+            }
+            s.pendingSets = java.util.List.of();
+        }
+        if (status == 'I') {
+            s.pendingDoomed = false;
+        }
+    }
+
+    /** Answers to a settings sync: hidden from the client, which already sees these values. */
+    private void onInternalAnswer(byte type, ByteBuf buf, int at, int length) {
+        cut(at, length);
+        switch (type) {
+            case 'S' -> storeParameter(buf, at, length);
+            case 'E' -> internalError = ErrorFields.parse(buf, at, length);
+            case 'Z' -> {
+                s.tracker.popThroughReadyForQuery();
+                ErrorFields error = internalError;
+                internalError = null;
+                if (error != null) {
+                    s.backend.broken = true;
+                    s.backend.applied = null;
+                    endRun(at + length);
+                    out.writeTo(s.client);
+                    s.terminate(error.sqlState(), error.message());
+                    return;
+                }
+                if (!s.welcomed) {
+                    endRun(at + length);
+                    out.writeTo(s.client);
+                    s.welcome();
+                }
+                emitFakesAt(at + length);
+            }
+            default -> {
+            }
+        }
+    }
+
+    private void recordParameter(ByteBuf buf, int at, int length) {
+        storeParameter(buf, at, length);
+    }
+
+    private void storeParameter(ByteBuf buf, int at, int length) {
+        int end = at + length;
+        int afterName = Wire.endOfCString(buf, at + 5, end, "ParameterStatus");
+        String name = buf.toString(at + 5, afterName - 1 - at - 5, java.nio.charset.StandardCharsets.UTF_8);
+        s.backend.reported.put(name, Wire.readCString(buf, afterName, end, "ParameterStatus"));
+        log.trace("{} reports {}", s.backend, name);
+    }
+
+    private static boolean isRollback(ByteBuf buf, int at) {
+        return buf.getByte(at + 5) == 'R' && buf.getByte(at + 6) == 'O';
+    }
+
+    private void cut(int at, int length) {
+        endRun(at);
+        runStart = at + length;
+    }
+
+    private void endRun(int upTo) {
+        if (upTo > runStart) {
+            out.add(frames.retainedSlice(runStart, upTo - runStart));
+        }
+        runStart = upTo;
+    }
+}

@@ -1,0 +1,47 @@
+// What the proxy expects back from a backend for each message it sent, and what to do with the answer.
+package io.pgbalancer.session;
+
+/** Kinds stored in a {@link ResponseTracker}; plain ints keep the per-message path allocation-free. */
+final class Expect {
+    private Expect() {
+    }
+
+    /** Client's Parse: answer ParseComplete goes to the client. */
+    static final int PARSE = 1;
+    /** Proxy-injected Parse of a client's named statement on this backend: swallow its ParseComplete. */
+    static final int PARSE_HIDDEN = 2;
+    static final int BIND = 3;
+    static final int DESCRIBE = 4;
+    static final int EXECUTE = 5;
+    static final int CLOSE = 6;
+    /** Sync: answered by ReadyForQuery. */
+    static final int SYNC = 7;
+    /** Simple Query or FunctionCall: everything until ReadyForQuery. */
+    static final int QUERY = 8;
+    /** Proxy-internal simple query (settings sync, reset): swallow everything until its ReadyForQuery. */
+    static final int INTERNAL = 9;
+    /** No backend message: the proxy answers ParseComplete itself when the entry reaches the head. */
+    static final int FAKE_PARSE_COMPLETE = 10;
+    /** No backend message: the proxy answers CloseComplete itself when the entry reaches the head. */
+    static final int FAKE_CLOSE_COMPLETE = 11;
+
+    static boolean endsAtReadyForQuery(int kind) {
+        return kind == SYNC || kind == QUERY || kind == INTERNAL;
+    }
+
+    static boolean isFake(int kind) {
+        return kind == FAKE_PARSE_COMPLETE || kind == FAKE_CLOSE_COMPLETE;
+    }
+
+    /** Whether backend message {@code type} is the last answer to a message of {@code kind}. */
+    static boolean completes(int kind, byte type) {
+        return switch (kind) {
+            case PARSE, PARSE_HIDDEN -> type == '1';
+            case BIND -> type == '2';
+            case CLOSE -> type == '3';
+            case DESCRIBE -> type == 'T' || type == 'n';
+            case EXECUTE -> type == 'C' || type == 's' || type == 'I';
+            default -> false;
+        };
+    }
+}

@@ -1,0 +1,200 @@
+// Client → backend: forwards message runs untouched, rewrites statement names, records the answers owed.
+package io.pgbalancer.session;
+
+import io.netty.buffer.ByteBuf;
+import io.pgbalancer.protocol.ClientMessages;
+import io.pgbalancer.protocol.ServerMessages;
+import io.pgbalancer.protocol.Wire;
+import io.pgbalancer.sql.Classification;
+import java.nio.charset.StandardCharsets;
+
+final class FrontendRelay {
+    private final ClientSession s;
+    private final OutboundBatch out = new OutboundBatch();
+    private ByteBuf frames;
+    private int runStart;
+
+    FrontendRelay(ClientSession session) {
+        this.s = session;
+    }
+
+    /** Relays a chunk of complete client messages to the session's backend; takes ownership of {@code chunk}. */
+    void relay(ByteBuf chunk) {
+        frames = chunk;
+        runStart = chunk.readerIndex();
+        int at = runStart;
+        int end = chunk.writerIndex();
+        try {
+            while (at < end) {
+                byte type = chunk.getByte(at);
+                int length = chunk.getInt(at + 1) + 1;
+                if (type == 'X') {
+                    cut(at, length);
+                    s.onClientClosed();
+                    s.client.close();
+                    return;
+                }
+                onMessage(type, chunk, at, length);
+                at += length;
+            }
+            endRun(end);
+            out.writeTo(s.backend.channel());
+        } finally {
+            out.discard();
+            chunk.release();
+            frames = null;
+        }
+    }
+
+    private void onMessage(byte type, ByteBuf buf, int at, int length) {
+        int end = at + length;
+        switch (type) {
+            case 'Q' -> {
+                note(classify(buf, at + 5, end));
+                s.tracker.add(Expect.QUERY);
+            }
+            case 'P' -> onParse(buf, at, length);
+            case 'B' -> {
+                int afterPortal = Wire.endOfCString(buf, at + 5, end, "Bind portal");
+                int afterName = Wire.endOfCString(buf, afterPortal, end, "Bind statement");
+                if (afterName - afterPortal > 1) {
+                    PreparedStatements.Statement st = s.statements.get(string(buf, afterPortal, afterName));
+                    if (st != null) {
+                        cut(at, length);
+                        ensurePrepared(st);
+                        ByteBuf b = alloc(length + 16);
+                        int len = Wire.begin(b, 'B');
+                        b.writeBytes(buf, at + 5, afterPortal - at - 5);
+                        Wire.writeCString(b, st.backendName());
+                        b.writeBytes(buf, afterName, end - afterName);
+                        Wire.end(b, len);
+                        out.add(b);
+                    }
+                }
+                s.tracker.add(Expect.BIND);
+            }
+            case 'D' -> {
+                byte kind = buf.getByte(at + 5);
+                int afterName = Wire.endOfCString(buf, at + 6, end, "Describe name");
+                if (kind == 'S' && afterName - at - 6 > 1) {
+                    PreparedStatements.Statement st = s.statements.get(string(buf, at + 6, afterName));
+                    if (st != null) {
+                        cut(at, length);
+                        ensurePrepared(st);
+                        ByteBuf b = alloc(16 + st.backendName().length());
+                        int len = Wire.begin(b, 'D');
+                        b.writeByte('S');
+                        Wire.writeCString(b, st.backendName());
+                        Wire.end(b, len);
+                        out.add(b);
+                    }
+                }
+                s.tracker.add(Expect.DESCRIBE);
+            }
+            case 'C' -> {
+                byte kind = buf.getByte(at + 5);
+                int afterName = Wire.endOfCString(buf, at + 6, end, "Close name");
+                if (kind == 'S' && afterName - at - 6 > 1) {
+                    // The backend keeps the shared statement for other clients; the client's name just goes away.
+                    cut(at, length);
+                    s.statements.remove(string(buf, at + 6, afterName));
+                    addFake(Expect.FAKE_CLOSE_COMPLETE);
+                } else {
+                    s.tracker.add(Expect.CLOSE);
+                }
+            }
+            case 'E' -> s.tracker.add(Expect.EXECUTE);
+            case 'S' -> s.tracker.add(Expect.SYNC);
+            case 'F' -> s.tracker.add(Expect.QUERY);
+            case 'H', 'd', 'c', 'f' -> {
+                // Flush and COPY data get no answer of their own
+            }
+            default -> throw new io.pgbalancer.protocol.ProtocolException("unexpected message type '" + (char) type
+                    + "' (0x" + Integer.toHexString(type & 0xFF) + ") from client");
+        }
+    }
+
+    private void onParse(ByteBuf buf, int at, int length) {
+        int end = at + length;
+        int afterName = Wire.endOfCString(buf, at + 5, end, "Parse statement name");
+        Classification c = classify(buf, afterName, end);
+        note(c);
+        if (afterName - at - 5 <= 1) {
+            s.tracker.add(Expect.PARSE);
+            return;
+        }
+        cut(at, length);
+        byte[] body = new byte[end - afterName];
+        buf.getBytes(afterName, body);
+        PreparedStatements.Statement st = s.statements.define(string(buf, at + 5, afterName), body, c);
+        if (s.backend.prepared.contains(st.backendName())) {
+            addFake(Expect.FAKE_PARSE_COMPLETE);
+            return;
+        }
+        ByteBuf p = alloc(length + 16);
+        ClientMessages.parse(p, st.backendName(), buf, afterName, end);
+        out.add(p);
+        s.backend.prepared.add(st.backendName());
+        s.tracker.add(Expect.PARSE, st.backendName());
+    }
+
+    /** Re-creates a client's statement on this backend before its first use here; the answer stays hidden. */
+    private void ensurePrepared(PreparedStatements.Statement st) {
+        if (s.backend.prepared.add(st.backendName())) {
+            ByteBuf body = io.netty.buffer.Unpooled.wrappedBuffer(st.body().bytes());
+            ByteBuf p = alloc(body.readableBytes() + 32);
+            ClientMessages.parse(p, st.backendName(), body, 0, body.readableBytes());
+            out.add(p);
+            s.tracker.add(Expect.PARSE_HIDDEN, st.backendName());
+        }
+    }
+
+    /** An answer the proxy gives itself, in order: at once if nothing else is owed, else when its turn comes. */
+    private void addFake(int kind) {
+        if (s.tracker.isDiscarding()) {
+            return; // the server would have skipped this message after the pending error
+        }
+        if (s.tracker.isEmpty()) {
+            s.client.writeAndFlush(kind == Expect.FAKE_PARSE_COMPLETE ? ServerMessages.parseComplete(s.client.alloc())
+                    : ServerMessages.closeComplete(s.client.alloc()));
+        } else {
+            s.tracker.add(kind);
+        }
+    }
+
+    private Classification classify(ByteBuf buf, int from, int end) {
+        int nul = buf.indexOf(from, end, (byte) 0);
+        String sql = buf.toString(from, (nul < 0 ? end : nul) - from, StandardCharsets.UTF_8);
+        return s.services.classifier().classify(sql);
+    }
+
+    private void note(Classification c) {
+        if (!c.sets().isEmpty()) {
+            s.addPendingSets(c.sets());
+        }
+        if (c.pins() && !s.pinned) {
+            s.pinned = true;
+        }
+    }
+
+    /** Ends the untouched run before a message the relay replaces or drops. */
+    private void cut(int at, int length) {
+        endRun(at);
+        runStart = at + length;
+    }
+
+    private void endRun(int upTo) {
+        if (upTo > runStart) {
+            out.add(frames.retainedSlice(runStart, upTo - runStart));
+        }
+        runStart = upTo;
+    }
+
+    private ByteBuf alloc(int capacity) {
+        return s.client.alloc().buffer(capacity);
+    }
+
+    private static String string(ByteBuf buf, int from, int afterNul) {
+        return buf.toString(from, afterNul - 1 - from, StandardCharsets.UTF_8);
+    }
+}

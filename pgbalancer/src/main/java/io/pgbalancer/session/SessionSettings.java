@@ -1,0 +1,108 @@
+// The settings a client expects on whichever backend serves it: its startup parameters plus its successful SETs.
+package io.pgbalancer.session;
+
+import io.pgbalancer.sql.SessionSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Immutable. Each setting maps a lower-cased parameter name to the SQL statement that establishes it on a backend,
+ * so two snapshots compare equal exactly when replaying them would do the same thing. Backends start with only user
+ * and database, so a name a backend has but the client does not is put back with RESET.
+ */
+public final class SessionSettings {
+    /** Startup parameters that are not settings. */
+    private static final java.util.Set<String> NOT_SETTINGS = java.util.Set.of("user", "database", "options",
+            "replication");
+
+    private final Map<String, String> startup;
+    private final Map<String, String> current;
+
+    private SessionSettings(Map<String, String> startup, Map<String, String> current) {
+        this.startup = startup;
+        this.current = current;
+    }
+
+    public static final SessionSettings NONE = new SessionSettings(Map.of(), Map.of());
+
+    /** From a StartupMessage's parameters, including {@code -c name=value} items of {@code options}. */
+    public static SessionSettings fromStartup(Map<String, String> parameters) {
+        Map<String, String> map = new HashMap<>();
+        for (Map.Entry<String, String> e : parameters.entrySet()) {
+            String name = e.getKey().toLowerCase(Locale.ROOT);
+            if (!NOT_SETTINGS.contains(name)) {
+                map.put(name, setConfig(name, e.getValue()));
+            }
+        }
+        String options = parameters.get("options");
+        if (options != null) {
+            StartupOptions.parse(options).forEach((k, v) -> map.put(k, setConfig(k, v)));
+        }
+        Map<String, String> frozen = Map.copyOf(map);
+        return new SessionSettings(frozen, frozen);
+    }
+
+    private static String setConfig(String name, String value) {
+        return "SELECT pg_catalog.set_config(" + literal(name) + ", " + literal(value) + ", false)";
+    }
+
+    static String literal(String s) {
+        return "'" + s.replace("'", "''") + "'";
+    }
+
+    /** The settings after the given SET/RESET statements succeeded. */
+    public SessionSettings apply(List<SessionSet> sets) {
+        if (sets.isEmpty()) {
+            return this;
+        }
+        Map<String, String> map = new HashMap<>(current);
+        for (SessionSet set : sets) {
+            switch (set.kind()) {
+                case RESET_ALL -> {
+                    map.clear();
+                    map.putAll(startup);
+                }
+                case RESET -> {
+                    // RESET goes back to the session default, which for a startup parameter is its startup value
+                    String initial = startup.get(set.name());
+                    if (initial != null) {
+                        map.put(set.name(), initial);
+                    } else {
+                        map.remove(set.name());
+                    }
+                }
+                case SET -> map.put(set.name(), "SET " + quoteName(set.name()) + " TO " + set.valueSql());
+            }
+        }
+        return new SessionSettings(startup, Map.copyOf(map));
+    }
+
+    private static String quoteName(String name) {
+        return name.matches("[a-z_][a-z0-9_.]*") ? name : '"' + name.replace("\"", "\"\"") + '"';
+    }
+
+    /** SQL that turns a backend holding {@code onBackend} into these settings, or null when nothing differs. */
+    public String syncSql(SessionSettings onBackend) {
+        if (onBackend == this || onBackend.current.equals(current)) {
+            return null;
+        }
+        StringBuilder sql = new StringBuilder();
+        for (String name : onBackend.current.keySet()) {
+            if (!current.containsKey(name)) {
+                sql.append("RESET ").append(quoteName(name)).append(';');
+            }
+        }
+        for (Map.Entry<String, String> e : current.entrySet()) {
+            if (!e.getValue().equals(onBackend.current.get(e.getKey()))) {
+                sql.append(e.getValue()).append(';');
+            }
+        }
+        return sql.toString();
+    }
+
+    public int size() {
+        return current.size();
+    }
+}

@@ -1,0 +1,34 @@
+// The live client sessions, for graceful shutdown (drain) and counting.
+package io.pgbalancer.session;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+public final class SessionTracker {
+    private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
+
+    void add(ClientSession s) {
+        sessions.add(s);
+    }
+
+    void remove(ClientSession s) {
+        sessions.remove(s);
+    }
+
+    public int count() {
+        return sessions.size();
+    }
+
+    /** Sessions with a backend are mid-transaction (or pinned); they close when it is done. Others close now. */
+    public void drainAll() {
+        sessions.forEach(ClientSession::drain);
+    }
+
+    public long busyCount() {
+        return sessions.stream().filter(ClientSession::holdsBackend).count();
+    }
+
+    public void closeAll(String reason) {
+        sessions.forEach(s -> s.terminate(reason));
+    }
+}

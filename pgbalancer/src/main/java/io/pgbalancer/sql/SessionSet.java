@@ -1,0 +1,48 @@
+// purpose: one session-level setting change (SET / RESET / RESET ALL) found in a statement
+package io.pgbalancer.sql;
+
+/**
+ * A session-scoped setting change that the router must replay on (or reset from) any other backend the
+ * client is moved to.
+ *
+ * @param name     lower-cased GUC name (e.g. {@code "search_path"}, {@code "timezone"}, {@code "myapp.user_id"});
+ *                 {@code null} for {@link Kind#RESET_ALL}
+ * @param valueSql the value text exactly as written after {@code TO}/{@code =} (trimmed), e.g. {@code 'UTC'} or
+ *                 {@code public, "My Schema"}, so {@code SET name TO valueSql} re-applies it; {@code null} for resets
+ * @param kind     what happened
+ */
+public record SessionSet(String name, String valueSql, Kind kind) {
+  /** Kind of change. */
+  public enum Kind {
+    /** {@code SET name TO value}. */
+    SET,
+    /** {@code RESET name} or {@code SET name TO DEFAULT}. */
+    RESET,
+    /** {@code RESET ALL} or {@code DISCARD ALL}. */
+    RESET_ALL
+  }
+
+  public SessionSet {
+    if (kind == null) {
+      throw new IllegalArgumentException("kind is required");
+    }
+    if (kind == Kind.RESET_ALL && name != null) {
+      throw new IllegalArgumentException("RESET_ALL has no name");
+    }
+    if (kind != Kind.RESET_ALL && name == null) {
+      throw new IllegalArgumentException(kind + " needs a name");
+    }
+  }
+
+  static SessionSet set(String name, String valueSql) {
+    return new SessionSet(name, valueSql, Kind.SET);
+  }
+
+  static SessionSet reset(String name) {
+    return new SessionSet(name, null, Kind.RESET);
+  }
+
+  static SessionSet resetAll() {
+    return new SessionSet(null, null, Kind.RESET_ALL);
+  }
+}

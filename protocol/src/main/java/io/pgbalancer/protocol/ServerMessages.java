@@ -1,0 +1,126 @@
+// Builds the backend-format messages the proxy itself sends to clients (auth, status, errors, synthetic completions).
+package io.pgbalancer.protocol;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.util.List;
+import java.util.Map;
+
+public final class ServerMessages {
+    private ServerMessages() {
+    }
+
+    public static ByteBuf error(ByteBufAllocator alloc, String severity, String sqlState, String message) {
+        ByteBuf buf = alloc.buffer(32 + message.length() * 3);
+        int at = Wire.begin(buf, 'E');
+        field(buf, 'S', severity);
+        field(buf, 'V', severity);
+        field(buf, 'C', sqlState);
+        field(buf, 'M', message);
+        buf.writeByte(0);
+        Wire.end(buf, at);
+        return buf;
+    }
+
+    private static void field(ByteBuf buf, char code, String value) {
+        buf.writeByte(code);
+        Wire.writeCString(buf, value);
+    }
+
+    public static ByteBuf authOk(ByteBufAllocator alloc) {
+        return auth(alloc, 0, null);
+    }
+
+    public static ByteBuf authCleartext(ByteBufAllocator alloc) {
+        return auth(alloc, 3, null);
+    }
+
+    public static ByteBuf authMd5(ByteBufAllocator alloc, byte[] salt) {
+        return auth(alloc, 5, salt);
+    }
+
+    public static ByteBuf authSasl(ByteBufAllocator alloc, List<String> mechanisms) {
+        ByteBuf buf = alloc.buffer();
+        int at = Wire.begin(buf, 'R');
+        buf.writeInt(10);
+        for (String m : mechanisms) {
+            Wire.writeCString(buf, m);
+        }
+        buf.writeByte(0);
+        Wire.end(buf, at);
+        return buf;
+    }
+
+    public static ByteBuf authSaslContinue(ByteBufAllocator alloc, byte[] data) {
+        return auth(alloc, 11, data);
+    }
+
+    public static ByteBuf authSaslFinal(ByteBufAllocator alloc, byte[] data) {
+        return auth(alloc, 12, data);
+    }
+
+    private static ByteBuf auth(ByteBufAllocator alloc, int code, byte[] data) {
+        ByteBuf buf = alloc.buffer(9 + (data == null ? 0 : data.length));
+        int at = Wire.begin(buf, 'R');
+        buf.writeInt(code);
+        if (data != null) {
+            buf.writeBytes(data);
+        }
+        Wire.end(buf, at);
+        return buf;
+    }
+
+    public static void parameterStatus(ByteBuf buf, String name, String value) {
+        int at = Wire.begin(buf, 'S');
+        Wire.writeCString(buf, name);
+        Wire.writeCString(buf, value);
+        Wire.end(buf, at);
+    }
+
+    /** ParameterStatus for every entry, then BackendKeyData and ReadyForQuery(idle): the end of a login. */
+    public static ByteBuf welcome(ByteBufAllocator alloc, Map<String, String> parameters, int processId, int secret) {
+        ByteBuf buf = alloc.buffer(512);
+        for (Map.Entry<String, String> e : parameters.entrySet()) {
+            parameterStatus(buf, e.getKey(), e.getValue());
+        }
+        int at = Wire.begin(buf, 'K');
+        buf.writeInt(processId);
+        buf.writeInt(secret);
+        Wire.end(buf, at);
+        readyForQuery(buf, 'I');
+        return buf;
+    }
+
+    public static void readyForQuery(ByteBuf buf, char status) {
+        buf.writeByte('Z');
+        buf.writeInt(5);
+        buf.writeByte(status);
+    }
+
+    public static ByteBuf negotiateProtocolVersion(ByteBufAllocator alloc, int newestMinor, List<String> unsupported) {
+        ByteBuf buf = alloc.buffer();
+        int at = Wire.begin(buf, 'v');
+        buf.writeInt(newestMinor);
+        buf.writeInt(unsupported.size());
+        for (String option : unsupported) {
+            Wire.writeCString(buf, option);
+        }
+        Wire.end(buf, at);
+        return buf;
+    }
+
+    public static ByteBuf parseComplete(ByteBufAllocator alloc) {
+        return empty(alloc, '1');
+    }
+
+    public static ByteBuf closeComplete(ByteBufAllocator alloc) {
+        return empty(alloc, '3');
+    }
+
+    private static ByteBuf empty(ByteBufAllocator alloc, char type) {
+        ByteBuf buf = alloc.buffer(5);
+        buf.writeByte(type);
+        buf.writeInt(4);
+        return buf;
+    }
+}

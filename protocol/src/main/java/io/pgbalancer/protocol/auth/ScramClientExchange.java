@@ -1,0 +1,154 @@
+// purpose: client side of one SCRAM-SHA-256 login (the proxy authenticating to a PostgreSQL backend)
+package io.pgbalancer.protocol.auth;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.stream.Collectors;
+
+/**
+ * One instance per backend login; not thread-safe. Takes and returns SASL payloads only.
+ *
+ * <p>The caller must not treat the backend as authenticated on AuthenticationOk unless
+ * {@link #isComplete()} is true: a malicious or spoofed server could otherwise skip SASLFinal and never
+ * prove it knows the verifier.
+ */
+public final class ScramClientExchange {
+    /** PostgreSQL's default is 4096; the cap keeps a hostile server from pinning a CPU for minutes. */
+    public static final int MAX_ITERATIONS = 10_000_000;
+
+    private enum State { INITIAL, AWAITING_SERVER_FIRST, AWAITING_SERVER_FINAL, SUCCEEDED, FAILED }
+
+    private final String password;
+    private final String gs2Header;
+    private final String clientNonce;
+    private final String clientFirstBare;
+    private State state = State.INITIAL;
+    private byte[] expectedServerSignature;
+
+    /** Picks the only mechanism we implement; -PLUS alone is not enough because we never bind channels. */
+    public static String chooseMechanism(List<String> offered) throws AuthenticationFailedException {
+        Objects.requireNonNull(offered, "offered");
+        if (offered.contains(ScramCrypto.MECHANISM)) {
+            return ScramCrypto.MECHANISM;
+        }
+        String list = offered.stream()
+                .map(m -> m == null ? "null" : ScramMessages.sanitize(m, 64))
+                .limit(16)
+                .collect(Collectors.joining(", ", "[", "]"));
+        throw new AuthenticationFailedException(
+                "server offered no supported SASL mechanism (need SCRAM-SHA-256), offered: " + list);
+    }
+
+    public ScramClientExchange(String password, List<String> offeredMechanisms) throws AuthenticationFailedException {
+        this(password, offeredMechanisms, ScramCrypto.randomNonce(), "");
+    }
+
+    /** Fixed nonce and username for test vectors; PostgreSQL clients send an empty username. */
+    ScramClientExchange(String password, List<String> offeredMechanisms, String clientNonce, String username)
+            throws AuthenticationFailedException {
+        this.password = Objects.requireNonNull(password, "password");
+        chooseMechanism(offeredMechanisms);
+        if (!ScramMessages.isPrintableNonce(Objects.requireNonNull(clientNonce, "clientNonce"))) {
+            throw new IllegalArgumentException("client nonce must be non-empty printable ASCII without ','");
+        }
+        this.clientNonce = clientNonce;
+        // RFC 5802 §6: "y" tells a server that offered -PLUS that we could bind but chose not to, which lets
+        // it detect a man-in-the-middle that stripped -PLUS from the list. PostgreSQL enforces this.
+        this.gs2Header = offeredMechanisms.contains(ScramCrypto.MECHANISM_PLUS) ? "y,," : "n,,";
+        this.clientFirstBare = "n=" + escapeSaslName(Objects.requireNonNull(username, "username")) + ",r=" + clientNonce;
+    }
+
+    public String mechanism() {
+        return ScramCrypto.MECHANISM;
+    }
+
+    /** The SASLInitialResponse payload. */
+    public byte[] clientFirst() {
+        if (state == State.INITIAL) {
+            state = State.AWAITING_SERVER_FIRST;
+        }
+        return (gs2Header + clientFirstBare).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Consumes AuthenticationSASLContinue data and returns the SASLResponse payload. */
+    public byte[] clientFinal(byte[] serverFirstMessage) throws AuthenticationFailedException {
+        expectState(State.AWAITING_SERVER_FIRST, "server-first-message");
+        try {
+            String message = ScramMessages.decodeUtf8(serverFirstMessage, "server-first-message");
+            rejectServerError(message);
+            String[] attrs = ScramMessages.attributes(message, "server-first-message", 'r', 's', 'i');
+            String nonce = attrs[0];
+            ScramMessages.requireNonce(nonce, "server nonce");
+            if (!nonce.startsWith(clientNonce) || nonce.length() == clientNonce.length()) {
+                throw new AuthenticationFailedException("server nonce does not extend the client nonce");
+            }
+            byte[] salt = ScramMessages.base64(attrs[1], "salt");
+            int iterations = ScramMessages.iterations(attrs[2], MAX_ITERATIONS, "iteration count");
+
+            String withoutProof = "c=" + ScramCrypto.base64(gs2Header.getBytes(StandardCharsets.US_ASCII))
+                    + ",r=" + nonce;
+            byte[] authMessage = (clientFirstBare + "," + message + "," + withoutProof)
+                    .getBytes(StandardCharsets.UTF_8);
+            byte[] salted = ScramCrypto.saltedPassword(password, salt, iterations);
+            byte[] clientKey = ScramCrypto.clientKey(salted);
+            byte[] serverKey = ScramCrypto.serverKey(salted);
+            byte[] proof = ScramCrypto.xor(clientKey, ScramCrypto.hmac(ScramCrypto.sha256(clientKey), authMessage));
+            expectedServerSignature = ScramCrypto.hmac(serverKey, authMessage);
+            Arrays.fill(salted, (byte) 0);
+            Arrays.fill(clientKey, (byte) 0);
+            Arrays.fill(serverKey, (byte) 0);
+
+            state = State.AWAITING_SERVER_FINAL;
+            return (withoutProof + ",p=" + ScramCrypto.base64(proof)).getBytes(StandardCharsets.US_ASCII);
+        } catch (AuthenticationFailedException e) {
+            state = State.FAILED;
+            throw e;
+        }
+    }
+
+    /** Consumes AuthenticationSASLFinal data; returning normally means the server proved it knows our verifier. */
+    public void verifyServerFinal(byte[] serverFinalMessage) throws AuthenticationFailedException {
+        expectState(State.AWAITING_SERVER_FINAL, "server-final-message");
+        try {
+            String message = ScramMessages.decodeUtf8(serverFinalMessage, "server-final-message");
+            rejectServerError(message);
+            String[] attrs = ScramMessages.attributes(message, "server-final-message", 'v');
+            byte[] signature = ScramMessages.base64(attrs[0], "server signature");
+            if (!MessageDigest.isEqual(signature, expectedServerSignature)) {
+                throw new AuthenticationFailedException("server signature is invalid (server does not know the password)");
+            }
+            state = State.SUCCEEDED;
+        } catch (AuthenticationFailedException e) {
+            state = State.FAILED;
+            throw e;
+        }
+    }
+
+    /** True only after {@link #verifyServerFinal} succeeded. */
+    public boolean isComplete() {
+        return state == State.SUCCEEDED;
+    }
+
+    private static void rejectServerError(String message) throws AuthenticationFailedException {
+        if (message.startsWith("e=")) {
+            throw new AuthenticationFailedException(
+                    "server reported SCRAM error: " + ScramMessages.sanitize(message.substring(2), 200));
+        }
+    }
+
+    /** RFC 5802 saslname: ',' and '=' must be escaped. */
+    private static String escapeSaslName(String name) {
+        return name.replace("=", "=3D").replace(",", "=2C");
+    }
+
+    private void expectState(State expected, String what) throws AuthenticationFailedException {
+        if (state != expected) {
+            State was = state;
+            state = State.FAILED;
+            throw new AuthenticationFailedException("unexpected " + what + " in state " + was);
+        }
+    }
+}
