@@ -18,6 +18,7 @@ import picocli.CommandLine.Option;
 final class DemoCommand implements Callable<Integer> {
     static final String USER = "app";
     static final String PASSWORD = "app-password";
+    static final String DATABASE = "app";
 
     @Option(names = "--port", defaultValue = "6432", description = "pgbalancer's port (default: ${DEFAULT-VALUE})")
     int port;
@@ -35,7 +36,7 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         LocalCluster.Builder builder = LocalCluster.builder().replicas(replicas)
-                .user(USER, PASSWORD, "scram-sha-256").log(line -> System.err.println("[cluster] " + line));
+                .user(USER, PASSWORD, "scram-sha-256").database(DATABASE).log(line -> System.err.println("[cluster] " + line));
         if (dataDir != null) {
             builder.dataDir(dataDir);
         }
@@ -50,8 +51,8 @@ final class DemoCommand implements Callable<Integer> {
                 + cluster.replicaPorts().stream().map(String::valueOf).collect(Collectors.joining(", "))
                 + ". Until replica routing lands, every query goes to the primary.");
         System.out.println("  psql:  PGPASSWORD=" + PASSWORD + " psql \"host=127.0.0.1 port=" + port
-                + " user=" + USER + " dbname=postgres\"");
-        System.out.println("  JDBC:  jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=" + USER + "&password="
+                + " user=" + USER + " dbname=" + DATABASE + "\"");
+        System.out.println("  JDBC:  jdbc:postgresql://127.0.0.1:" + port + "/" + DATABASE + "?user=" + USER + "&password="
                 + PASSWORD);
         System.out.println("  config: " + configFile + "   (Ctrl-C stops everything)");
         RunCommand.serveUntilSignal(server, config);

@@ -1,0 +1,99 @@
+// Starts pgbalancer in-process in front of the test cluster, from a YAML config with sensible test defaults.
+package io.pgbalancer.it;
+
+import io.pgbalancer.cluster.LocalCluster;
+import io.pgbalancer.config.ConfigLoader;
+import io.pgbalancer.config.PgBalancerConfig;
+import io.pgbalancer.server.ProxyServer;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+
+public final class TestProxy implements AutoCloseable {
+    private final ProxyServer server;
+    private final int port;
+
+    private TestProxy(ProxyServer server, int port) {
+        this.server = server;
+        this.port = port;
+    }
+
+    /** Transaction pooling, pool size {@code poolSize}, scram-sha-256 for clients. */
+    public static TestProxy start(int poolSize) {
+        return start("pool: {mode: transaction, size: " + poolSize + ", checkout_timeout: 5s}\n");
+    }
+
+    /**
+     * @param extraYaml top-level sections to add or override (pool, auth, limits…); listen and backends are filled in
+     *                  unless given. The text {@code ${PRIMARY_PORT}} is replaced by the primary's port.
+     */
+    public static TestProxy start(String extraYaml) {
+        LocalCluster cluster = TestCluster.get();
+        int port = freePort();
+        StringBuilder y = new StringBuilder();
+        y.append("listen: {host: 127.0.0.1, port: ").append(port).append("}\n");
+        if (!extraYaml.contains("auth:")) {
+            y.append("auth:\n  method: scram-sha-256\n  users:\n")
+                    .append("    - {name: app, password: \"${APP_PASSWORD}\"}\n")
+                    .append("    - {name: md5user, password: \"${MD5_PASSWORD}\"}\n")
+                    .append("    - {name: clearuser, password: \"${CLEAR_PASSWORD}\"}\n");
+        }
+        if (!extraYaml.contains("backends:")) {
+            y.append("backends:\n  - {host: 127.0.0.1, port: ").append(cluster.primaryPort())
+                    .append(", role: primary}\n");
+        }
+        if (!extraYaml.contains("shutdown:")) {
+            y.append("shutdown: {grace_period: 2s}\n");
+        }
+        y.append(extraYaml.replace("${PRIMARY_PORT}", Integer.toString(cluster.primaryPort())));
+        Map<String, String> env = Map.of("APP_PASSWORD", TestCluster.APP_PASSWORD,
+                "MD5_PASSWORD", TestCluster.MD5_PASSWORD, "CLEAR_PASSWORD", TestCluster.CLEAR_PASSWORD);
+        try {
+            PgBalancerConfig config = ConfigLoader.parse(y.toString(), env, "test config");
+            return new TestProxy(new ProxyServer(config).start(), port);
+        } catch (Exception e) {
+            throw new IllegalStateException("could not start pgbalancer with config:\n" + y, e);
+        }
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String jdbcUrl(String database) {
+        return "jdbc:postgresql://127.0.0.1:" + port + "/" + database;
+    }
+
+    /** A pgjdbc connection as {@code app} to database {@code app}, with extra connection properties. */
+    public Connection connect(String... keyValues) throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", "app");
+        p.setProperty("password", TestCluster.APP_PASSWORD);
+        for (int i = 0; i + 1 < keyValues.length; i += 2) {
+            p.setProperty(keyValues[i], keyValues[i + 1]);
+        }
+        return DriverManager.getConnection(jdbcUrl("app"), p);
+    }
+
+    public void shutdown(Duration grace) {
+        server.shutdown(grace);
+    }
+
+    @Override
+    public void close() {
+        server.shutdown(Duration.ofSeconds(2));
+    }
+
+    static int freePort() {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
