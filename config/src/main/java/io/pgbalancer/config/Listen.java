@@ -3,9 +3,23 @@ package io.pgbalancer.config;
 
 import java.util.Objects;
 
-public record Listen(String host, int port) {
+public record Listen(String host, int port, int ioThreads) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 6432;
+    /** 0 means: half the available cores, at least one (see {@link #effectiveIoThreads()}). */
+    public static final int DEFAULT_IO_THREADS = 0;
+
+    public Listen(String host, int port) {
+        this(host, port, DEFAULT_IO_THREADS);
+    }
+
+    /**
+     * Event-loop threads for all client and backend sockets. A client and its backend on different threads cost a
+     * thread hop per message, and on small machines the proxy shares cores with PostgreSQL, so fewer threads win.
+     */
+    public int effectiveIoThreads() {
+        return ioThreads > 0 ? ioThreads : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+    }
 
     public Listen {
         Objects.requireNonNull(host, "host");

@@ -4,7 +4,7 @@ package io.pgbalancer.config;
 import java.util.List;
 
 final class ListenReader {
-    static final List<String> KEYS = List.of("host", "port");
+    static final List<String> KEYS = List.of("host", "port", "io_threads");
 
     private ListenReader() {
     }
@@ -16,6 +16,9 @@ final class ListenReader {
         int port = listen.get("port")
                 .flatMap(n -> values.port(listen.path("port"), n))
                 .orElse(Listen.DEFAULT_PORT);
-        return new Listen(host, port);
+        int ioThreads = listen.get("io_threads")
+                .flatMap(n -> values.integer(listen.path("io_threads"), n, 0, 256, "an integer between 0 (auto) and 256"))
+                .orElse(Listen.DEFAULT_IO_THREADS);
+        return new Listen(host, port, ioThreads);
     }
 }

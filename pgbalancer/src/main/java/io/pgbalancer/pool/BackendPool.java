@@ -4,12 +4,10 @@ package io.pgbalancer.pool;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 public final class BackendPool {
     private final PoolKey key;
@@ -22,7 +20,7 @@ public final class BackendPool {
     private int total;
     private boolean closed;
 
-    private record Waiter(Promise<BackendConnection> promise, EventLoop loop, ScheduledFuture<?>[] timeout) {
+    private record Waiter(Promise<BackendConnection> promise, EventLoop loop, long deadlineNanos) {
     }
 
     public BackendPool(PoolKey key, PoolSettings settings, String password) {
@@ -35,10 +33,17 @@ public final class BackendPool {
         return key;
     }
 
+    /** An idle connection right now (same loop preferred), or null; the per-query fast path, no promise. */
+    public BackendConnection pollIdle(EventLoop loop) {
+        synchronized (this) {
+            return closed || idle.isEmpty() ? null : takeIdle(loop);
+        }
+    }
+
     /** A connection for a client on {@code loop}; prefers an idle one on the same loop to avoid thread hops. */
     public Future<BackendConnection> acquire(EventLoop loop) {
         Promise<BackendConnection> promise = loop.newPromise();
-        Waiter waiter = new Waiter(promise, loop, new ScheduledFuture<?>[1]);
+        Waiter waiter = new Waiter(promise, loop, System.nanoTime() + settings.checkoutTimeout().toNanos());
         BackendConnection ready;
         boolean connect = false;
         synchronized (this) {
@@ -57,16 +62,6 @@ public final class BackendPool {
         if (ready != null) {
             return promise.setSuccess(ready);
         }
-        long timeoutMillis = settings.checkoutTimeout().toMillis();
-        waiter.timeout[0] = loop.schedule(() -> {
-            synchronized (this) {
-                if (!waiters.remove(waiter)) {
-                    return;
-                }
-            }
-            promise.tryFailure(new PoolTimeoutException("no backend connection became free within checkout_timeout "
-                    + timeoutMillis + " ms (pool " + key.describe() + ", size " + settings.size() + ")"));
-        }, timeoutMillis, TimeUnit.MILLISECONDS);
         if (connect) {
             open(loop, waiter);
         }
@@ -104,7 +99,6 @@ public final class BackendPool {
                     total--;
                     waiters.remove(trigger);
                 }
-                cancelTimeout(trigger);
                 trigger.promise.tryFailure(f.cause());
                 maybeOpenForWaiters();
             }
@@ -124,9 +118,28 @@ public final class BackendPool {
         }
     }
 
-    private static void cancelTimeout(Waiter w) {
-        if (w.timeout[0] != null) {
-            w.timeout[0].cancel(false);
+    /**
+     * Fails waiters whose checkout_timeout passed. Called by a periodic sweep rather than a timer per wait: waits
+     * are frequent under load and the queue is FIFO, so expired waiters are always at its head.
+     */
+    public void expireWaiters() {
+        long now = System.nanoTime();
+        List<Waiter> expired = null;
+        synchronized (this) {
+            while (!waiters.isEmpty() && waiters.peekFirst().deadlineNanos - now <= 0) {
+                if (expired == null) {
+                    expired = new ArrayList<>();
+                }
+                expired.add(waiters.pollFirst());
+            }
+        }
+        if (expired != null) {
+            long timeoutMillis = settings.checkoutTimeout().toMillis();
+            for (Waiter w : expired) {
+                w.promise.tryFailure(new PoolTimeoutException("no backend connection became free within"
+                        + " checkout_timeout " + timeoutMillis + " ms (pool " + key.describe() + ", size "
+                        + settings.size() + ")"));
+            }
         }
     }
 
@@ -155,7 +168,6 @@ public final class BackendPool {
                 c.channel().close();
                 return;
             }
-            cancelTimeout(w);
             if (w.promise.trySuccess(c)) {
                 return;
             }

@@ -18,6 +18,8 @@ public final class PoolRegistry {
         this.settings = settings;
         this.passwords = passwords;
         sweeper.scheduleWithFixedDelay(() -> pools.values().forEach(BackendPool::evict), 1, 1, TimeUnit.SECONDS);
+        sweeper.scheduleWithFixedDelay(() -> pools.values().forEach(BackendPool::expireWaiters), 50, 50,
+                TimeUnit.MILLISECONDS);
     }
 
     public BackendPool pool(Backend backend, String user, String database) {

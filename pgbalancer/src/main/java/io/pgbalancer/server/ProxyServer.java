@@ -29,7 +29,7 @@ public final class ProxyServer implements AutoCloseable {
     public ProxyServer(PgBalancerConfig config) {
         this.config = config;
         this.boss = Transport.group(1, "pgbalancer-accept");
-        this.workers = Transport.group(Runtime.getRuntime().availableProcessors(), "pgbalancer-io");
+        this.workers = Transport.group(config.listen().effectiveIoThreads(), "pgbalancer-io");
         this.context = new ProxyContext(config, workers);
     }
 
@@ -50,7 +50,7 @@ public final class ProxyServer implements AutoCloseable {
                     }
                 });
         listener = b.bind(config.listen().host(), config.listen().port()).sync().channel();
-        log.info("pgbalancer listening on {} ({} transport, {} pooling, pool size {})", address(), Transport.name(),
+        log.info("pgbalancer listening on {} ({} transport, {} io threads, {} pooling, pool size {})", address(), Transport.name(), config.listen().effectiveIoThreads(),
                 config.pool().mode().name().toLowerCase(), config.pool().size());
         return this;
     }

@@ -51,7 +51,10 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     List<SessionSet> pendingSets = List.of();
     boolean pendingDoomed;
 
+    /** Input buffered while waiting for a backend; beyond this the client is not read until one is found. */
+    private static final int MAX_WAITING_BYTES = 256 * 1024;
     private ArrayDeque<ByteBuf> waitingInput;
+    private int waitingBytes;
     private boolean acquiring;
     private boolean draining;
     private boolean closed;
@@ -82,22 +85,31 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     public void onClientFrames(ByteBuf frames) {
         if (closed) {
             frames.release();
-        } else if (backend == null) {
-            if (waitingInput == null) {
-                waitingInput = new ArrayDeque<>(2);
-            }
-            waitingInput.add(frames);
-            if (!acquiring) {
-                acquire();
-            }
-        } else {
-            frontend.relay(frames);
+            return;
         }
+        if (backend == null && !acquiring) {
+            BackendConnection idle = pool.pollIdle(loop);
+            if (idle != null) {
+                attach(idle);
+            }
+        }
+        if (backend != null) {
+            frontend.relay(frames);
+            return;
+        }
+        if (waitingInput == null) {
+            waitingInput = new ArrayDeque<>(2);
+        }
+        waitingInput.add(frames);
+        waitingBytes += frames.readableBytes();
+        if (!acquiring) {
+            acquire();
+        }
+        updateClientAutoRead();
     }
 
     private void acquire() {
         acquiring = true;
-        updateClientAutoRead();
         pool.acquire(loop).addListener(this::onAcquired);
     }
 
@@ -114,14 +126,14 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
             pool.release(b);
             return;
         }
-        backend = b;
-        b.owner(this);
-        syncSettings();
+        attach(b);
         if (!welcomed && tracker.isEmpty()) {
             welcome();
         }
         while (waitingInput != null && !waitingInput.isEmpty() && backend != null && !closed) {
-            frontend.relay(waitingInput.poll());
+            ByteBuf next = waitingInput.poll();
+            waitingBytes -= next.readableBytes();
+            frontend.relay(next);
         }
         updateClientAutoRead();
         maybeRelease();
@@ -136,6 +148,12 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         } else {
             terminate("08006", "pgbalancer: " + cause.getMessage());
         }
+    }
+
+    private void attach(BackendConnection b) {
+        backend = b;
+        b.owner(this);
+        syncSettings();
     }
 
     private void syncSettings() {
@@ -208,8 +226,10 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         }
     }
 
+    /** Stops reading a client that has queued a lot while waiting, or whose backend cannot take more. */
     private void updateClientAutoRead() {
-        boolean read = !closed && !acquiring && (backend == null || backend.channel().isWritable());
+        boolean read = !closed && waitingBytes < MAX_WAITING_BYTES
+                && (backend == null || backend.channel().isWritable());
         client.config().setAutoRead(read);
     }
 

@@ -20,9 +20,23 @@ public final class SessionSettings {
     private final Map<String, String> startup;
     private final Map<String, String> current;
 
+    /** Equal settings share one instance, so the per-checkout comparison is usually a reference check. */
+    private static final java.util.concurrent.ConcurrentHashMap<Map<String, String>, SessionSettings> INTERNED =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int MAX_INTERNED = 10_000;
+
     private SessionSettings(Map<String, String> startup, Map<String, String> current) {
         this.startup = startup;
         this.current = current;
+    }
+
+    private static SessionSettings of(Map<String, String> startup, Map<String, String> current) {
+        SessionSettings fresh = new SessionSettings(startup, current);
+        if (!startup.equals(current) || INTERNED.size() >= MAX_INTERNED) {
+            return fresh;
+        }
+        SessionSettings prior = INTERNED.putIfAbsent(current, fresh);
+        return prior != null ? prior : fresh;
     }
 
     public static final SessionSettings NONE = new SessionSettings(Map.of(), Map.of());
@@ -41,7 +55,7 @@ public final class SessionSettings {
             StartupOptions.parse(options).forEach((k, v) -> map.put(k, setConfig(k, v)));
         }
         Map<String, String> frozen = Map.copyOf(map);
-        return new SessionSettings(frozen, frozen);
+        return of(frozen, frozen);
     }
 
     private static String setConfig(String name, String value) {
@@ -76,7 +90,7 @@ public final class SessionSettings {
                 case SET -> map.put(set.name(), "SET " + quoteName(set.name()) + " TO " + set.valueSql());
             }
         }
-        return new SessionSettings(startup, Map.copyOf(map));
+        return of(startup, Map.copyOf(map));
     }
 
     private static String quoteName(String name) {
