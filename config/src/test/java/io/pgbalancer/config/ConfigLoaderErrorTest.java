@@ -28,6 +28,14 @@ class ConfigLoaderErrorTest {
     }
 
     @Test
+    void ioThreadsMustBeBetweenZeroAndLimit() {
+        assertEquals(List.of("listen.io_threads: expected an integer between 0 (auto) and 256, got 300"),
+                problems(MINIMAL + "listen: {io_threads: 300}\n"));
+        assertEquals(List.of("listen.io_threads: expected an integer between 0 (auto) and 256, got \"many\""),
+                problems(MINIMAL + "listen: {io_threads: many}\n"));
+    }
+
+    @Test
     void wrongTypes() {
         assertEquals(List.of("pool.size: expected a positive integer, got \"twenty\""),
                 problems(MINIMAL + "pool: {size: twenty}\n"));

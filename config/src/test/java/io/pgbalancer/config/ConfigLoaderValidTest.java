@@ -37,6 +37,8 @@ class ConfigLoaderValidTest {
         PgBalancerConfig config = parse(MINIMAL);
 
         assertEquals(new Listen("127.0.0.1", 6432), config.listen());
+        assertEquals(Math.max(1, Runtime.getRuntime().availableProcessors() / 2),
+                config.listen().effectiveIoThreads());
         assertEquals(new Pool(PoolMode.TRANSACTION, 20, Duration.ofSeconds(5), Duration.ofMinutes(10),
                 Duration.ofHours(1), Duration.ofSeconds(5)), config.pool());
         assertEquals(new Auth(AuthMethod.SCRAM_SHA_256, List.of(new User("app", "secret"))), config.auth());
@@ -187,5 +189,13 @@ class ConfigLoaderValidTest {
     @Test
     void userToStringHidesPassword() {
         assertEquals("User[name=app, password=***]", new User("app", "hunter2").toString());
+    }
+
+    @Test
+    void ioThreadsCanBeSet() throws ConfigException {
+        PgBalancerConfig config = ConfigLoader.parse(ConfigAssertions.MINIMAL + "listen: {io_threads: 3}\n", Map.of(),
+                "test");
+        assertEquals(3, config.listen().ioThreads());
+        assertEquals(3, config.listen().effectiveIoThreads());
     }
 }
