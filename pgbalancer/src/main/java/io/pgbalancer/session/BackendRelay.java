@@ -58,15 +58,14 @@ final class BackendRelay {
             case 'Z' -> {
                 tracker.popThroughReadyForQuery();
                 onReadyForQuery((char) buf.getByte(at + 5));
+                s.idleAtReadyForQuery = tracker.isEmpty();
                 return;
             }
             case 'E' -> {
                 onError(buf, at, length);
-                if (head == Expect.PARSE || head == Expect.PARSE_HIDDEN) {
-                    s.backend.prepared.remove((String) tracker.headTag());
-                }
                 if (head != 0 && !Expect.endsAtReadyForQuery(head)) {
-                    tracker.skipToSync();
+                    // the failed message and everything up to Sync never happened on the server
+                    tracker.skipToSync(name -> s.backend.prepared.remove((String) name));
                 }
                 return;
             }
@@ -135,6 +134,7 @@ final class BackendRelay {
             case 'E' -> internalError = ErrorFields.parse(buf, at, length);
             case 'Z' -> {
                 s.tracker.popThroughReadyForQuery();
+                s.idleAtReadyForQuery = s.tracker.isEmpty();
                 ErrorFields error = internalError;
                 internalError = null;
                 if (error != null) {

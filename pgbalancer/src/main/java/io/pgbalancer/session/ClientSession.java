@@ -47,6 +47,11 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     char txStatus = 'I';
     boolean pinned;
     boolean welcomed;
+    /**
+     * The backend's last message was a ReadyForQuery that settled everything owed, and nothing was sent since: the
+     * only point where a backend is clean (no open pipeline, no unnamed statement or portal in use, no pending skip).
+     */
+    boolean idleAtReadyForQuery;
     /** SETs seen since the last idle ReadyForQuery; applied when it comes without error or rollback. */
     List<SessionSet> pendingSets = List.of();
     boolean pendingDoomed;
@@ -152,6 +157,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
 
     private void attach(BackendConnection b) {
         backend = b;
+        idleAtReadyForQuery = true; // pooled connections are always clean
         b.owner(this);
         syncSettings();
     }
@@ -178,7 +184,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     /** Called after each ReadyForQuery and acquisition: hands the backend back when the client is done with it. */
     void maybeRelease() {
         BackendConnection b = backend;
-        if (b == null || !tracker.isEmpty() || txStatus != 'I' || pinned || services.sessionPooling()) {
+        if (b == null || !idleAtReadyForQuery || txStatus != 'I' || pinned || services.sessionPooling()) {
             return;
         }
         if (waitingInput != null && !waitingInput.isEmpty()) {
@@ -257,7 +263,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     void drain() {
         loop.execute(() -> {
             draining = true;
-            if (backend == null || (pinned && tracker.isEmpty() && txStatus == 'I')) {
+            if (backend == null || (pinned && idleAtReadyForQuery && txStatus == 'I')) {
                 terminate("57P01", "terminating connection due to administrator command");
             }
         });
@@ -297,7 +303,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         if (b == null) {
             return;
         }
-        if (tracker.isEmpty() && txStatus == 'I' && !b.broken) {
+        if (idleAtReadyForQuery && tracker.isEmpty() && txStatus == 'I' && !b.broken) {
             if (pinned || services.sessionPooling()) {
                 BackendReset.resetAndRelease(pool, b);
             } else if (b.mayReleaseNow()) {

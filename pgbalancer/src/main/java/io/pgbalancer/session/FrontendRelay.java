@@ -34,7 +34,10 @@ final class FrontendRelay {
                     s.client.close();
                     return;
                 }
-                onMessage(type, chunk, at, length);
+                s.idleAtReadyForQuery = false;
+                if (type == 'S' || !s.tracker.isDiscarding()) {
+                    onMessage(type, chunk, at, length);
+                } // else: the server skips everything until Sync after an error; forward untouched, owe nothing
                 at += length;
             }
             endRun(end);

@@ -63,7 +63,15 @@ final class ResponseTracker {
 
     /** ErrorResponse to an extended-protocol message: drop it and everything the server will skip until Sync. */
     void skipToSync() {
+        skipToSync(tag -> { });
+    }
+
+    /** As {@link #skipToSync()}, handing each dropped entry's tag (e.g. a statement name) to {@code dropped}. */
+    void skipToSync(java.util.function.Consumer<Object> dropped) {
         while (size > 0 && !Expect.endsAtReadyForQuery(kinds[head])) {
+            if (tags[head] != null) {
+                dropped.accept(tags[head]);
+            }
             pop();
         }
         if (size == 0) {

@@ -62,8 +62,9 @@ public final class SessionSettings {
         return "SELECT pg_catalog.set_config(" + literal(name) + ", " + literal(value) + ", false)";
     }
 
+    /** An E'' literal reads the same whatever the backend's standard_conforming_strings is. */
     static String literal(String s) {
-        return "'" + s.replace("'", "''") + "'";
+        return "E'" + s.replace("\\", "\\\\").replace("'", "''") + "'";
     }
 
     /** The settings after the given SET/RESET statements succeeded. */

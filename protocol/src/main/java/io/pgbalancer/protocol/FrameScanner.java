@@ -87,7 +87,8 @@ public final class FrameScanner {
         if (cumulation != null && !cumulation.isReadable()) {
             cumulation.release();
             cumulation = null;
-        } else if (cumulation != null && cumulation.readerIndex() > 64 * 1024) {
+        } else if (cumulation != null && cumulation.readerIndex() > 64 * 1024 && cumulation.refCnt() == 1) {
+            // only when no retained slice still views the consumed bytes (they may be queued for writing)
             cumulation.discardSomeReadBytes();
         }
     }

@@ -1,0 +1,277 @@
+// purpose: ClientSession keeps a backend until the pipeline's Sync and keeps its prepared-statement bookkeeping true after errors
+package io.pgbalancer.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.util.ResourceLeakDetector;
+import io.pgbalancer.cancel.CancelRegistry;
+import io.pgbalancer.config.ConfigLoader;
+import io.pgbalancer.config.PgBalancerConfig;
+import io.pgbalancer.pool.BackendConnection;
+import io.pgbalancer.pool.BackendPool;
+import io.pgbalancer.pool.PoolKey;
+import io.pgbalancer.pool.PoolSettings;
+import io.pgbalancer.sql.StatementClassifier;
+import java.lang.reflect.Constructor;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A session on an EmbeddedChannel client, with one pooled backend connection whose channel is also an
+ * EmbeddedChannel: the test plays the PostgreSQL server by reading what the proxy forwards and feeding answers.
+ */
+class ClientSessionPipelineTest {
+    private EmbeddedChannel client;
+    private EmbeddedChannel server;
+    private BackendPool pool;
+    private BackendConnection backend;
+    private ClientSession session;
+
+    @BeforeAll
+    static void paranoid() {
+        ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
+    }
+
+    @BeforeEach
+    void setUp() throws Exception {
+        PgBalancerConfig config = ConfigLoader.parse("""
+                auth: {users: [{name: app, password: secret}]}
+                backends:
+                  - {host: 127.0.0.1, port: 1, role: primary}
+                """, Map.of(), "test");
+        client = new EmbeddedChannel();
+        server = new EmbeddedChannel();
+        PoolKey key = new PoolKey(config.primary(), "app", "db");
+        pool = new BackendPool(key, PoolSettings.from(config.pool()), "secret");
+        Constructor<BackendConnection> ctor = BackendConnection.class.getDeclaredConstructor(PoolKey.class,
+                Channel.class);
+        ctor.setAccessible(true);
+        backend = ctor.newInstance(key, server);
+        pool.release(backend); // the only idle connection
+        SessionServices services = new SessionServices(config, null, new StatementClassifier(Set.of(), 100),
+                new CancelRegistry(), new SessionTracker());
+        session = new ClientSession(client, services, pool, SessionSettings.NONE);
+        session.start();
+        client.runPendingTasks();
+        List<Character> welcome = types(drain(client));
+        assertEquals('Z', welcome.get(welcome.size() - 1), "welcome ends with ReadyForQuery: " + welcome);
+        assertTrue(session.tracker.isEmpty());
+        // transaction pooling: the backend went back to the pool; each client burst borrows it again
+        assertFalse(session.holdsBackend());
+        assertEquals(1, pool.idleCount());
+    }
+
+    @AfterEach
+    void tearDown() {
+        session.onClientClosed();
+        client.finishAndReleaseAll();
+        server.finishAndReleaseAll();
+    }
+
+    // ---- wire helpers ----
+
+    private static final class Msgs {
+        final ByteBuf buf = Unpooled.buffer();
+
+        private Msgs msg(char type, Object... parts) {
+            buf.writeByte(type);
+            int at = buf.writerIndex();
+            buf.writeInt(0);
+            for (Object p : parts) {
+                if (p instanceof String s) {
+                    buf.writeCharSequence(s, StandardCharsets.UTF_8);
+                    buf.writeByte(0);
+                } else if (p instanceof Character c) {
+                    buf.writeByte(c);
+                } else if (p instanceof Short s) {
+                    buf.writeShort(s);
+                } else if (p instanceof Integer i) {
+                    buf.writeInt(i);
+                } else {
+                    throw new IllegalArgumentException(String.valueOf(p));
+                }
+            }
+            buf.setInt(at, buf.writerIndex() - at);
+            return this;
+        }
+
+        Msgs parse(String name, String sql) {
+            return msg('P', name, sql, (short) 0);
+        }
+
+        Msgs bind(String statement) {
+            return msg('B', "", statement, (short) 0, (short) 0, (short) 0);
+        }
+
+        Msgs describeStatement(String name) {
+            return msg('D', 'S', name);
+        }
+
+        Msgs execute() {
+            return msg('E', "", 0);
+        }
+
+        Msgs sync() {
+            return msg('S');
+        }
+
+        Msgs flush() {
+            return msg('H');
+        }
+
+        Msgs error(String sqlState, String message) {
+            return msg('E', 'S', "ERROR", 'V', "ERROR", 'C', sqlState, 'M', message, (char) 0);
+        }
+
+        Msgs ready(char status) {
+            return msg('Z', status);
+        }
+    }
+
+    private static Msgs msgs() {
+        return new Msgs();
+    }
+
+    private void fromClient(Msgs m) {
+        session.onClientFrames(m.buf);
+        client.runPendingTasks();
+    }
+
+    private void fromServer(Msgs m) {
+        session.onBackendData(backend, m.buf);
+        client.runPendingTasks();
+    }
+
+    private static byte[] drain(EmbeddedChannel ch) {
+        ch.runPendingTasks();
+        ByteBuf all = Unpooled.buffer();
+        try {
+            for (Object o; (o = ch.readOutbound()) != null; ) {
+                ByteBuf b = (ByteBuf) o;
+                all.writeBytes(b);
+                b.release();
+            }
+            byte[] out = new byte[all.readableBytes()];
+            all.readBytes(out);
+            return out;
+        } finally {
+            all.release();
+        }
+    }
+
+    record Msg(char type, byte[] body) {
+        String cstring(int from) {
+            int end = from;
+            while (body[end] != 0) {
+                end++;
+            }
+            return new String(body, from, end - from, StandardCharsets.UTF_8);
+        }
+    }
+
+    private static List<Msg> messages(byte[] bytes) {
+        List<Msg> out = new ArrayList<>();
+        int at = 0;
+        while (at < bytes.length) {
+            int len = ((bytes[at + 1] & 0xFF) << 24) | ((bytes[at + 2] & 0xFF) << 16) | ((bytes[at + 3] & 0xFF) << 8)
+                    | (bytes[at + 4] & 0xFF);
+            byte[] body = new byte[len - 4];
+            System.arraycopy(bytes, at + 5, body, 0, body.length);
+            out.add(new Msg((char) bytes[at], body));
+            at += len + 1;
+        }
+        return out;
+    }
+
+    private static List<Character> types(byte[] bytes) {
+        return messages(bytes).stream().map(Msg::type).toList();
+    }
+
+    // ---- tests ----
+
+    @Test
+    void plainPipelineRoundTrip() {
+        fromClient(msgs().parse("s1", "SELECT 1").bind("s1").execute().sync());
+        List<Msg> sent = messages(drain(server));
+        assertEquals(List.of('P', 'B', 'E', 'S'), sent.stream().map(Msg::type).toList());
+        String backendName = sent.get(0).cstring(0);
+        assertTrue(backendName.startsWith("pgbalancer_"), backendName);
+        assertTrue(backend.prepared.contains(backendName));
+        fromServer(msgs().msg('1').msg('2').msg('D', (short) 0).msg('C', "SELECT 1").ready('I'));
+        assertEquals(List.of('1', '2', 'D', 'C', 'Z'), types(drain(client)));
+        assertTrue(session.tracker.isEmpty());
+        assertFalse(session.holdsBackend(), "released after ReadyForQuery(idle)");
+        assertEquals(1, pool.idleCount());
+    }
+
+    /**
+     * After an error the server skips every message up to Sync, including later Parses: their statements are never
+     * created, so the proxy must not believe they exist on this backend.
+     */
+    @Test
+    void parsesSkippedAfterAnErrorAreNotRecordedAsPrepared() {
+        fromClient(msgs().parse("bad", "SELEC 1").parse("good", "SELECT 2 AS skipped_after_error").sync());
+        List<Msg> sent = messages(drain(server));
+        assertEquals(List.of('P', 'P', 'S'), sent.stream().map(Msg::type).toList());
+        String badName = sent.get(0).cstring(0);
+        String goodName = sent.get(1).cstring(0);
+        fromServer(msgs().error("42601", "syntax error at or near \"SELEC\"").ready('I'));
+        assertEquals(List.of('E', 'Z'), types(drain(client)));
+        assertFalse(backend.prepared.contains(badName), "the failed Parse is forgotten");
+        assertFalse(backend.prepared.contains(goodName),
+                "the Parse the server skipped until Sync is still recorded as prepared on the backend");
+
+        // consequence: the client retries; the proxy must send the Parse, not fake its ParseComplete
+        fromClient(msgs().parse("good", "SELECT 2 AS skipped_after_error").bind("good").execute().sync());
+        List<Character> retried = types(drain(server));
+        assertTrue(retried.contains('P'), "the retried Parse was not sent to the backend: " + retried);
+        fromServer(msgs().msg('1').msg('2').msg('C', "SELECT 1").ready('I'));
+        assertEquals(List.of('1', '2', 'C', 'Z'), types(drain(client)));
+        assertTrue(session.tracker.isEmpty());
+    }
+
+    /** Parse/Describe/Flush without Sync: the server holds an implicit transaction; the backend is still in use. */
+    @Test
+    void backendIsKeptUntilSyncWhenTheClientOnlyFlushes() {
+        fromClient(msgs().parse("", "SELECT 1").describeStatement("").flush());
+        assertEquals(List.of('P', 'D', 'H'), types(drain(server)));
+        fromServer(msgs().msg('1').msg('t', (short) 0).msg('T', (short) 0));
+        assertEquals(List.of('1', 't', 'T'), types(drain(client)));
+        assertTrue(session.holdsBackend(),
+                "backend released before the client's Sync (its unnamed statement and open implicit transaction "
+                        + "go back to the pool)");
+        assertEquals(0, pool.idleCount());
+    }
+
+    /** An error before Sync leaves the server skipping messages: the connection must not go back to the pool. */
+    @Test
+    void backendIsKeptAfterAnErrorUntilSync() {
+        fromClient(msgs().parse("", "SELEC 1").flush());
+        drain(server);
+        fromServer(msgs().error("42601", "syntax error"));
+        assertEquals(List.of('E'), types(drain(client)));
+        assertTrue(session.tracker.isDiscarding());
+        assertEquals(0, pool.idleCount(),
+                "a backend discarding messages until Sync was returned to the pool for the next client");
+        assertTrue(session.holdsBackend());
+        fromClient(msgs().sync());
+        assertEquals(List.of('S'), types(drain(server)));
+        fromServer(msgs().ready('I'));
+        assertEquals(List.of('Z'), types(drain(client)));
+        assertFalse(session.holdsBackend());
+        assertEquals(1, pool.idleCount());
+    }
+}

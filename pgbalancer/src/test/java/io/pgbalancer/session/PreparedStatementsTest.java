@@ -1,0 +1,155 @@
+// purpose: PreparedStatements shares one backend name per statement body across clients while client names stay private
+package io.pgbalancer.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+
+class PreparedStatementsTest {
+    /** A Parse body: query text, NUL, parameter count and OIDs; made unique per test run with a marker. */
+    private static byte[] body(String sql, int... oids) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(sql.getBytes(StandardCharsets.UTF_8));
+        out.write(0);
+        out.write(oids.length >>> 8);
+        out.write(oids.length);
+        for (int oid : oids) {
+            out.writeBytes(ByteBuffer.allocate(4).putInt(oid).array());
+        }
+        return out.toByteArray();
+    }
+
+    /** Statement text no other test (or earlier run in this JVM) used, since the name map is process-wide. */
+    private static String unique(String sql) {
+        return sql + " /* " + UUID.randomUUID() + " */";
+    }
+
+    @Test
+    void identicalBodiesShareABackendNameAcrossClients() {
+        String sql = unique("SELECT $1");
+        PreparedStatements client1 = new PreparedStatements();
+        PreparedStatements client2 = new PreparedStatements();
+        PreparedStatements.Statement a = client1.define("s1", body(sql, 23), "c1");
+        PreparedStatements.Statement b = client2.define("other_name", body(sql, 23), "c2");
+        assertEquals(a.backendName(), b.backendName());
+        assertTrue(a.backendName().startsWith("pgbalancer_"), a.backendName());
+        assertEquals(a.body(), b.body());
+        assertEquals("c1", a.classification());
+        assertEquals("c2", b.classification());
+    }
+
+    @Test
+    void differentBodiesGetDifferentNames() {
+        String sql = unique("SELECT $1");
+        PreparedStatements c = new PreparedStatements();
+        Set<String> names = new HashSet<>();
+        names.add(c.define("a", body(sql, 23), null).backendName());
+        names.add(c.define("b", body(sql, 25), null).backendName()); // same text, other parameter type
+        names.add(c.define("c", body(sql), null).backendName()); // no parameter types
+        names.add(c.define("d", body(sql + " ", 23), null).backendName());
+        names.add(c.define("e", body(unique("SELECT 1")), null).backendName());
+        assertEquals(5, names.size(), names.toString());
+    }
+
+    @Test
+    void getContainsRemove() {
+        String sql = unique("SELECT 2");
+        PreparedStatements c = new PreparedStatements();
+        assertNull(c.get("s1"));
+        assertFalse(c.contains("s1"));
+        c.remove("s1"); // nothing to remove: fine
+        PreparedStatements.Statement s = c.define("s1", body(sql), "cls");
+        assertTrue(c.contains("s1"));
+        assertSame(s, c.get("s1"));
+        assertFalse(c.contains("s2"));
+        c.remove("s1");
+        assertFalse(c.contains("s1"));
+        assertNull(c.get("s1"));
+    }
+
+    @Test
+    void clientNamesAreReusable() {
+        PreparedStatements c = new PreparedStatements();
+        byte[] first = body(unique("SELECT 'first'"));
+        byte[] second = body(unique("SELECT 'second'"));
+        String name1 = c.define("s", first, null).backendName();
+        c.remove("s");
+        String name2 = c.define("s", second, null).backendName();
+        assertNotEquals(name1, name2);
+        assertEquals(name2, c.get("s").backendName());
+        // redefining without a Close replaces the mapping too (the unnamed-statement style)
+        String name3 = c.define("s", first, null).backendName();
+        assertEquals(name1, name3, "the first body keeps its backend name for the life of the process");
+        assertEquals(name1, c.get("s").backendName());
+    }
+
+    @Test
+    void clientNamesArePerClient() {
+        PreparedStatements c1 = new PreparedStatements();
+        PreparedStatements c2 = new PreparedStatements();
+        String n1 = c1.define("s", body(unique("SELECT 1")), null).backendName();
+        String n2 = c2.define("s", body(unique("SELECT 2")), null).backendName();
+        assertNotEquals(n1, n2);
+        assertEquals(n1, c1.get("s").backendName());
+        assertEquals(n2, c2.get("s").backendName());
+        c1.remove("s");
+        assertTrue(c2.contains("s"));
+    }
+
+    @Test
+    void clearForgetsEveryName() {
+        PreparedStatements c = new PreparedStatements();
+        c.define("a", body(unique("SELECT 1")), null);
+        c.define("b", body(unique("SELECT 2")), null);
+        c.clear();
+        assertFalse(c.contains("a"));
+        assertNull(c.get("b"));
+        c.define("a", body(unique("SELECT 3")), null);
+        assertTrue(c.contains("a"));
+    }
+
+    @Test
+    void bodyEqualityIsByContent() {
+        byte[] x = body("SELECT 1");
+        PreparedStatements.Body a = new PreparedStatements.Body(x);
+        PreparedStatements.Body b = new PreparedStatements.Body(x.clone());
+        assertEquals(a, b);
+        assertEquals(a.hashCode(), b.hashCode());
+        assertNotEquals(a, new PreparedStatements.Body(body("SELECT 2")));
+    }
+
+    @Test
+    void concurrentClientsAgreeOnTheName() throws Exception {
+        String sql = unique("SELECT $1::text");
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Callable<String>> tasks = new java.util.ArrayList<>();
+            for (int i = 0; i < 64; i++) {
+                tasks.add(() -> new PreparedStatements().define("s", body(sql, 25), null).backendName());
+            }
+            Set<String> names = new HashSet<>();
+            for (Future<String> f : pool.invokeAll(tasks)) {
+                names.add(f.get());
+            }
+            assertEquals(1, names.size(), names.toString());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}
