@@ -62,6 +62,8 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     private int waitingBytes;
     private boolean acquiring;
     private boolean draining;
+    /** The client sent Terminate after messages whose answers are still due; see onClientTerminate. */
+    private boolean finishing;
     private boolean closed;
 
     public ClientSession(Channel client, SessionServices services, BackendPool pool, SessionSettings settings) {
@@ -90,6 +92,12 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     public void onClientFrames(ByteBuf frames) {
         if (closed) {
             frames.release();
+            return;
+        }
+        if (backend == null && frames.getByte(frames.readerIndex()) == 'X') {
+            frames.release(); // Terminate between transactions: nothing to borrow a backend for
+            client.close();
+            onClientClosed();
             return;
         }
         if (backend == null && !acquiring) {
@@ -169,6 +177,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
             ByteBuf q = client.alloc().buffer(sql.length() + 8);
             ClientMessages.query(q, sql);
             tracker.add(Expect.INTERNAL);
+            idleAtReadyForQuery = false;
             backend.applied = settings;
             backend.channel().writeAndFlush(q, backend.channel().voidPromise());
         }
@@ -183,8 +192,14 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
 
     /** Called after each ReadyForQuery and acquisition: hands the backend back when the client is done with it. */
     void maybeRelease() {
+        if (finishing && backend != null && tracker.isEmpty()) {
+            finishing = false;
+            onClientClosed(); // the client said Terminate and its last messages are answered
+            return;
+        }
         BackendConnection b = backend;
-        if (b == null || !idleAtReadyForQuery || txStatus != 'I' || pinned || services.sessionPooling()) {
+        if (b == null || !idleAtReadyForQuery || !tracker.isEmpty() || txStatus != 'I' || pinned
+                || services.sessionPooling()) {
             return;
         }
         if (waitingInput != null && !waitingInput.isEmpty()) {
@@ -213,6 +228,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     public void onBackendClosed(BackendConnection b, Throwable cause) {
         if (b == backend) {
             backend = null;
+            finishing = false;
             terminate("08006", "pgbalancer: the server closed the connection unexpectedly (" + b + ")");
         }
     }
@@ -286,9 +302,19 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         terminate("57P01", reason);
     }
 
+    /** Terminate: answers still owed for earlier messages are awaited (and dropped) before the backend is judged. */
+    void onClientTerminate() {
+        client.close();
+        if (backend != null && !tracker.isEmpty()) {
+            finishing = true;
+            return;
+        }
+        onClientClosed();
+    }
+
     /** The client went away (Terminate, EOF, error): never leave its backend dirty in the pool. */
     public void onClientClosed() {
-        if (closed) {
+        if (closed || finishing) {
             return;
         }
         closed = true;

@@ -29,9 +29,10 @@ final class FrontendRelay {
                 byte type = chunk.getByte(at);
                 int length = chunk.getInt(at + 1) + 1;
                 if (type == 'X') {
-                    cut(at, length);
-                    s.onClientClosed();
-                    s.client.close();
+                    // what came before Terminate still runs, as it would direct (a pipelined COMMIT commits)
+                    endRun(at);
+                    out.writeTo(s.backend.channel());
+                    s.onClientTerminate();
                     return;
                 }
                 s.idleAtReadyForQuery = false;
