@@ -24,7 +24,6 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     private final Promise<BackendConnection> loggedIn;
     private final FrameScanner scanner = new FrameScanner("server", true, MAX_BACKEND_MESSAGE);
     private final BackendPool pool;
-    private int completeEnd;
 
     BackendHandler(BackendConnection connection, BackendLogin login, Map<String, String> startupParameters,
                    Promise<BackendConnection> loggedIn, BackendPool pool) {
@@ -54,19 +53,8 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void deliver() {
-        ByteBuf buf = scanner.buffer();
-        if (buf == null) {
-            return;
-        }
-        int from = buf.readerIndex();
-        completeEnd = from;
-        scanner.scan((type, b, start, length) -> {
-            completeEnd = start + length;
-            return true;
-        });
-        if (completeEnd > from) {
-            ByteBuf frames = buf.retainedSlice(from, completeEnd - from);
-            scanner.compact();
+        ByteBuf frames = scanner.takeCompleteFrames();
+        if (frames != null) {
             dispatch(frames);
         }
     }

@@ -27,7 +27,6 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     private StartupPacket startup;
     private ClientAuthenticator authenticator;
     private ClientSession session;
-    private int completeEnd;
 
     ClientHandler(ProxyContext proxy) {
         this.proxy = proxy;
@@ -56,19 +55,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void deliver() {
-        ByteBuf buf = scanner.buffer();
-        if (buf == null) {
-            return;
-        }
-        int from = buf.readerIndex();
-        completeEnd = from;
-        scanner.scan((type, b, start, length) -> {
-            completeEnd = start + length;
-            return true;
-        });
-        if (completeEnd > from) {
-            ByteBuf frames = buf.retainedSlice(from, completeEnd - from);
-            scanner.compact();
+        ByteBuf frames = scanner.takeCompleteFrames();
+        if (frames != null) {
             session.onClientFrames(frames);
         }
     }

@@ -8,46 +8,33 @@ import io.pgbalancer.protocol.Wire;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-final class BackendRelay {
+final class BackendRelay extends FrameRelay {
     private static final Logger log = LoggerFactory.getLogger(BackendRelay.class);
 
     private final ClientSession s;
-    private final OutboundBatch out = new OutboundBatch();
-    private ByteBuf frames;
-    private int runStart;
     private ErrorFields internalError;
 
     BackendRelay(ClientSession session) {
         this.s = session;
     }
 
-    void relay(ByteBuf chunk) {
-        frames = chunk;
-        runStart = chunk.readerIndex();
-        int at = runStart;
-        int end = chunk.writerIndex();
-        try {
-            while (at < end) {
-                byte type = chunk.getByte(at);
-                int length = chunk.getInt(at + 1) + 1;
-                if (s.tracker.headKind() == Expect.INTERNAL) {
-                    onInternalAnswer(type, chunk, at, length);
-                } else {
-                    onAnswer(type, chunk, at, length);
-                }
-                at += length;
+    @Override
+    protected boolean onFrame(byte type, ByteBuf buf, int at, int length) {
+        if (s.tracker.headKind() == Expect.INTERNAL) {
+            onInternalAnswer(type, buf, at, length);
+        } else {
+            onAnswer(type, buf, at, length);
+        }
+        return true;
+    }
+
+    @Override
+    protected void flush() {
+        if (!out.isEmpty()) {
+            out.writeTo(s.client);
+            if (!s.client.isWritable() && s.backend != null) {
+                s.backend.channel().config().setAutoRead(false);
             }
-            endRun(end);
-            if (!out.isEmpty()) {
-                out.writeTo(s.client);
-                if (!s.client.isWritable() && s.backend != null) {
-                    s.backend.channel().config().setAutoRead(false);
-                }
-            }
-        } finally {
-            out.discard();
-            chunk.release();
-            frames = null;
         }
     }
 
@@ -171,17 +158,5 @@ final class BackendRelay {
 
     private static boolean isRollback(ByteBuf buf, int at) {
         return buf.getByte(at + 5) == 'R' && buf.getByte(at + 6) == 'O';
-    }
-
-    private void cut(int at, int length) {
-        endRun(at);
-        runStart = at + length;
-    }
-
-    private void endRun(int upTo) {
-        if (upTo > runStart) {
-            out.add(frames.retainedSlice(runStart, upTo - runStart));
-        }
-        runStart = upTo;
     }
 }

@@ -8,46 +8,32 @@ import io.pgbalancer.protocol.Wire;
 import io.pgbalancer.sql.Classification;
 import java.nio.charset.StandardCharsets;
 
-final class FrontendRelay {
+final class FrontendRelay extends FrameRelay {
     private final ClientSession s;
-    private final OutboundBatch out = new OutboundBatch();
-    private ByteBuf frames;
-    private int runStart;
 
     FrontendRelay(ClientSession session) {
         this.s = session;
     }
 
-    /** Relays a chunk of complete client messages to the session's backend; takes ownership of {@code chunk}. */
-    void relay(ByteBuf chunk) {
-        frames = chunk;
-        runStart = chunk.readerIndex();
-        int at = runStart;
-        int end = chunk.writerIndex();
-        try {
-            while (at < end) {
-                byte type = chunk.getByte(at);
-                int length = chunk.getInt(at + 1) + 1;
-                if (type == 'X') {
-                    // what came before Terminate still runs, as it would direct (a pipelined COMMIT commits)
-                    endRun(at);
-                    out.writeTo(s.backend.channel());
-                    s.onClientTerminate();
-                    return;
-                }
-                s.idleAtReadyForQuery = false;
-                if (type == 'S' || !s.tracker.isDiscarding()) {
-                    onMessage(type, chunk, at, length);
-                } // else: the server skips everything until Sync after an error; forward untouched, owe nothing
-                at += length;
-            }
-            endRun(end);
-            out.writeTo(s.backend.channel());
-        } finally {
-            out.discard();
-            chunk.release();
-            frames = null;
+    @Override
+    protected boolean onFrame(byte type, ByteBuf buf, int at, int length) {
+        if (type == 'X') {
+            // what came before Terminate still runs, as it would direct (a pipelined COMMIT commits)
+            endRun(at);
+            flush();
+            s.onClientTerminate();
+            return false;
         }
+        s.idleAtReadyForQuery = false;
+        if (type == 'S' || !s.tracker.isDiscarding()) {
+            onMessage(type, buf, at, length);
+        } // else: the server skips everything until Sync after an error; forward untouched, owe nothing
+        return true;
+    }
+
+    @Override
+    protected void flush() {
+        out.writeTo(s.backend.channel());
     }
 
     private void onMessage(byte type, ByteBuf buf, int at, int length) {
@@ -179,19 +165,6 @@ final class FrontendRelay {
         if (c.pins() && !s.pinned) {
             s.pinned = true;
         }
-    }
-
-    /** Ends the untouched run before a message the relay replaces or drops. */
-    private void cut(int at, int length) {
-        endRun(at);
-        runStart = at + length;
-    }
-
-    private void endRun(int upTo) {
-        if (upTo > runStart) {
-            out.add(frames.retainedSlice(runStart, upTo - runStart));
-        }
-        runStart = upTo;
     }
 
     private ByteBuf alloc(int capacity) {

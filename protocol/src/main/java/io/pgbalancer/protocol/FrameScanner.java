@@ -78,6 +78,23 @@ public final class FrameScanner {
         }
     }
 
+    /**
+     * The complete messages buffered so far, as one retained slice (null when there is none); they are consumed.
+     * The caller owns the slice. Lengths are checked as in {@link #scan}.
+     */
+    public ByteBuf takeCompleteFrames() {
+        ByteBuf buf = cumulation;
+        if (buf == null) {
+            return null;
+        }
+        int from = buf.readerIndex();
+        scan((type, b, start, length) -> true);
+        int to = buf.readerIndex();
+        ByteBuf frames = to > from ? buf.retainedSlice(from, to - from) : null;
+        compact();
+        return frames;
+    }
+
     private String describe(byte type) {
         return typed ? peer + " message '" + (char) type + "'" : peer + " startup packet";
     }
