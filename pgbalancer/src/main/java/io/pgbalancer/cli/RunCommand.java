@@ -30,13 +30,17 @@ final class RunCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Blocks until the JVM is asked to stop, then drains within the configured grace period. */
+    /**
+     * Blocks until SIGTERM or SIGINT, then drains within the configured grace period. The signals are handled here
+     * rather than in a shutdown hook: once the JVM shuts down on a signal its exit status is already 128+signal,
+     * and a graceful stop should exit 0.
+     */
     static void serveUntilSignal(ProxyServer server, PgBalancerConfig config) throws InterruptedException {
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.shutdown(config.shutdown().gracePeriod());
-            stopped.countDown();
-        }, "pgbalancer-shutdown"));
-        stopped.await();
+        CountDownLatch stop = new CountDownLatch(1);
+        for (String name : new String[] {"TERM", "INT"}) {
+            sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> stop.countDown());
+        }
+        stop.await();
+        server.shutdown(config.shutdown().gracePeriod());
     }
 }
