@@ -8,7 +8,7 @@ import org.yaml.snakeyaml.nodes.Node;
 
 final class ConfigReader {
     static final String ROOT_PATH = "(root)";
-    static final List<String> KEYS = List.of("listen", "pool", "auth", "backends", "limits", "shutdown");
+    static final List<String> KEYS = List.of("listen", "pool", "auth", "backends", "limits", "shutdown", "routing");
 
     private ConfigReader() {
     }
@@ -31,13 +31,20 @@ final class ConfigReader {
         Listen listen = ListenReader.read(values, section(values, top, "listen", ListenReader.KEYS));
         Pool pool = PoolReader.read(values, section(values, top, "pool", PoolReader.KEYS));
         Auth auth = AuthReader.read(values, section(values, top, "auth", AuthReader.KEYS));
+        int problemsBeforeBackends = problems.count();
         List<Backend> backends = BackendsReader.read(values, top);
+        boolean backendsComplete = problems.count() == problemsBeforeBackends;
         Limits limits = LimitsReader.read(values, section(values, top, "limits", LimitsReader.KEYS));
         Shutdown shutdown = ShutdownReader.read(values, section(values, top, "shutdown", ShutdownReader.KEYS));
+        MappingReader routingSection = section(values, top, "routing", RoutingReader.KEYS);
+        Routing routing = RoutingReader.read(values, routingSection);
+        if (backendsComplete) {
+            RoutingReader.checkBackends(values, routingSection, routing, backends);
+        }
         if (!problems.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(new PgBalancerConfig(listen, pool, auth, backends, limits, shutdown));
+        return Optional.of(new PgBalancerConfig(listen, pool, auth, backends, limits, shutdown, routing));
     }
 
     private static MappingReader section(ValueReader values, MappingReader top, String key, List<String> keys) {

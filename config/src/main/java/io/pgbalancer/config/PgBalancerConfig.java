@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Objects;
 
 public record PgBalancerConfig(Listen listen, Pool pool, Auth auth, List<Backend> backends, Limits limits,
-                               Shutdown shutdown) {
+                               Shutdown shutdown, Routing routing) {
     public PgBalancerConfig {
         Objects.requireNonNull(listen, "listen");
         Objects.requireNonNull(pool, "pool");
@@ -13,11 +13,12 @@ public record PgBalancerConfig(Listen listen, Pool pool, Auth auth, List<Backend
         backends = List.copyOf(backends);
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(shutdown, "shutdown");
+        Objects.requireNonNull(routing, "routing");
     }
 
     /**
      * One line for the startup log, e.g. {@code config OK: listen 127.0.0.1:6432, transaction pooling, pool size 20,
-     * 1 primary + 2 replicas, 1 user (scram-sha-256)}.
+     * 1 primary + 2 replicas, 1 user (scram-sha-256), routing least-outstanding}.
      */
     public String summary() {
         long primaries = backends.stream().filter(b -> b.role() == Role.PRIMARY).count();
@@ -29,7 +30,8 @@ public record PgBalancerConfig(Listen listen, Pool pool, Auth auth, List<Backend
                 + ", " + primaries + (primaries == 1 ? " primary" : " primaries")
                 + " + " + replicas + (replicas == 1 ? " replica" : " replicas")
                 + ", " + users + (users == 1 ? " user" : " users")
-                + " (" + auth.method().yamlName() + ")";
+                + " (" + auth.method().yamlName() + ")"
+                + ", routing " + routing.balance().yamlName();
     }
 
     /** The single backend with role primary (a loaded configuration always has exactly one). */

@@ -25,6 +25,11 @@ final class Problems {
         return problems.isEmpty();
     }
 
+    /** How many problems have been recorded so far (to tell whether one part of the document was clean). */
+    int count() {
+        return problems.size();
+    }
+
     /** All problems in document order (stable for problems at the same position). */
     List<LocatedProblem> inDocumentOrder() {
         List<LocatedProblem> sorted = new ArrayList<>(problems);

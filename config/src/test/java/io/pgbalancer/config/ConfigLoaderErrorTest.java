@@ -19,7 +19,8 @@ class ConfigLoaderErrorTest {
     void unknownKeyNamesTheAllowedKeys() {
         assertEquals(List.of("pool.sise: unknown key (expected one of: mode, size, checkout_timeout, idle_timeout,"
                 + " max_lifetime, connect_timeout)"), problems(MINIMAL + "pool: {sise: 3}\n"));
-        assertEquals(List.of("listenn: unknown key (expected one of: listen, pool, auth, backends, limits, shutdown)"),
+        assertEquals(List.of("listenn: unknown key (expected one of: listen, pool, auth, backends, limits, shutdown,"
+                + " routing)"),
                 problems(MINIMAL + "listenn: {port: 1}\n"));
         // Problems come in document order; a missing key is reported at the start of its mapping.
         assertEquals(List.of("backends[0].host: required key is missing", "backends[0].hots: unknown key"

@@ -45,6 +45,8 @@ class ConfigLoaderValidTest {
         assertEquals(List.of(new Backend("127.0.0.1", 5432, Role.PRIMARY, 1, null)), config.backends());
         assertEquals(new Limits(256 * 1024 * 1024, 10_000), config.limits());
         assertEquals(new Shutdown(Duration.ofSeconds(30)), config.shutdown());
+        assertEquals(new Routing(Balance.LEAST_OUTSTANDING, PrimaryReads.FALLBACK, List.of(),
+                VolatileFunctions.REPLICA), config.routing());
     }
 
     @Test
@@ -53,7 +55,7 @@ class ConfigLoaderValidTest {
 
         assertEquals(new User("app", "s3cret"), config.auth().users().get(0));
         assertEquals("config OK: listen 127.0.0.1:6432, transaction pooling, pool size 20, 1 primary + 0 replicas,"
-                + " 1 user (scram-sha-256)", config.summary());
+                + " 1 user (scram-sha-256), routing least-outstanding", config.summary());
     }
 
     @Test
@@ -78,6 +80,11 @@ class ConfigLoaderValidTest {
                   - {host: "::1", port: 5433, role: replica}
                 limits: {max_message_size: 64kB, max_client_connections: 500}
                 shutdown: {grace_period: 0s}
+                routing:
+                  balance: round-robin
+                  primary_reads: always
+                  write_functions: [nextval, setval, public.bump_counter]
+                  volatile_functions: primary
                 """);
 
         assertEquals(new Listen("0.0.0.0", 7432), config.listen());
@@ -90,9 +97,11 @@ class ConfigLoaderValidTest {
                 new Backend("::1", 5433, Role.REPLICA, 1, null)), config.backends());
         assertEquals(new Limits(65536, 500), config.limits());
         assertEquals(Duration.ZERO, config.shutdown().gracePeriod());
+        assertEquals(new Routing(Balance.ROUND_ROBIN, PrimaryReads.ALWAYS,
+                List.of("nextval", "setval", "public.bump_counter"), VolatileFunctions.PRIMARY), config.routing());
         assertEquals(new Backend("db-0.internal", 5432, Role.PRIMARY, 1, 100), config.primary());
         assertEquals("config OK: listen 0.0.0.0:7432, session pooling, pool size 50, 1 primary + 2 replicas,"
-                + " 2 users (md5)", config.summary());
+                + " 2 users (md5), routing round-robin", config.summary());
     }
 
     @Test
@@ -117,10 +126,11 @@ class ConfigLoaderValidTest {
 
     @Test
     void emptySectionsMeanDefaults() throws ConfigException {
-        PgBalancerConfig config = parse(MINIMAL + "pool:\n  # size: 10\nlimits: {}\nshutdown:\n");
+        PgBalancerConfig config = parse(MINIMAL + "pool:\n  # size: 10\nlimits: {}\nshutdown:\nrouting:\n");
         assertEquals(Pool.defaults(), config.pool());
         assertEquals(Limits.defaults(), config.limits());
         assertEquals(Shutdown.defaults(), config.shutdown());
+        assertEquals(Routing.defaults(), config.routing());
     }
 
     @Test

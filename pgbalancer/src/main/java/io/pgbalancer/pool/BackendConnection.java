@@ -9,6 +9,7 @@ import java.util.Set;
 
 public final class BackendConnection {
     private final PoolKey key;
+    private final BackendPool pool;
     private final Channel channel;
     private final long createdNanos = System.nanoTime();
     long idleSinceNanos = createdNanos;
@@ -26,13 +27,19 @@ public final class BackendConnection {
     private int cancelsInFlight;
     private boolean releaseAfterCancel;
 
-    BackendConnection(PoolKey key, Channel channel) {
-        this.key = key;
+    BackendConnection(BackendPool pool, Channel channel) {
+        this.key = pool.key();
+        this.pool = pool;
         this.channel = channel;
     }
 
     public PoolKey key() {
         return key;
+    }
+
+    /** The pool this connection belongs to and goes back to. */
+    public BackendPool pool() {
+        return pool;
     }
 
     public Channel channel() {

@@ -35,7 +35,7 @@ final class BackendConnector {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        BackendConnection connection = new BackendConnection(key, ch);
+                        BackendConnection connection = new BackendConnection(pool, ch);
                         ch.pipeline().addLast(new BackendHandler(connection,
                                 new BackendLogin(key.user(), password), startup, loggedIn, pool));
                     }

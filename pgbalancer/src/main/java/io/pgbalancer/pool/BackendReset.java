@@ -6,16 +6,14 @@ import io.netty.util.concurrent.EventExecutor;
 import io.pgbalancer.protocol.ClientMessages;
 
 public final class BackendReset implements BackendListener {
-    private final BackendPool pool;
     private boolean failed;
 
-    private BackendReset(BackendPool pool) {
-        this.pool = pool;
+    private BackendReset() {
     }
 
     /** Requires: the backend answered everything and its last ReadyForQuery said idle. */
-    public static void resetAndRelease(BackendPool pool, BackendConnection backend) {
-        backend.owner(new BackendReset(pool));
+    public static void resetAndRelease(BackendConnection backend) {
+        backend.owner(new BackendReset());
         ByteBuf q = backend.channel().alloc().buffer(32);
         ClientMessages.query(q, "DISCARD ALL");
         backend.channel().writeAndFlush(q);
@@ -38,7 +36,7 @@ public final class BackendReset implements BackendListener {
                     backend.prepared.clear();
                     backend.applied = null;
                     backend.broken |= failed || frames.getByte(at + 5) != 'I';
-                    pool.release(backend);
+                    backend.pool().release(backend);
                     return;
                 }
                 at += frames.getInt(at + 1) + 1;

@@ -23,8 +23,18 @@ public final class PoolRegistry {
     }
 
     public BackendPool pool(Backend backend, String user, String database) {
-        return pools.computeIfAbsent(new PoolKey(backend, user, database),
-                k -> new BackendPool(k, settings, passwords.apply(user)));
+        return pools.computeIfAbsent(new PoolKey(backend, user, database), k -> new BackendPool(k,
+                capped(backend), passwords.apply(user)));
+    }
+
+    /** A server's max_connections caps its pools, so extra work queues in the pool instead of piling up there. */
+    private PoolSettings capped(Backend backend) {
+        Integer max = backend.maxConnections();
+        if (max == null || max >= settings.size()) {
+            return settings;
+        }
+        return new PoolSettings(max, settings.checkoutTimeout(), settings.idleTimeout(), settings.maxLifetime(),
+                settings.connectTimeout());
     }
 
     public Collection<BackendPool> all() {

@@ -145,8 +145,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         }
         SessionSettings settings = SessionSettings.fromStartup(startup.parameters());
         state = State.READY;
-        session = new ClientSession(ctx.channel(), proxy.sessionServices(),
-                proxy.pools().pool(proxy.config().primary(), user, database), settings);
+        session = new ClientSession(ctx.channel(), proxy.sessionServices(), user, database, settings);
         session.start();
     }
 

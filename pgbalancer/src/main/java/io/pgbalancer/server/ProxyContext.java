@@ -7,6 +7,7 @@ import io.pgbalancer.cancel.CancelRegistry;
 import io.pgbalancer.config.PgBalancerConfig;
 import io.pgbalancer.pool.PoolRegistry;
 import io.pgbalancer.pool.PoolSettings;
+import io.pgbalancer.routing.Router;
 import io.pgbalancer.session.SessionServices;
 import io.pgbalancer.session.SessionTracker;
 import io.pgbalancer.sql.StatementClassifier;
@@ -21,8 +22,10 @@ final class ProxyContext {
         this.config = config;
         this.users = new UserDirectory(config.auth().users());
         PoolRegistry pools = new PoolRegistry(PoolSettings.from(config.pool()), users::password, workers);
-        this.sessionServices = new SessionServices(config, pools, new StatementClassifier(Set.of(), 10_000),
-                new CancelRegistry(), new SessionTracker());
+        StatementClassifier classifier = new StatementClassifier(Set.copyOf(config.routing().writeFunctions()),
+                16_384);
+        this.sessionServices = new SessionServices(config, pools, classifier, new CancelRegistry(),
+                new SessionTracker(), new Router(config, classifier));
     }
 
     PgBalancerConfig config() {

@@ -17,6 +17,9 @@ import io.pgbalancer.pool.PoolTimeoutException;
 import io.pgbalancer.protocol.ClientMessages;
 import io.pgbalancer.protocol.ErrorFields;
 import io.pgbalancer.protocol.ServerMessages;
+import io.pgbalancer.routing.BackendNode;
+import io.pgbalancer.routing.Router;
+import io.pgbalancer.routing.Target;
 import io.pgbalancer.sql.SessionSet;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -33,9 +36,10 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
 
     final Channel client;
     final SessionServices services;
-    final BackendPool pool;
     final PreparedStatements statements = new PreparedStatements();
     final ResponseTracker tracker = new ResponseTracker();
+    private final String user;
+    private final String database;
     private final EventLoop loop;
     private final CancelRegistry.Key cancelKey;
     private final FrontendRelay frontend;
@@ -43,6 +47,8 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
 
     SessionSettings settings;
     BackendConnection backend;
+    /** The server of {@link #backend}, whose in-use count this session holds one of. */
+    private BackendNode node;
     /** Status of the last ReadyForQuery: 'I' idle, 'T' in transaction, 'E' failed transaction. */
     char txStatus = 'I';
     boolean pinned;
@@ -52,6 +58,8 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
      * only point where a backend is clean (no open pipeline, no unnamed statement or portal in use, no pending skip).
      */
     boolean idleAtReadyForQuery;
+    /** The next client message starts a new cycle (the previous one was a Sync, Query or FunctionCall). */
+    boolean cycleBoundary;
     /** SETs seen since the last idle ReadyForQuery; applied when it comes without error or rollback. */
     List<SessionSet> pendingSets = List.of();
     boolean pendingDoomed;
@@ -61,16 +69,22 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     private ArrayDeque<ByteBuf> waitingInput;
     private int waitingBytes;
     private boolean acquiring;
+    private Target acquiringFor;
+    private int failedReplicaAttempts;
+    /** Input of a later cycle that must not run on the current backend; it waits until that one is done. */
+    private boolean holding;
     private boolean draining;
     /** The client sent Terminate after messages whose answers are still due; see onClientTerminate. */
     private boolean finishing;
     private boolean closed;
 
-    public ClientSession(Channel client, SessionServices services, BackendPool pool, SessionSettings settings) {
+    public ClientSession(Channel client, SessionServices services, String user, String database,
+                         SessionSettings settings) {
         this.client = client;
         this.loop = client.eventLoop();
         this.services = services;
-        this.pool = pool;
+        this.user = user;
+        this.database = database;
         this.settings = settings;
         this.cancelKey = services.cancels().register(this);
         this.frontend = new FrontendRelay(this);
@@ -85,7 +99,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
 
     /** After authentication: borrow a backend to apply the client's settings and learn the values to report. */
     public void start() {
-        acquire();
+        acquire(Target.PRIMARY);
     }
 
     /** Complete client messages; takes ownership of {@code frames}. */
@@ -101,58 +115,135 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
             return;
         }
         if (backend == null && !acquiring) {
-            BackendConnection idle = pool.pollIdle(loop);
+            Target target = routeOf(frames, frames.readerIndex());
+            BackendNode chosen = services.router().choose(target);
+            if (chosen == null) {
+                frames.release();
+                terminate("08006", "pgbalancer: no replica is available for a read and routing.primary_reads is"
+                        + " never");
+                return;
+            }
+            BackendConnection idle = poolOf(chosen).pollIdle(loop);
             if (idle != null) {
                 attach(idle);
+            } else {
+                queue(frames);
+                acquire(target, chosen);
+                return;
             }
         }
-        if (backend != null) {
-            frontend.relay(frames);
+        if (backend != null && !holding) {
+            relayClient(frames);
             return;
         }
+        queue(frames);
+    }
+
+    private void queue(ByteBuf frames) {
         if (waitingInput == null) {
             waitingInput = new ArrayDeque<>(2);
         }
         waitingInput.add(frames);
         waitingBytes += frames.readableBytes();
-        if (!acquiring) {
-            acquire();
-        }
         updateClientAutoRead();
     }
 
-    private void acquire() {
-        acquiring = true;
-        pool.acquire(loop).addListener(this::onAcquired);
+    /** Keeps the rest of a chunk until the current backend is done (see FrontendRelay's cycle check). */
+    void hold(ByteBuf rest) {
+        holding = true;
+        if (waitingInput == null) {
+            waitingInput = new ArrayDeque<>(2);
+        }
+        waitingInput.addFirst(rest);
+        waitingBytes += rest.readableBytes();
     }
 
-    private void onAcquired(Future<? super BackendConnection> f) {
+    /** Where the cycle starting at {@code at} should run. Session pooling and pinned sessions use the primary. */
+    Target routeOf(ByteBuf frames, int at) {
+        if (services.sessionPooling() || pinned) {
+            return Target.PRIMARY;
+        }
+        return services.router().transactions().route(frames, at, frames.getInt(at + 1) + 1, name -> {
+            PreparedStatements.Statement st = statements.get(name);
+            return st == null ? null : st.classification();
+        }, settings.readOnly());
+    }
+
+    boolean onReplica() {
+        return node != null && !node.isPrimary();
+    }
+
+    private BackendPool poolOf(BackendNode n) {
+        return services.pools().pool(n.backend(), user, database);
+    }
+
+    private void acquire(Target target) {
+        BackendNode chosen = services.router().choose(target);
+        if (chosen == null) {
+            terminate("08006", "pgbalancer: no replica is available for a read and routing.primary_reads is never");
+            return;
+        }
+        acquire(target, chosen);
+    }
+
+    private void acquire(Target target, BackendNode chosen) {
+        acquiring = true;
+        acquiringFor = target;
+        poolOf(chosen).acquire(loop).addListener(f -> onAcquired(f, chosen));
+    }
+
+    private void onAcquired(Future<? super BackendConnection> f, BackendNode chosen) {
         acquiring = false;
         if (!f.isSuccess()) {
             if (!closed) {
-                failAcquire(f.cause());
+                failAcquire(f.cause(), chosen);
             }
             return;
         }
         BackendConnection b = (BackendConnection) f.getNow();
         if (closed) {
-            pool.release(b);
+            b.pool().release(b);
             return;
         }
+        failedReplicaAttempts = 0;
         attach(b);
         if (!welcomed && tracker.isEmpty()) {
             welcome();
         }
-        while (waitingInput != null && !waitingInput.isEmpty() && backend != null && !closed) {
-            ByteBuf next = waitingInput.poll();
-            waitingBytes -= next.readableBytes();
-            frontend.relay(next);
-        }
+        relayWaiting();
         updateClientAutoRead();
         maybeRelease();
     }
 
-    private void failAcquire(Throwable cause) {
+    /** Sends queued input to the attached backend, in order, until it is used up or a cycle must wait. */
+    private void relayWaiting() {
+        while (waitingInput != null && !waitingInput.isEmpty() && backend != null && !closed && !holding) {
+            ByteBuf next = waitingInput.poll();
+            waitingBytes -= next.readableBytes();
+            relayClient(next);
+        }
+    }
+
+    /** Client input goes through here from every path, so a protocol violation always ends the session. */
+    private void relayClient(ByteBuf frames) {
+        try {
+            frontend.relay(frames);
+        } catch (io.pgbalancer.protocol.ProtocolException e) {
+            terminate(e.sqlState(), e.getMessage());
+        }
+    }
+
+    private void failAcquire(Throwable cause, BackendNode chosen) {
+        boolean refused = cause instanceof BackendLoginException e && e.serverError() == null;
+        if (refused && !chosen.isPrimary() && acquiringFor == Target.REPLICA
+                && failedReplicaAttempts++ < services.router().nodes().size()) {
+            // a replica that refuses connections: keep reads away from it and try another server for this read
+            log.warn("{} failed ({}); no reads for it for {} s", chosen, cause.getMessage(),
+                    java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(Router.BAN_NANOS));
+            chosen.ban(Router.BAN_NANOS);
+            acquire(Target.REPLICA);
+            return;
+        }
         if (cause instanceof PoolTimeoutException) {
             terminate("53300", "pgbalancer: " + cause.getMessage());
         } else if (cause instanceof BackendLoginException e && e.serverError() != null) {
@@ -165,9 +256,23 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
 
     private void attach(BackendConnection b) {
         backend = b;
+        node = services.router().node(b.key().backend());
+        node.checkedOut();
         idleAtReadyForQuery = true; // pooled connections are always clean
+        cycleBoundary = true;
         b.owner(this);
         syncSettings();
+    }
+
+    /** Forgets the backend (the caller decides its fate) and gives back this session's share of its server. */
+    private BackendConnection detach() {
+        BackendConnection b = backend;
+        backend = null;
+        if (node != null) {
+            node.checkedIn();
+            node = null;
+        }
+        return b;
     }
 
     private void syncSettings() {
@@ -198,19 +303,34 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
             return;
         }
         BackendConnection b = backend;
-        if (b == null || !idleAtReadyForQuery || !tracker.isEmpty() || txStatus != 'I' || pinned
-                || services.sessionPooling()) {
+        if (b == null || !idleAtReadyForQuery || !tracker.isEmpty()) {
             return;
         }
-        if (waitingInput != null && !waitingInput.isEmpty()) {
+        boolean keep = txStatus != 'I' || pinned || services.sessionPooling();
+        if (holding) {
+            holding = false;
+            if (keep) {
+                relayWaiting(); // still in the transaction: the held cycle belongs to it
+                return;
+            }
+        } else if (keep) {
             return;
         }
-        backend = null;
+        detach();
         if (b.mayReleaseNow()) {
-            pool.release(b);
+            b.pool().release(b);
         }
         if (draining) {
             terminate("57P01", "terminating connection due to administrator command");
+            return;
+        }
+        if (waitingInput != null && !waitingInput.isEmpty()) {
+            ArrayDeque<ByteBuf> held = waitingInput; // route the held cycles afresh, in order
+            waitingInput = null;
+            waitingBytes = 0;
+            while (!held.isEmpty()) {
+                onClientFrames(held.poll());
+            }
         }
     }
 
@@ -227,7 +347,8 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     @Override
     public void onBackendClosed(BackendConnection b, Throwable cause) {
         if (b == backend) {
-            backend = null;
+            detach();
+            services.router().node(b.key().backend()).ban(Router.BAN_NANOS); // died under its client
             finishing = false;
             terminate("08006", "pgbalancer: the server closed the connection unexpectedly (" + b + ")");
         }
@@ -265,7 +386,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
             b.cancelStarted();
             CancelForwarder.send(b, loop).addListener(f -> {
                 if (b.cancelFinished() && b != backend) {
-                    pool.release(b); // the release was deferred until the cancel could no longer land
+                    b.pool().release(b); // the release was deferred until the cancel could no longer land
                 }
             });
         });
@@ -324,16 +445,15 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
             waitingInput.forEach(ByteBuf::release);
             waitingInput = null;
         }
-        BackendConnection b = backend;
-        backend = null;
-        if (b == null) {
+        if (backend == null) {
             return;
         }
+        BackendConnection b = detach();
         if (idleAtReadyForQuery && tracker.isEmpty() && txStatus == 'I' && !b.broken) {
             if (pinned || services.sessionPooling()) {
-                BackendReset.resetAndRelease(pool, b);
+                BackendReset.resetAndRelease(b);
             } else if (b.mayReleaseNow()) {
-                pool.release(b);
+                b.pool().release(b);
             }
             return;
         }

@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBuf;
 import io.pgbalancer.protocol.ClientMessages;
 import io.pgbalancer.protocol.ServerMessages;
 import io.pgbalancer.protocol.Wire;
+import io.pgbalancer.routing.Target;
 import io.pgbalancer.sql.Classification;
 import java.nio.charset.StandardCharsets;
 
@@ -24,6 +25,15 @@ final class FrontendRelay extends FrameRelay {
             s.onClientTerminate();
             return false;
         }
+        if (s.cycleBoundary && s.txStatus == 'I' && s.onReplica() && s.routeOf(buf, at) != Target.REPLICA) {
+            // A new cycle that must not run on this replica waits until the replica is done with the last one:
+            // one transaction is never split, and no write reaches a replica.
+            endRun(at);
+            flush();
+            s.hold(buf.retainedSlice(at, buf.writerIndex() - at));
+            return false;
+        }
+        s.cycleBoundary = type == 'S' || type == 'Q' || type == 'F';
         s.idleAtReadyForQuery = false;
         if (type == 'S' || !s.tracker.isDiscarding()) {
             onMessage(type, buf, at, length);

@@ -29,12 +29,12 @@ final class PreparedStatements {
         }
     }
 
-    record Statement(String backendName, Body body, Object classification) {
+    record Statement(String backendName, Body body, io.pgbalancer.sql.Classification classification) {
     }
 
     private Map<String, Statement> byClientName;
 
-    Statement define(String clientName, byte[] body, Object classification) {
+    Statement define(String clientName, byte[] body, io.pgbalancer.sql.Classification classification) {
         Body key = new Body(body);
         String backendName = GLOBAL_NAMES.computeIfAbsent(key, k -> "pgbalancer_" + NEXT.incrementAndGet());
         Statement s = new Statement(backendName, key, classification);

@@ -5,10 +5,11 @@ import io.pgbalancer.cancel.CancelRegistry;
 import io.pgbalancer.config.PgBalancerConfig;
 import io.pgbalancer.config.PoolMode;
 import io.pgbalancer.pool.PoolRegistry;
+import io.pgbalancer.routing.Router;
 import io.pgbalancer.sql.StatementClassifier;
 
 public record SessionServices(PgBalancerConfig config, PoolRegistry pools, StatementClassifier classifier,
-                              CancelRegistry cancels, SessionTracker sessions) {
+                              CancelRegistry cancels, SessionTracker sessions, Router router) {
     public boolean sessionPooling() {
         return config.pool().mode() == PoolMode.SESSION;
     }

@@ -17,21 +17,29 @@ public final class SessionSettings {
     private static final java.util.Set<String> NOT_SETTINGS = java.util.Set.of("user", "database", "options",
             "replication");
 
+    private static final String READ_ONLY = "default_transaction_read_only";
+
     private final Map<String, String> startup;
     private final Map<String, String> current;
+    private final boolean startupReadOnly;
+    private final boolean readOnly;
 
     /** Equal settings share one instance, so the per-checkout comparison is usually a reference check. */
     private static final java.util.concurrent.ConcurrentHashMap<Map<String, String>, SessionSettings> INTERNED =
             new java.util.concurrent.ConcurrentHashMap<>();
     private static final int MAX_INTERNED = 10_000;
 
-    private SessionSettings(Map<String, String> startup, Map<String, String> current) {
+    private SessionSettings(Map<String, String> startup, Map<String, String> current, boolean startupReadOnly,
+                            boolean readOnly) {
         this.startup = startup;
         this.current = current;
+        this.startupReadOnly = startupReadOnly;
+        this.readOnly = readOnly;
     }
 
-    private static SessionSettings of(Map<String, String> startup, Map<String, String> current) {
-        SessionSettings fresh = new SessionSettings(startup, current);
+    private static SessionSettings of(Map<String, String> startup, Map<String, String> current,
+                                      boolean startupReadOnly, boolean readOnly) {
+        SessionSettings fresh = new SessionSettings(startup, current, startupReadOnly, readOnly);
         if (!startup.equals(current) || INTERNED.size() >= MAX_INTERNED) {
             return fresh;
         }
@@ -39,7 +47,7 @@ public final class SessionSettings {
         return prior != null ? prior : fresh;
     }
 
-    public static final SessionSettings NONE = new SessionSettings(Map.of(), Map.of());
+    public static final SessionSettings NONE = new SessionSettings(Map.of(), Map.of(), false, false);
 
     /** From a StartupMessage's parameters, including {@code -c name=value} items of {@code options}. */
     public static SessionSettings fromStartup(Map<String, String> parameters) {
@@ -55,7 +63,10 @@ public final class SessionSettings {
             StartupOptions.parse(options).forEach((k, v) -> map.put(k, setConfig(k, v)));
         }
         Map<String, String> frozen = Map.copyOf(map);
-        return of(frozen, frozen);
+        boolean readOnly = isOn(parameters.entrySet().stream()
+                .filter(e -> e.getKey().equalsIgnoreCase(READ_ONLY)).map(Map.Entry::getValue).findFirst()
+                .orElse(options == null ? null : StartupOptions.parse(options).get(READ_ONLY)));
+        return of(frozen, frozen, readOnly, readOnly);
     }
 
     private static String setConfig(String name, String value) {
@@ -73,7 +84,11 @@ public final class SessionSettings {
             return this;
         }
         Map<String, String> map = new HashMap<>(current);
+        boolean ro = readOnly;
         for (SessionSet set : sets) {
+            if (set.kind() == SessionSet.Kind.RESET_ALL || READ_ONLY.equals(set.name())) {
+                ro = set.kind() == SessionSet.Kind.SET ? isOn(unquote(set.valueSql())) : startupReadOnly;
+            }
             switch (set.kind()) {
                 case RESET_ALL -> {
                     map.clear();
@@ -91,7 +106,25 @@ public final class SessionSettings {
                 case SET -> map.put(set.name(), "SET " + quoteName(set.name()) + " TO " + set.valueSql());
             }
         }
-        return of(startup, Map.copyOf(map));
+        return of(startup, Map.copyOf(map), startupReadOnly, ro);
+    }
+
+    /** default_transaction_read_only is on: every transaction of the session may run on a replica. */
+    public boolean readOnly() {
+        return readOnly;
+    }
+
+    private static boolean isOn(String value) {
+        if (value == null) {
+            return false;
+        }
+        String v = value.trim().toLowerCase(java.util.Locale.ROOT);
+        return v.equals("on") || v.equals("true") || v.equals("yes") || v.equals("1") || v.equals("t");
+    }
+
+    private static String unquote(String sql) {
+        String v = sql == null ? "" : sql.trim();
+        return v.length() >= 2 && v.startsWith("'") && v.endsWith("'") ? v.substring(1, v.length() - 1) : v;
     }
 
     private static String quoteName(String name) {

@@ -15,7 +15,8 @@ import io.pgbalancer.config.ConfigLoader;
 import io.pgbalancer.config.PgBalancerConfig;
 import io.pgbalancer.pool.BackendConnection;
 import io.pgbalancer.pool.BackendPool;
-import io.pgbalancer.pool.PoolKey;
+import io.pgbalancer.pool.PoolRegistry;
+import io.pgbalancer.routing.Router;
 import io.pgbalancer.pool.PoolSettings;
 import io.pgbalancer.sql.StatementClassifier;
 import java.lang.reflect.Constructor;
@@ -54,16 +55,17 @@ class ClientSessionPipelineTest {
                 """, Map.of(), "test");
         client = new EmbeddedChannel();
         server = new EmbeddedChannel();
-        PoolKey key = new PoolKey(config.primary(), "app", "db");
-        pool = new BackendPool(key, PoolSettings.from(config.pool()), "secret");
-        Constructor<BackendConnection> ctor = BackendConnection.class.getDeclaredConstructor(PoolKey.class,
+        PoolRegistry pools = new PoolRegistry(PoolSettings.from(config.pool()), user -> "secret", sweeper);
+        pool = pools.pool(config.primary(), "app", "db");
+        Constructor<BackendConnection> ctor = BackendConnection.class.getDeclaredConstructor(BackendPool.class,
                 Channel.class);
         ctor.setAccessible(true);
-        backend = ctor.newInstance(key, server);
+        backend = ctor.newInstance(pool, server);
         pool.release(backend); // the only idle connection
-        SessionServices services = new SessionServices(config, null, new StatementClassifier(Set.of(), 100),
-                new CancelRegistry(), new SessionTracker());
-        session = new ClientSession(client, services, pool, SessionSettings.NONE);
+        StatementClassifier classifier = new StatementClassifier(Set.of(), 100);
+        SessionServices services = new SessionServices(config, pools, classifier, new CancelRegistry(),
+                new SessionTracker(), new Router(config, classifier));
+        session = new ClientSession(client, services, "app", "db", SessionSettings.NONE);
         session.start();
         client.runPendingTasks();
         List<Character> welcome = types(drain(client));
@@ -74,8 +76,11 @@ class ClientSessionPipelineTest {
         assertEquals(1, pool.idleCount());
     }
 
+    private final io.netty.channel.EventLoopGroup sweeper = new io.netty.channel.DefaultEventLoopGroup(1);
+
     @AfterEach
     void tearDown() {
+        sweeper.shutdownGracefully();
         session.onClientClosed();
         client.finishAndReleaseAll();
         server.finishAndReleaseAll();

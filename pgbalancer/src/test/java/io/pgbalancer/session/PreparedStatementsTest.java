@@ -22,6 +22,11 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 
 class PreparedStatementsTest {
+    private static final io.pgbalancer.sql.StatementClassifier CLASSIFIER =
+            new io.pgbalancer.sql.StatementClassifier(java.util.Set.of(), 0);
+    private static final io.pgbalancer.sql.Classification C1 = CLASSIFIER.classify("SELECT 1");
+    private static final io.pgbalancer.sql.Classification C2 = CLASSIFIER.classify("INSERT INTO t VALUES (1)");
+
     /** A Parse body: query text, NUL, parameter count and OIDs; made unique per test run with a marker. */
     private static byte[] body(String sql, int... oids) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -45,13 +50,13 @@ class PreparedStatementsTest {
         String sql = unique("SELECT $1");
         PreparedStatements client1 = new PreparedStatements();
         PreparedStatements client2 = new PreparedStatements();
-        PreparedStatements.Statement a = client1.define("s1", body(sql, 23), "c1");
-        PreparedStatements.Statement b = client2.define("other_name", body(sql, 23), "c2");
+        PreparedStatements.Statement a = client1.define("s1", body(sql, 23), C1);
+        PreparedStatements.Statement b = client2.define("other_name", body(sql, 23), C2);
         assertEquals(a.backendName(), b.backendName());
         assertTrue(a.backendName().startsWith("pgbalancer_"), a.backendName());
         assertEquals(a.body(), b.body());
-        assertEquals("c1", a.classification());
-        assertEquals("c2", b.classification());
+        assertSame(C1, a.classification());
+        assertSame(C2, b.classification());
     }
 
     @Test
@@ -74,7 +79,7 @@ class PreparedStatementsTest {
         assertNull(c.get("s1"));
         assertFalse(c.contains("s1"));
         c.remove("s1"); // nothing to remove: fine
-        PreparedStatements.Statement s = c.define("s1", body(sql), "cls");
+        PreparedStatements.Statement s = c.define("s1", body(sql), C1);
         assertTrue(c.contains("s1"));
         assertSame(s, c.get("s1"));
         assertFalse(c.contains("s2"));

@@ -1,0 +1,30 @@
+// purpose: read/write routing and load-balancing settings (YAML section "routing")
+package io.pgbalancer.config;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Routing settings. {@code writeFunctions} extends the router's built-in list of functions that force a statement
+ * to the primary; in a loaded configuration its entries are non-empty, as written (optionally schema-qualified),
+ * and distinct ignoring case.
+ */
+public record Routing(Balance balance, PrimaryReads primaryReads, List<String> writeFunctions,
+                      VolatileFunctions volatileFunctions) {
+    public static final Balance DEFAULT_BALANCE = Balance.LEAST_OUTSTANDING;
+    public static final PrimaryReads DEFAULT_PRIMARY_READS = PrimaryReads.FALLBACK;
+    public static final List<String> DEFAULT_WRITE_FUNCTIONS = List.of();
+    public static final VolatileFunctions DEFAULT_VOLATILE_FUNCTIONS = VolatileFunctions.REPLICA;
+
+    public Routing {
+        Objects.requireNonNull(balance, "balance");
+        Objects.requireNonNull(primaryReads, "primaryReads");
+        writeFunctions = List.copyOf(writeFunctions);
+        Objects.requireNonNull(volatileFunctions, "volatileFunctions");
+    }
+
+    public static Routing defaults() {
+        return new Routing(DEFAULT_BALANCE, DEFAULT_PRIMARY_READS, DEFAULT_WRITE_FUNCTIONS,
+                DEFAULT_VOLATILE_FUNCTIONS);
+    }
+}

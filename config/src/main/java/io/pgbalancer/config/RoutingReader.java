@@ -1,0 +1,76 @@
+// purpose: reads and validates the "routing" section and checks it against the backends
+package io.pgbalancer.config;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.yaml.snakeyaml.nodes.Node;
+
+final class RoutingReader {
+    static final List<String> KEYS = List.of("balance", "primary_reads", "write_functions", "volatile_functions");
+    static final String FUNCTION_NAME = "a non-empty function name";
+
+    private RoutingReader() {
+    }
+
+    static Routing read(ValueReader values, MappingReader routing) {
+        Balance balance = routing.get("balance")
+                .flatMap(n -> values.choice(routing.path("balance"), n, Balance.class, Balance::yamlName))
+                .orElse(Routing.DEFAULT_BALANCE);
+        PrimaryReads primaryReads = routing.get("primary_reads")
+                .flatMap(n -> values.choice(routing.path("primary_reads"), n, PrimaryReads.class,
+                        PrimaryReads::yamlName))
+                .orElse(Routing.DEFAULT_PRIMARY_READS);
+        List<String> writeFunctions = readWriteFunctions(values, routing);
+        VolatileFunctions volatileFunctions = routing.get("volatile_functions")
+                .flatMap(n -> values.choice(routing.path("volatile_functions"), n, VolatileFunctions.class,
+                        VolatileFunctions::yamlName))
+                .orElse(Routing.DEFAULT_VOLATILE_FUNCTIONS);
+        return new Routing(balance, primaryReads, writeFunctions, volatileFunctions);
+    }
+
+    /** Names as written; duplicates are compared ignoring case (PostgreSQL folds unquoted names). */
+    private static List<String> readWriteFunctions(ValueReader values, MappingReader routing) {
+        String path = routing.path("write_functions");
+        Optional<List<Node>> items = routing.get("write_functions")
+                .flatMap(n -> values.list(path, n, "function names"));
+        List<String> names = new ArrayList<>();
+        Map<String, String> firstPathByName = new HashMap<>();
+        for (int i = 0; i < items.orElse(List.of()).size(); i++) {
+            String itemPath = path + "[" + i + "]";
+            Node item = items.get().get(i);
+            Optional<String> name = values.text(itemPath, item, FUNCTION_NAME).flatMap(t -> {
+                if (t.value().isEmpty()) {
+                    values.problems().add(itemPath, item, "expected " + FUNCTION_NAME + ", got " + t.describe(false));
+                    return Optional.empty();
+                }
+                return Optional.of(t.value());
+            });
+            name.ifPresent(n -> {
+                String first = firstPathByName.putIfAbsent(n.toLowerCase(Locale.ROOT), itemPath);
+                if (first != null) {
+                    values.problems().add(itemPath, item, "duplicate function " + Nodes.quote(n) + " (same as "
+                            + first + ")");
+                } else {
+                    names.add(n);
+                }
+            });
+        }
+        return names;
+    }
+
+    /**
+     * Cross-section rules. Call only when {@code backends} is the complete list (no backend problems), so a
+     * backend that failed to load is not mistaken for a missing replica.
+     */
+    static void checkBackends(ValueReader values, MappingReader routing, Routing settings, List<Backend> backends) {
+        boolean anyReplica = backends.stream().anyMatch(b -> b.role() == Role.REPLICA);
+        if (settings.primaryReads() == PrimaryReads.NEVER && !anyReplica && !backends.isEmpty()) {
+            values.problems().add(routing.path("primary_reads"), routing.get("primary_reads").orElseThrow(),
+                    "never needs at least one replica in backends");
+        }
+    }
+}

@@ -1,0 +1,66 @@
+// One configured server as the router sees it: role, weight, work in flight, capacity and a temporary ban.
+package io.pgbalancer.routing;
+
+import io.pgbalancer.config.Backend;
+import io.pgbalancer.config.Role;
+import java.util.concurrent.atomic.AtomicInteger;
+
+public final class BackendNode {
+    private final Backend backend;
+    private final AtomicInteger inUse = new AtomicInteger();
+    private volatile long bannedUntilNanos;
+
+    public BackendNode(Backend backend) {
+        this.backend = backend;
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    public boolean isPrimary() {
+        return backend.role() == Role.PRIMARY;
+    }
+
+    public int weight() {
+        return backend.weight();
+    }
+
+    /** Client transactions currently holding a connection to this server. */
+    public int inUse() {
+        return inUse.get();
+    }
+
+    public void checkedOut() {
+        inUse.incrementAndGet();
+    }
+
+    public void checkedIn() {
+        inUse.decrementAndGet();
+    }
+
+    /** At its max_connections: more work would pile up here instead of queueing. */
+    public boolean atCapacity() {
+        Integer max = backend.maxConnections();
+        return max != null && inUse.get() >= max;
+    }
+
+    /** Keeps reads away for a while after the server refused a connection or died. */
+    public void ban(long nanos) {
+        bannedUntilNanos = System.nanoTime() + nanos;
+    }
+
+    public boolean isBanned() {
+        long until = bannedUntilNanos;
+        return until != 0 && until - System.nanoTime() > 0;
+    }
+
+    public String describe() {
+        return backend.role().name().toLowerCase() + " " + backend.host() + ":" + backend.port();
+    }
+
+    @Override
+    public String toString() {
+        return describe();
+    }
+}

@@ -1,0 +1,147 @@
+// Picks the server for a read among the usable replicas (and the primary when primary_reads says so), by weight.
+package io.pgbalancer.routing;
+
+import io.pgbalancer.config.Balance;
+import io.pgbalancer.config.PrimaryReads;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * All three strategies honour weights. least-outstanding compares work in flight per unit of weight and breaks ties
+ * in rotation, so idle replicas share sequential traffic evenly; round-robin is smooth weighted round-robin (each
+ * pick adds every weight to its server's credit and takes the total from the winner); random draws by weight.
+ * Replicas at max_connections are passed over while another has room; when all are full the least loaded one is
+ * chosen and the request queues in its pool.
+ */
+public final class ReplicaSelector {
+    private final BackendNode primary;
+    private final List<BackendNode> replicas;
+    private final Balance balance;
+    private final PrimaryReads primaryReads;
+    private final AtomicInteger rotation = new AtomicInteger();
+    private final int[] credit;
+
+    public ReplicaSelector(BackendNode primary, List<BackendNode> replicas, Balance balance, PrimaryReads primaryReads) {
+        this.primary = primary;
+        this.replicas = List.copyOf(replicas);
+        this.balance = balance;
+        this.primaryReads = primaryReads;
+        this.credit = new int[replicas.size() + 1];
+    }
+
+    public BackendNode primary() {
+        return primary;
+    }
+
+    /** The server for a read, or null when none may take it (primary_reads: never and no usable replica). */
+    public BackendNode forRead() {
+        List<BackendNode> candidates = new ArrayList<>(replicas.size() + 1);
+        for (BackendNode r : replicas) {
+            if (!r.isBanned()) {
+                candidates.add(r);
+            }
+        }
+        if (primaryReads == PrimaryReads.ALWAYS || (candidates.isEmpty() && primaryReads == PrimaryReads.FALLBACK)) {
+            candidates.add(primary);
+        }
+        if (candidates.isEmpty()) {
+            return null;
+        }
+        if (candidates.size() == 1) {
+            return candidates.get(0);
+        }
+        List<BackendNode> withRoom = new ArrayList<>(candidates.size());
+        for (BackendNode c : candidates) {
+            if (!c.atCapacity()) {
+                withRoom.add(c);
+            }
+        }
+        if (withRoom.isEmpty()) {
+            return leastOutstanding(candidates);
+        }
+        return switch (balance) {
+            case LEAST_OUTSTANDING -> leastOutstanding(withRoom);
+            case ROUND_ROBIN -> smoothRoundRobin(withRoom);
+            case RANDOM -> weightedRandom(withRoom);
+        };
+    }
+
+    private BackendNode leastOutstanding(List<BackendNode> nodes) {
+        int n = nodes.size();
+        int start = Math.floorMod(rotation.getAndIncrement(), n);
+        BackendNode best = null;
+        long bestLoad = 0;
+        long bestWeight = 1;
+        for (int i = 0; i < n; i++) {
+            BackendNode c = nodes.get((start + i) % n);
+            long load = c.inUse();
+            // load/weight < bestLoad/bestWeight, without division
+            if (best == null || load * bestWeight < bestLoad * c.weight()) {
+                best = c;
+                bestLoad = load;
+                bestWeight = c.weight();
+            }
+        }
+        if (bestLoad == 0 && hasUnequalWeights(nodes)) {
+            return weightedRandom(idle(nodes)); // all idle: share by weight rather than by turn
+        }
+        return best;
+    }
+
+    private static List<BackendNode> idle(List<BackendNode> nodes) {
+        List<BackendNode> out = new ArrayList<>(nodes.size());
+        for (BackendNode c : nodes) {
+            if (c.inUse() == 0) {
+                out.add(c);
+            }
+        }
+        return out;
+    }
+
+    private static boolean hasUnequalWeights(List<BackendNode> nodes) {
+        int w = nodes.get(0).weight();
+        for (BackendNode c : nodes) {
+            if (c.weight() != w) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private synchronized BackendNode smoothRoundRobin(List<BackendNode> nodes) {
+        int total = 0;
+        int bestIndex = -1;
+        for (BackendNode c : nodes) {
+            int i = indexOf(c);
+            credit[i] += c.weight();
+            total += c.weight();
+            if (bestIndex < 0 || credit[i] > credit[bestIndex]) {
+                bestIndex = i;
+            }
+        }
+        credit[bestIndex] -= total;
+        return bestIndex == replicas.size() ? primary : replicas.get(bestIndex);
+    }
+
+    private int indexOf(BackendNode c) {
+        int i = replicas.indexOf(c);
+        return i < 0 ? replicas.size() : i;
+    }
+
+    private static BackendNode weightedRandom(List<BackendNode> nodes) {
+        int total = 0;
+        for (BackendNode c : nodes) {
+            total += c.weight();
+        }
+        int pick = ThreadLocalRandom.current().nextInt(total);
+        for (BackendNode c : nodes) {
+            pick -= c.weight();
+            if (pick < 0) {
+                return c;
+            }
+        }
+        return nodes.get(nodes.size() - 1);
+    }
+}

@@ -1,0 +1,59 @@
+// The routing decisions of the running proxy: which server a transaction goes to, and which servers to avoid.
+package io.pgbalancer.routing;
+
+import io.pgbalancer.config.Backend;
+import io.pgbalancer.config.PgBalancerConfig;
+import io.pgbalancer.config.Role;
+import io.pgbalancer.sql.StatementClassifier;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+public final class Router {
+    /** How long a replica that refused a connection or died gets no reads. */
+    public static final long BAN_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+    private final Map<Backend, BackendNode> nodes = new IdentityHashMap<>();
+    private final ReplicaSelector selector;
+    private final TransactionRouter transactions;
+
+    public Router(PgBalancerConfig config, StatementClassifier classifier) {
+        BackendNode primary = null;
+        List<BackendNode> replicas = new ArrayList<>();
+        for (Backend b : config.backends()) {
+            BackendNode node = new BackendNode(b);
+            nodes.put(b, node);
+            if (b.role() == Role.PRIMARY) {
+                primary = node;
+            } else {
+                replicas.add(node);
+            }
+        }
+        this.selector = new ReplicaSelector(primary, replicas, config.routing().balance(),
+                config.routing().primaryReads());
+        this.transactions = new TransactionRouter(classifier);
+    }
+
+    public TransactionRouter transactions() {
+        return transactions;
+    }
+
+    public BackendNode primary() {
+        return selector.primary();
+    }
+
+    /** The server for a transaction with this target; null when a read has nowhere to go. */
+    public BackendNode choose(Target target) {
+        return target == Target.PRIMARY ? selector.primary() : selector.forRead();
+    }
+
+    public BackendNode node(Backend backend) {
+        return nodes.get(backend);
+    }
+
+    public List<BackendNode> nodes() {
+        return List.copyOf(nodes.values());
+    }
+}
