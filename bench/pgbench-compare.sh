@@ -2,12 +2,14 @@
 # Benchmark: pgbench -S through direct PostgreSQL, pgbalancer and PgBouncer (transaction pooling, same pool size),
 # in simple, extended and prepared modes, in one run; prints a table of tps and ratios.
 #
-# Usage: bench/pgbench-compare.sh            (env: DURATION=10 CLIENTS=16 THREADS=2 POOL_SIZE=8 SCALE=10 MODES="simple extended prepared")
+# Usage: bench/pgbench-compare.sh            (env: DURATION=10 CLIENTS=16 THREADS=2 POOL_SIZE=8 SCALE=10 MODES="simple extended prepared"
+#                                              REPLICAS=0: pgbalancer in front of the primary alone, as PgBouncer is;
+#                                              REPLICAS=2 lets pgbalancer spread the reads over two streaming replicas)
 # Needs: the PostgreSQL server binaries (pgbench) and Debian's pgbouncer package (installed if missing and root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}; CLIENTS=${CLIENTS:-16}; THREADS=${THREADS:-2}; POOL_SIZE=${POOL_SIZE:-8}; SCALE=${SCALE:-10}
-MODES=${MODES:-"simple extended prepared"}
+MODES=${MODES:-"simple extended prepared"}; REPLICAS=${REPLICAS:-0}
 PROXY_PORT=${PROXY_PORT:-16432}; BOUNCER_PORT=${BOUNCER_PORT:-16433}
 WORK=$(mktemp -d /tmp/pgbalancer-bench.XXXXXX); chmod 755 "$WORK"
 export PGPASSWORD=app-password
@@ -26,7 +28,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "starting the test cluster and pgbalancer (pool size $POOL_SIZE) ..."
-java ${JAVA_OPTS:-} -jar pgbalancer/target/pgbalancer.jar demo --port "$PROXY_PORT" --pool-size "$POOL_SIZE" \
+java ${JAVA_OPTS:-} -jar pgbalancer/target/pgbalancer.jar demo --port "$PROXY_PORT" --pool-size "$POOL_SIZE" --replicas "$REPLICAS" \
   --data-dir "$WORK/cluster" >"$WORK/demo.out" 2>"$WORK/demo.err" </dev/null &
 DEMO_PID=$!
 for _ in $(seq 1 120); do grep -q "listening" "$WORK/demo.err" 2>/dev/null && break; sleep 1; done
@@ -87,7 +89,7 @@ done
 
 ratio() { if [[ "$1" =~ ^[0-9]+$ && "$2" =~ ^[0-9]+$ && "$2" -gt 0 ]]; then awk "BEGIN{printf \"%.2f\", $1/$2}"; else echo "n/a"; fi; }
 echo
-echo "pgbench -S -c $CLIENTS -j $THREADS -T $DURATION, scale $SCALE, pool size $POOL_SIZE, $(nproc) cores, $(date -u +%Y-%m-%d)"
+echo "pgbench -S -c $CLIENTS -j $THREADS -T $DURATION, scale $SCALE, pool size $POOL_SIZE, $REPLICAS replicas behind pgbalancer, $(nproc) cores, $(date -u +%Y-%m-%d)"
 printf '| %-8s | %10s | %10s | %10s | %14s | %14s |\n' mode direct pgbalancer pgbouncer "pgb/pgbouncer" "pgb/direct"
 printf '|%s|%s|%s|%s|%s|%s|\n' ---------- ------------ ------------ ------------ ---------------- ----------------
 for m in $MODES; do

@@ -49,7 +49,9 @@ final class DemoCommand implements Callable<Integer> {
         System.out.println();
         System.out.println("pgbalancer demo is ready. Primary on port " + cluster.primaryPort() + ", replicas on "
                 + cluster.replicaPorts().stream().map(String::valueOf).collect(Collectors.joining(", "))
-                + ". Until replica routing lands, every query goes to the primary.");
+                + ".");
+        System.out.println("  Reads are balanced per query over the " + cluster.replicaPorts().size()
+                + " replicas (least-outstanding); writes and transactions that write stay on the primary.");
         System.out.println("  psql:  PGPASSWORD=" + PASSWORD + " psql \"host=127.0.0.1 port=" + port
                 + " user=" + USER + " dbname=" + DATABASE + "\"");
         System.out.println("  JDBC:  jdbc:postgresql://127.0.0.1:" + port + "/" + DATABASE + "?user=" + USER + "&password="
@@ -70,6 +72,7 @@ final class DemoCommand implements Callable<Integer> {
         for (int p : cluster.replicaPorts()) {
             y.append("  - {host: 127.0.0.1, port: ").append(p).append(", role: replica}\n");
         }
+        y.append("routing: {balance: least-outstanding, primary_reads: fallback}\n");
         y.append("shutdown: {grace_period: 5s}\n");
         return y.toString();
     }

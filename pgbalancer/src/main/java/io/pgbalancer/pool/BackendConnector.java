@@ -40,6 +40,7 @@ final class BackendConnector {
                                 new BackendLogin(key.user(), password), startup, loggedIn, pool));
                     }
                 });
+        Transport.configure(bootstrap::option);
         ChannelFuture connected = bootstrap.connect(key.backend().host(), key.backend().port());
         connected.addListener(f -> {
             if (!f.isSuccess()) {

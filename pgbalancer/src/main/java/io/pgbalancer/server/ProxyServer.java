@@ -49,6 +49,7 @@ public final class ProxyServer implements AutoCloseable {
                         ch.pipeline().addLast(new ClientHandler(context));
                     }
                 });
+        Transport.configure(b::childOption);
         listener = b.bind(config.listen().host(), config.listen().port()).sync().channel();
         log.info("pgbalancer listening on {} ({} transport, {} io threads, {} pooling, pool size {})", address(), Transport.name(), config.listen().effectiveIoThreads(),
                 config.pool().mode().name().toLowerCase(), config.pool().size());
