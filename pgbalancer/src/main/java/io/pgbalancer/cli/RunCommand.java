@@ -25,7 +25,14 @@ final class RunCommand implements Callable<Integer> {
             System.err.println(e.report());
             return Main.EXIT_BAD_CONFIG;
         }
-        ProxyServer server = new ProxyServer(config).start();
+        ProxyServer server;
+        try {
+            server = new ProxyServer(config).start();
+        } catch (Exception e) {
+            // a taken port, an unreachable primary for a startup lookup: say what, where and why, then stop
+            System.err.println("pgbalancer: could not start: " + e.getMessage());
+            return 1;
+        }
         serveUntilSignal(server, config);
         return 0;
     }

@@ -22,8 +22,11 @@ final class ProxyContext {
         this.config = config;
         this.users = new UserDirectory(config.auth().users());
         PoolRegistry pools = new PoolRegistry(PoolSettings.from(config.pool()), users::password, workers);
-        StatementClassifier classifier = new StatementClassifier(Set.copyOf(config.routing().writeFunctions()),
-                16_384);
+        Set<String> writeFunctions = new java.util.HashSet<>(config.routing().writeFunctions());
+        if (config.routing().volatileFunctions() == io.pgbalancer.config.VolatileFunctions.PRIMARY) {
+            writeFunctions.addAll(io.pgbalancer.routing.VolatileFunctionCatalog.load(config));
+        }
+        StatementClassifier classifier = new StatementClassifier(writeFunctions, 16_384);
         this.sessionServices = new SessionServices(config, pools, classifier, new CancelRegistry(),
                 new SessionTracker(), new Router(config, classifier));
     }

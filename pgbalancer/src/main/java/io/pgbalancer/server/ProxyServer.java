@@ -50,7 +50,14 @@ public final class ProxyServer implements AutoCloseable {
                     }
                 });
         Transport.configure(b::childOption);
-        listener = b.bind(config.listen().host(), config.listen().port()).sync().channel();
+        try {
+            listener = b.bind(config.listen().host(), config.listen().port()).sync().channel();
+        } catch (Exception e) {
+            boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            throw new IllegalStateException("cannot listen on " + config.listen().host() + ":" + config.listen().port()
+                    + " (listen): " + e.getMessage(), e);
+        }
         log.info("pgbalancer listening on {} ({} transport, {} io threads, {} pooling, pool size {})", address(), Transport.name(), config.listen().effectiveIoThreads(),
                 config.pool().mode().name().toLowerCase(), config.pool().size());
         return this;
