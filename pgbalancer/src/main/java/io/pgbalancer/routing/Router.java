@@ -18,6 +18,8 @@ public final class Router {
     private final Map<Backend, BackendNode> nodes = new IdentityHashMap<>();
     private final ReplicaSelector selector;
     private final TransactionRouter transactions;
+    private final java.util.concurrent.atomic.AtomicLong retriesOnPrimary = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong retriesElsewhere = new java.util.concurrent.atomic.AtomicLong();
 
     public Router(PgBalancerConfig config, StatementClassifier classifier) {
         BackendNode primary = null;
@@ -47,6 +49,21 @@ public final class Router {
     /** The server for a transaction with this target; null when a read has nowhere to go. */
     public BackendNode choose(Target target) {
         return target == Target.PRIMARY ? selector.primary() : selector.forRead();
+    }
+
+    /** Counts a read run again: on the primary after a replica refused it (25006), or elsewhere after a failure. */
+    public void countRetry(boolean onPrimary) {
+        (onPrimary ? retriesOnPrimary : retriesElsewhere).incrementAndGet();
+    }
+
+    /** Reads re-run on the primary because a replica answered 25006 (read-only transaction). */
+    public long retriesOnPrimary() {
+        return retriesOnPrimary.get();
+    }
+
+    /** Reads re-run on another server because their replica failed before answering. */
+    public long retriesElsewhere() {
+        return retriesElsewhere.get();
     }
 
     public BackendNode node(Backend backend) {

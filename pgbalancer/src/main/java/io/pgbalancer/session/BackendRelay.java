@@ -18,18 +18,56 @@ final class BackendRelay extends FrameRelay {
         this.s = session;
     }
 
+    /** The replay window saw a real answer in this chunk: held preamble answers go out, then everything after. */
+    private boolean answered;
+
     @Override
     protected boolean onFrame(byte type, ByteBuf buf, int at, int length) {
         if (s.tracker.headKind() == Expect.INTERNAL) {
             onInternalAnswer(type, buf, at, length);
-        } else {
-            onAnswer(type, buf, at, length);
+            return true;
         }
+        if (s.retryTarget != null) {
+            onAnswer(type, buf, at, length); // keep the books, drop the answer: the read runs again elsewhere
+            cut(at, length);
+            if (type == 'Z' && s.tracker.isEmpty()) {
+                s.retryReady = true;
+            }
+            return true;
+        }
+        if (s.replay.isOpen() && !answered && !ReadReplay.isPreamble(type)) {
+            if (type == 'E' && buf.getByte(at + 5) != 0) {
+                ErrorFields e = ErrorFields.parse(buf, at, length);
+                if ("25006".equals(e.sqlState())) {
+                    s.retryTarget = io.pgbalancer.routing.Target.PRIMARY;
+                    onAnswer(type, buf, at, length);
+                    cut(at, length);
+                    return true;
+                }
+                if ("FATAL".equals(e.severity()) || "PANIC".equals(e.severity())) {
+                    cut(at, length); // the server is going away; its close re-runs the read elsewhere
+                    s.backend.broken = true;
+                    return true;
+                }
+            }
+            answered = true;
+        }
+        onAnswer(type, buf, at, length);
         return true;
     }
 
     @Override
     protected void flush() {
+        if (s.retryTarget != null) {
+            out.discard();
+            return;
+        }
+        if (answered) {
+            answered = false;
+            s.replay.commit(out);
+        } else if (s.replay.holdBack(out)) {
+            return;
+        }
         if (!out.isEmpty()) {
             out.writeTo(s.client);
             if (!s.client.isWritable() && s.backend != null) {

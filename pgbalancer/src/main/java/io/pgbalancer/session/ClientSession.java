@@ -71,6 +71,13 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     private boolean acquiring;
     private Target acquiringFor;
     private int failedReplicaAttempts;
+    /** A read on a replica, kept replayable until its client has seen an answer. */
+    final ReadReplay replay = new ReadReplay();
+    /** Where the next checkout must go, overriding the classification (a read re-run on the primary). */
+    private Target forcedTarget;
+    /** The replica refused the read (25006): answers are dropped until it settles, then the read re-runs there. */
+    Target retryTarget;
+    boolean retryReady;
     /** Input of a later cycle that must not run on the current backend; it waits until that one is done. */
     private boolean holding;
     private boolean draining;
@@ -115,7 +122,8 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
             return;
         }
         if (backend == null && !acquiring) {
-            Target target = routeOf(frames, frames.readerIndex());
+            Target target = forcedTarget != null ? forcedTarget : routeOf(frames, frames.readerIndex());
+            forcedTarget = null;
             BackendNode chosen = services.router().choose(target);
             if (chosen == null) {
                 frames.release();
@@ -151,6 +159,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     /** Keeps the rest of a chunk until the current backend is done (see FrontendRelay's cycle check). */
     void hold(ByteBuf rest) {
         holding = true;
+        replay.unrecord(rest.readableBytes());
         if (waitingInput == null) {
             waitingInput = new ArrayDeque<>(2);
         }
@@ -226,6 +235,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
 
     /** Client input goes through here from every path, so a protocol violation always ends the session. */
     private void relayClient(ByteBuf frames) {
+        replay.record(frames);
         try {
             frontend.relay(frames);
         } catch (io.pgbalancer.protocol.ProtocolException e) {
@@ -260,6 +270,9 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         node.checkedOut();
         idleAtReadyForQuery = true; // pooled connections are always clean
         cycleBoundary = true;
+        if (!node.isPrimary() && !pinned && !services.sessionPooling()) {
+            replay.open(client);
+        }
         b.owner(this);
         syncSettings();
     }
@@ -268,6 +281,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     private BackendConnection detach() {
         BackendConnection b = backend;
         backend = null;
+        replay.close();
         if (node != null) {
             node.checkedIn();
             node = null;
@@ -341,11 +355,60 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
             return;
         }
         backendRelay.relay(frames);
-        maybeRelease();
+        if (retryReady) {
+            retryRead();
+        } else {
+            maybeRelease();
+        }
+    }
+
+    /** The replica refused the read as a write and has settled: give it back and run the read on the primary. */
+    private void retryRead() {
+        retryReady = false;
+        Target target = retryTarget;
+        retryTarget = null;
+        ByteBuf again = replay.takeForReplay();
+        BackendConnection b = detach();
+        if (idleAtReadyForQuery && txStatus == 'I' && b.mayReleaseNow()) {
+            b.pool().release(b);
+        } else {
+            b.broken = true;
+            b.channel().close();
+        }
+        services.router().countRetry(target == Target.PRIMARY);
+        log.debug("read refused by {} as a write; running it again on the primary", b);
+        resubmit(again, target);
+    }
+
+    /** Runs client messages again from scratch (on {@code target}), ahead of any held later cycles. */
+    private void resubmit(ByteBuf again, Target target) {
+        ArrayDeque<ByteBuf> held = waitingInput;
+        waitingInput = null;
+        waitingBytes = 0;
+        holding = false;
+        forcedTarget = target;
+        onClientFrames(again);
+        while (held != null && !held.isEmpty()) {
+            onClientFrames(held.poll());
+        }
     }
 
     @Override
     public void onBackendClosed(BackendConnection b, Throwable cause) {
+        if (b == backend && replay.isOpen() && !closed && !finishing) {
+            // the replica died before the client saw anything: run the read again on another server
+            ByteBuf again = replay.takeForReplay();
+            detach();
+            services.router().node(b.key().backend()).ban(Router.BAN_NANOS);
+            tracker.clear();
+            txStatus = 'I';
+            retryTarget = null;
+            retryReady = false;
+            services.router().countRetry(false);
+            log.info("{} closed during a read; no reads for it for a while, running the read elsewhere", b);
+            resubmit(again, null);
+            return;
+        }
         if (b == backend) {
             detach();
             services.router().node(b.key().backend()).ban(Router.BAN_NANOS); // died under its client
@@ -440,6 +503,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         }
         closed = true;
         services.cancels().unregister(cancelKey);
+        replay.close();
         services.sessions().remove(this);
         if (waitingInput != null) {
             waitingInput.forEach(ByteBuf::release);

@@ -23,6 +23,17 @@ final class OutboundBatch {
         }
     }
 
+    /** Moves everything collected here to the end of {@code target}. */
+    void moveTo(OutboundBatch target) {
+        if (many != null) {
+            target.add(many);
+        } else if (single != null) {
+            target.add(single);
+        }
+        single = null;
+        many = null;
+    }
+
     boolean isEmpty() {
         return single == null && many == null;
     }
