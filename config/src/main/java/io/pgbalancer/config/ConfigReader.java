@@ -8,7 +8,8 @@ import org.yaml.snakeyaml.nodes.Node;
 
 final class ConfigReader {
     static final String ROOT_PATH = "(root)";
-    static final List<String> KEYS = List.of("listen", "pool", "auth", "backends", "limits", "shutdown", "routing");
+    static final List<String> KEYS = List.of("listen", "pool", "auth", "backends", "limits", "shutdown", "routing",
+            "metrics");
 
     private ConfigReader() {
     }
@@ -36,6 +37,7 @@ final class ConfigReader {
         boolean backendsComplete = problems.count() == problemsBeforeBackends;
         Limits limits = LimitsReader.read(values, section(values, top, "limits", LimitsReader.KEYS));
         Shutdown shutdown = ShutdownReader.read(values, section(values, top, "shutdown", ShutdownReader.KEYS));
+        Metrics metrics = MetricsReader.read(values, section(values, top, "metrics", MetricsReader.KEYS));
         MappingReader routingSection = section(values, top, "routing", RoutingReader.KEYS);
         Routing routing = RoutingReader.read(values, routingSection);
         if (backendsComplete) {
@@ -44,7 +46,8 @@ final class ConfigReader {
         if (!problems.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(new PgBalancerConfig(listen, pool, auth, backends, limits, shutdown, routing));
+        return Optional.of(new PgBalancerConfig(listen, pool, auth, backends, limits, shutdown, routing,
+                metrics));
     }
 
     private static MappingReader section(ValueReader values, MappingReader top, String key, List<String> keys) {

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Objects;
 
 public record PgBalancerConfig(Listen listen, Pool pool, Auth auth, List<Backend> backends, Limits limits,
-                               Shutdown shutdown, Routing routing) {
+                               Shutdown shutdown, Routing routing, Metrics metrics) {
     public PgBalancerConfig {
         Objects.requireNonNull(listen, "listen");
         Objects.requireNonNull(pool, "pool");
@@ -13,6 +13,7 @@ public record PgBalancerConfig(Listen listen, Pool pool, Auth auth, List<Backend
         backends = List.copyOf(backends);
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(shutdown, "shutdown");
+        Objects.requireNonNull(metrics, "metrics");
         Objects.requireNonNull(routing, "routing");
     }
 

@@ -20,12 +20,20 @@ class ConfigLoaderErrorTest {
         assertEquals(List.of("pool.sise: unknown key (expected one of: mode, size, checkout_timeout, idle_timeout,"
                 + " max_lifetime, connect_timeout)"), problems(MINIMAL + "pool: {sise: 3}\n"));
         assertEquals(List.of("listenn: unknown key (expected one of: listen, pool, auth, backends, limits, shutdown,"
-                + " routing)"),
+                + " routing, metrics)"),
                 problems(MINIMAL + "listenn: {port: 1}\n"));
         // Problems come in document order; a missing key is reported at the start of its mapping.
         assertEquals(List.of("backends[0].host: required key is missing", "backends[0].hots: unknown key"
                 + " (expected one of: host, port, role, weight, max_connections)"),
                 problems(AUTH + "backends: [{hots: h, role: primary}]\n"));
+    }
+
+    @Test
+    void metricsSectionIsChecked() {
+        assertEquals(List.of("metrics.port: expected an integer between 1 and 65535, got 0"),
+                problems(MINIMAL + "metrics: {port: 0}\n"));
+        assertEquals(List.of("metrics.path: unknown key (expected one of: host, port)"),
+                problems(MINIMAL + "metrics: {path: /x}\n"));
     }
 
     @Test

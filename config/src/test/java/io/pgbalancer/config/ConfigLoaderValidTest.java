@@ -208,4 +208,13 @@ class ConfigLoaderValidTest {
         assertEquals(3, config.listen().ioThreads());
         assertEquals(3, config.listen().effectiveIoThreads());
     }
+
+    @Test
+    void metricsAreOffUnlessAPortIsGiven() throws ConfigException {
+        assertEquals(Metrics.defaults(), ConfigLoader.parse(ConfigAssertions.MINIMAL, Map.of(), "test").metrics());
+        Metrics on = ConfigLoader.parse(ConfigAssertions.MINIMAL + "metrics: {host: 0.0.0.0, port: 9930}\n", Map.of(),
+                "test").metrics();
+        assertEquals(new Metrics("0.0.0.0", 9930), on);
+        assertTrue(on.enabled());
+    }
 }

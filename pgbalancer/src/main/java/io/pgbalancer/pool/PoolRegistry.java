@@ -12,6 +12,7 @@ public final class PoolRegistry {
     private final ConcurrentHashMap<PoolKey, BackendPool> pools = new ConcurrentHashMap<>();
     private final PoolSettings settings;
     private final Function<String, String> passwords;
+    private volatile java.util.function.Consumer<BackendPool> onNewPool = pool -> { };
 
     /** @param passwords the configured password of a user, or null */
     public PoolRegistry(PoolSettings settings, Function<String, String> passwords, EventLoopGroup sweeper) {
@@ -23,8 +24,23 @@ public final class PoolRegistry {
     }
 
     public BackendPool pool(Backend backend, String user, String database) {
-        return pools.computeIfAbsent(new PoolKey(backend, user, database), k -> new BackendPool(k,
-                capped(backend), passwords.apply(user)));
+        BackendPool existing = pools.get(new PoolKey(backend, user, database));
+        if (existing != null) {
+            return existing;
+        }
+        BackendPool[] created = new BackendPool[1];
+        BackendPool pool = pools.computeIfAbsent(new PoolKey(backend, user, database), k -> created[0] =
+                new BackendPool(k, capped(backend), passwords.apply(user)));
+        if (created[0] != null) {
+            onNewPool.accept(created[0]);
+        }
+        return pool;
+    }
+
+    /** Called once for every pool created from now on (metrics register its gauges). */
+    public void onNewPool(java.util.function.Consumer<BackendPool> listener) {
+        this.onNewPool = listener;
+        pools.values().forEach(listener);
     }
 
     /** A server's max_connections caps its pools, so extra work queues in the pool instead of piling up there. */

@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class BackendNode {
     private final Backend backend;
     private final AtomicInteger inUse = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong transactions = new java.util.concurrent.atomic.AtomicLong();
     private volatile long bannedUntilNanos;
 
     public BackendNode(Backend backend) {
@@ -33,6 +34,12 @@ public final class BackendNode {
 
     public void checkedOut() {
         inUse.incrementAndGet();
+        transactions.incrementAndGet();
+    }
+
+    /** Transactions (checkouts) this server has been given so far. */
+    public long transactions() {
+        return transactions.get();
     }
 
     public void checkedIn() {

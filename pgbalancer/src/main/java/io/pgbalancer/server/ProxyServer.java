@@ -25,6 +25,7 @@ public final class ProxyServer implements AutoCloseable {
     private final EventLoopGroup workers;
     private final ProxyContext context;
     private Channel listener;
+    private io.pgbalancer.metrics.MetricsEndpoint metricsEndpoint;
 
     public ProxyServer(PgBalancerConfig config) {
         this.config = config;
@@ -58,6 +59,13 @@ public final class ProxyServer implements AutoCloseable {
             throw new IllegalStateException("cannot listen on " + config.listen().host() + ":" + config.listen().port()
                     + " (listen): " + e.getMessage(), e);
         }
+        if (config.metrics().enabled()) {
+            var metrics = new io.pgbalancer.metrics.ProxyMetrics(context.sessions(), context.pools(),
+                    context.sessionServices().router());
+            metricsEndpoint = io.pgbalancer.metrics.MetricsEndpoint.start(config.metrics().host(),
+                    config.metrics().port(), metrics, boss);
+            log.info("metrics on http://{}:{}/metrics", config.metrics().host(), metricsEndpoint.port());
+        }
         log.info("pgbalancer listening on {} ({} transport, {} io threads, {} pooling, pool size {})", address(), Transport.name(), config.listen().effectiveIoThreads(),
                 config.pool().mode().name().toLowerCase(), config.pool().size());
         return this;
@@ -71,6 +79,9 @@ public final class ProxyServer implements AutoCloseable {
     public void shutdown(Duration grace) {
         if (listener != null) {
             listener.close().syncUninterruptibly();
+        }
+        if (metricsEndpoint != null) {
+            metricsEndpoint.close();
         }
         context.sessions().drainAll();
         long deadline = System.nanoTime() + grace.toNanos();

@@ -1,0 +1,60 @@
+// The proxy's meters (clients, pools, per-server work, read retries) in a Prometheus registry.
+package io.pgbalancer.metrics;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.pgbalancer.pool.BackendPool;
+import io.pgbalancer.pool.PoolRegistry;
+import io.pgbalancer.routing.BackendNode;
+import io.pgbalancer.routing.Router;
+import io.pgbalancer.session.SessionTracker;
+
+public final class ProxyMetrics {
+    public static final String CLIENTS = "pgbalancer.clients";
+    public static final String POOL_CONNECTIONS = "pgbalancer.pool.connections";
+    public static final String POOL_WAITING = "pgbalancer.pool.waiting";
+    public static final String BACKEND_IN_USE = "pgbalancer.backend.in.use";
+    public static final String BACKEND_TRANSACTIONS = "pgbalancer.backend.transactions";
+    public static final String READ_RETRIES = "pgbalancer.read.retries";
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+
+    public ProxyMetrics(SessionTracker sessions, PoolRegistry pools, Router router) {
+        Gauge.builder(CLIENTS, sessions, SessionTracker::count).description("connected clients").register(registry);
+        for (BackendNode node : router.nodes()) {
+            Tags tags = Tags.of("backend", node.backend().host() + ":" + node.backend().port(), "role",
+                    node.isPrimary() ? "primary" : "replica");
+            Gauge.builder(BACKEND_IN_USE, node, BackendNode::inUse).tags(tags)
+                    .description("client transactions holding a connection to this server").register(registry);
+            FunctionCounter.builder(BACKEND_TRANSACTIONS, node, BackendNode::transactions).tags(tags)
+                    .description("transactions given to this server").register(registry);
+        }
+        FunctionCounter.builder(READ_RETRIES, router, Router::retriesOnPrimary)
+                .tags("reason", "read_only_transaction")
+                .description("reads re-run on the primary after a replica refused them (SQLSTATE 25006)")
+                .register(registry);
+        FunctionCounter.builder(READ_RETRIES, router, Router::retriesElsewhere).tags("reason", "replica_failure")
+                .description("reads re-run on another server after their replica failed before answering")
+                .register(registry);
+        pools.onNewPool(this::register);
+    }
+
+    private void register(BackendPool pool) {
+        Tags tags = Tags.of("backend", pool.key().backend().host() + ":" + pool.key().backend().port(), "user",
+                pool.key().user(), "database", pool.key().database());
+        Gauge.builder(POOL_CONNECTIONS, pool, BackendPool::total).tags(tags.and("state", "open"))
+                .description("backend connections of the pool").register(registry);
+        Gauge.builder(POOL_CONNECTIONS, pool, BackendPool::idleCount).tags(tags.and("state", "idle"))
+                .register(registry);
+        Gauge.builder(POOL_WAITING, pool, BackendPool::waiting).tags(tags)
+                .description("clients waiting for a connection of the pool").register(registry);
+    }
+
+    /** The Prometheus text exposition of every meter. */
+    public String scrape() {
+        return registry.scrape();
+    }
+}
