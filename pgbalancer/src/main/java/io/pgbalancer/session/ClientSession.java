@@ -387,7 +387,12 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         waitingBytes = 0;
         holding = false;
         forcedTarget = target;
-        onClientFrames(again);
+        if (again.isReadable()) {
+            onClientFrames(again);
+        } else {
+            again.release();
+            forcedTarget = null;
+        }
         while (held != null && !held.isEmpty()) {
             onClientFrames(held.poll());
         }
