@@ -64,10 +64,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     List<SessionSet> pendingSets = List.of();
     boolean pendingDoomed;
 
-    /** Input buffered while waiting for a backend; beyond this the client is not read until one is found. */
-    private static final int MAX_WAITING_BYTES = 256 * 1024;
-    private ArrayDeque<ByteBuf> waitingInput;
-    private int waitingBytes;
+    private final WaitingInput waiting = new WaitingInput();
     private boolean acquiring;
     private Target acquiringFor;
     private int failedReplicaAttempts;
@@ -148,11 +145,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     }
 
     private void queue(ByteBuf frames) {
-        if (waitingInput == null) {
-            waitingInput = new ArrayDeque<>(2);
-        }
-        waitingInput.add(frames);
-        waitingBytes += frames.readableBytes();
+        waiting.add(frames);
         updateClientAutoRead();
     }
 
@@ -160,11 +153,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     void hold(ByteBuf rest) {
         holding = true;
         replay.unrecord(rest.readableBytes());
-        if (waitingInput == null) {
-            waitingInput = new ArrayDeque<>(2);
-        }
-        waitingInput.addFirst(rest);
-        waitingBytes += rest.readableBytes();
+        waiting.addFirst(rest);
     }
 
     /** Where the cycle starting at {@code at} should run. Session pooling and pinned sessions use the primary. */
@@ -226,10 +215,8 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
 
     /** Sends queued input to the attached backend, in order, until it is used up or a cycle must wait. */
     private void relayWaiting() {
-        while (waitingInput != null && !waitingInput.isEmpty() && backend != null && !closed && !holding) {
-            ByteBuf next = waitingInput.poll();
-            waitingBytes -= next.readableBytes();
-            relayClient(next);
+        while (!waiting.isEmpty() && backend != null && !closed && !holding) {
+            relayClient(waiting.poll());
         }
     }
 
@@ -338,10 +325,8 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
             terminate("57P01", "terminating connection due to administrator command");
             return;
         }
-        if (waitingInput != null && !waitingInput.isEmpty()) {
-            ArrayDeque<ByteBuf> held = waitingInput; // route the held cycles afresh, in order
-            waitingInput = null;
-            waitingBytes = 0;
+        if (!waiting.isEmpty()) {
+            ArrayDeque<ByteBuf> held = waiting.takeAll(); // route the held cycles afresh, in order
             while (!held.isEmpty()) {
                 onClientFrames(held.poll());
             }
@@ -382,9 +367,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
 
     /** Runs client messages again from scratch (on {@code target}), ahead of any held later cycles. */
     private void resubmit(ByteBuf again, Target target) {
-        ArrayDeque<ByteBuf> held = waitingInput;
-        waitingInput = null;
-        waitingBytes = 0;
+        ArrayDeque<ByteBuf> held = waiting.takeAll();
         holding = false;
         forcedTarget = target;
         if (again.isReadable()) {
@@ -393,7 +376,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
             again.release();
             forcedTarget = null;
         }
-        while (held != null && !held.isEmpty()) {
+        while (!held.isEmpty()) {
             onClientFrames(held.poll());
         }
     }
@@ -439,7 +422,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
 
     /** Stops reading a client that has queued a lot while waiting, or whose backend cannot take more. */
     private void updateClientAutoRead() {
-        boolean read = !closed && waitingBytes < MAX_WAITING_BYTES
+        boolean read = !closed && !waiting.isFull()
                 && (backend == null || backend.channel().isWritable());
         client.config().setAutoRead(read);
     }
@@ -510,10 +493,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         services.cancels().unregister(cancelKey);
         replay.close();
         services.sessions().remove(this);
-        if (waitingInput != null) {
-            waitingInput.forEach(ByteBuf::release);
-            waitingInput = null;
-        }
+        waiting.release();
         if (backend == null) {
             return;
         }
