@@ -1,4 +1,4 @@
-// One real PostgreSQL primary + 2 streaming replicas shared by every integration test in the JVM.
+// One real PostgreSQL primary + 3 streaming replicas shared by every integration test in the JVM.
 package io.pgbalancer.it;
 
 import io.pgbalancer.cluster.LocalCluster;
@@ -22,7 +22,7 @@ public final class TestCluster {
 
     public static synchronized LocalCluster get() {
         if (cluster == null) {
-            cluster = LocalCluster.builder().replicas(2)
+            cluster = LocalCluster.builder().replicas(3)
                     .user("app", APP_PASSWORD, "scram-sha-256")
                     .user("md5user", MD5_PASSWORD, "md5")
                     .user("clearuser", CLEAR_PASSWORD, "password")

@@ -61,6 +61,29 @@ public final class TestProxy implements AutoCloseable {
         }
     }
 
+    /**
+     * Like {@link #start(String)}, with the primary and every replica of the test cluster as backends (in the order of
+     * {@code TestCluster.get().replicaPorts()}). {@code replicaOptions[i]}, when given, is added to replica i's entry,
+     * e.g. {@code "weight: 2"} or {@code "max_connections: 1"}; {@code extraYaml} must not declare backends itself.
+     */
+    public static TestProxy startWithReplicas(String extraYaml, String... replicaOptions) {
+        if (extraYaml.contains("backends:")) {
+            throw new IllegalArgumentException("startWithReplicas fills in the backends itself");
+        }
+        LocalCluster cluster = TestCluster.get();
+        StringBuilder y = new StringBuilder("backends:\n  - {host: 127.0.0.1, port: ")
+                .append(cluster.primaryPort()).append(", role: primary}\n");
+        java.util.List<Integer> replicas = cluster.replicaPorts();
+        for (int i = 0; i < replicas.size(); i++) {
+            y.append("  - {host: 127.0.0.1, port: ").append(replicas.get(i)).append(", role: replica");
+            if (i < replicaOptions.length && replicaOptions[i] != null && !replicaOptions[i].isBlank()) {
+                y.append(", ").append(replicaOptions[i]);
+            }
+            y.append("}\n");
+        }
+        return start(extraYaml + (extraYaml.isEmpty() || extraYaml.endsWith("\n") ? "" : "\n") + y);
+    }
+
     public int port() {
         return port;
     }

@@ -6,11 +6,10 @@ import io.pgbalancer.config.PrimaryReads;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * All three strategies honour weights. least-outstanding compares work in flight per unit of weight and breaks ties
- * in rotation, so idle replicas share sequential traffic evenly; round-robin is smooth weighted round-robin (each
+ * All three strategies honour weights. least-outstanding compares work in flight per unit of weight and gives ties
+ * to the server that has served least per unit of weight, so idle replicas share sequential traffic evenly; round-robin is smooth weighted round-robin (each
  * pick adds every weight to its server's credit and takes the total from the winner); random draws by weight.
  * Replicas at max_connections are passed over while another has room; when all are full the least loaded one is
  * chosen and the request queues in its pool.
@@ -20,7 +19,6 @@ public final class ReplicaSelector {
     private final List<BackendNode> replicas;
     private final Balance balance;
     private final PrimaryReads primaryReads;
-    private final AtomicInteger rotation = new AtomicInteger();
     private final int[] credit;
 
     public ReplicaSelector(BackendNode primary, List<BackendNode> replicas, Balance balance, PrimaryReads primaryReads) {
@@ -68,46 +66,24 @@ public final class ReplicaSelector {
         };
     }
 
-    private BackendNode leastOutstanding(List<BackendNode> nodes) {
-        int n = nodes.size();
-        int start = Math.floorMod(rotation.getAndIncrement(), n);
+    /**
+     * Least work in flight per unit of weight; among equals, the one that has served the fewest transactions per
+     * unit of weight, so shares converge on the weights even for a few long-lived clients.
+     */
+    private static BackendNode leastOutstanding(List<BackendNode> nodes) {
         BackendNode best = null;
-        long bestLoad = 0;
-        long bestWeight = 1;
-        for (int i = 0; i < n; i++) {
-            BackendNode c = nodes.get((start + i) % n);
-            long load = c.inUse();
-            // load/weight < bestLoad/bestWeight, without division
-            if (best == null || load * bestWeight < bestLoad * c.weight()) {
+        for (BackendNode c : nodes) {
+            if (best == null) {
                 best = c;
-                bestLoad = load;
-                bestWeight = c.weight();
+                continue;
             }
-        }
-        if (bestLoad == 0 && hasUnequalWeights(nodes)) {
-            return weightedRandom(idle(nodes)); // all idle: share by weight rather than by turn
+            // compare per unit of weight without division
+            long load = (long) c.inUse() * best.weight() - (long) best.inUse() * c.weight();
+            if (load < 0 || (load == 0 && c.transactions() * best.weight() < best.transactions() * c.weight())) {
+                best = c;
+            }
         }
         return best;
-    }
-
-    private static List<BackendNode> idle(List<BackendNode> nodes) {
-        List<BackendNode> out = new ArrayList<>(nodes.size());
-        for (BackendNode c : nodes) {
-            if (c.inUse() == 0) {
-                out.add(c);
-            }
-        }
-        return out;
-    }
-
-    private static boolean hasUnequalWeights(List<BackendNode> nodes) {
-        int w = nodes.get(0).weight();
-        for (BackendNode c : nodes) {
-            if (c.weight() != w) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private synchronized BackendNode smoothRoundRobin(List<BackendNode> nodes) {

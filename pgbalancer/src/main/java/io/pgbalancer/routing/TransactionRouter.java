@@ -22,28 +22,61 @@ public final class TransactionRouter {
     }
 
     /**
+     * The target of the cycle starting at {@code at}: the first message decides, unless a later statement of the
+     * same cycle (up to its Sync, within the bytes at hand) needs the primary, as in pgjdbc's batched
+     * {@code SELECT …; INSERT …} under one Sync.
+     *
+     * @param namedStatement the client's classification of a named statement (for Bind/Describe), or null
+     * @param readOnlySession whether the session's default_transaction_read_only is on
+     */
+    public Target routeCycle(ByteBuf buf, int at, Function<String, Classification> namedStatement,
+                             boolean readOnlySession) {
+        Classification c0 = classification(buf, at, buf.getInt(at + 1) + 1, namedStatement);
+        Target first = c0 == null ? (readOnlySession ? Target.REPLICA : Target.PRIMARY) : decide(c0, readOnlySession);
+        if (first == Target.PRIMARY || readOnlySession || buf.getByte(at) == 'Q'
+                || c0.txn() == Classification.TxnControl.BEGIN_READ_ONLY) {
+            return first; // a declared read-only transaction stays read-only, wherever it runs
+        }
+        int end = buf.writerIndex();
+        for (int i = at + buf.getInt(at + 1) + 1; i + 5 <= end; ) {
+            byte type = buf.getByte(i);
+            int length = buf.getInt(i + 1) + 1;
+            if (type == 'S' || type == 'Q' || i + length > end) {
+                break;
+            }
+            Classification c = classification(buf, i, length, namedStatement);
+            if (c != null && decide(c, false) == Target.PRIMARY) {
+                return Target.PRIMARY;
+            }
+            i += length;
+        }
+        return first;
+    }
+
+    /**
      * @param namedStatement the client's classification of a named statement (for Bind/Describe), or null
      * @param readOnlySession whether the session's default_transaction_read_only is on
      */
     public Target route(ByteBuf buf, int at, int length, Function<String, Classification> namedStatement,
                         boolean readOnlySession) {
-        byte type = buf.getByte(at);
-        int end = at + length;
-        Classification c;
-        switch (type) {
-            case 'Q' -> c = classify(buf, at + 5, end);
-            case 'P' -> c = classify(buf, Wire.endOfCString(buf, at + 5, end, "Parse statement name"), end);
-            case 'B' -> {
-                int afterPortal = Wire.endOfCString(buf, at + 5, end, "Bind portal");
-                c = named(buf, afterPortal, end, namedStatement);
-            }
-            case 'D' -> c = buf.getByte(at + 5) == 'S' ? named(buf, at + 6, end, namedStatement) : null;
-            default -> c = null;
-        }
+        Classification c = classification(buf, at, length, namedStatement);
         if (c == null) {
             return readOnlySession ? Target.REPLICA : Target.PRIMARY;
         }
         return decide(c, readOnlySession);
+    }
+
+    /** The classification of a Query, Parse, or Bind/Describe of a known named statement; null otherwise. */
+    private Classification classification(ByteBuf buf, int at, int length,
+                                          Function<String, Classification> namedStatement) {
+        int end = at + length;
+        return switch (buf.getByte(at)) {
+            case 'Q' -> classify(buf, at + 5, end);
+            case 'P' -> classify(buf, Wire.endOfCString(buf, at + 5, end, "Parse statement name"), end);
+            case 'B' -> named(buf, Wire.endOfCString(buf, at + 5, end, "Bind portal"), end, namedStatement);
+            case 'D' -> buf.getByte(at + 5) == 'S' ? named(buf, at + 6, end, namedStatement) : null;
+            default -> null;
+        };
     }
 
     static Target decide(Classification c, boolean readOnlySession) {

@@ -35,10 +35,10 @@ final class BackendRelay extends FrameRelay {
             }
             return true;
         }
-        if (s.replay.isOpen() && !answered && !ReadReplay.isPreamble(type)) {
+        if (s.replay.isOpen() && !answered && !ReadReplay.isPreamble(type) && !isBeginComplete(type, buf, at)) {
             if (type == 'E' && buf.getByte(at + 5) != 0) {
                 ErrorFields e = ErrorFields.parse(buf, at, length);
-                if ("25006".equals(e.sqlState())) {
+                if (refusedByStandby(e)) {
                     s.retryTarget = io.pgbalancer.routing.Target.PRIMARY;
                     onAnswer(type, buf, at, length);
                     cut(at, length);
@@ -74,6 +74,15 @@ final class BackendRelay extends FrameRelay {
                 s.backend.channel().config().setAutoRead(false);
             }
         }
+    }
+
+    /**
+     * The replica refused the statement because it is a standby: a write (25006), or serializable isolation, which
+     * hot standbys do not offer (0A000). Either way the primary can run it.
+     */
+    private static boolean refusedByStandby(ErrorFields e) {
+        return "25006".equals(e.sqlState())
+                || ("0A000".equals(e.sqlState()) && e.message().contains("hot standby"));
     }
 
     private void onAnswer(byte type, ByteBuf buf, int at, int length) {
@@ -192,6 +201,12 @@ final class BackendRelay extends FrameRelay {
         String name = buf.toString(at + 5, afterName - 1 - at - 5, java.nio.charset.StandardCharsets.UTF_8);
         s.backend.reported.put(name, Wire.readCString(buf, afterName, end, "ParameterStatus"));
         log.trace("{} reports {}", s.backend, name);
+    }
+
+    /** BEGIN's CommandComplete: nothing has run yet, so the transaction can still start over elsewhere. */
+    private static boolean isBeginComplete(byte type, ByteBuf buf, int at) {
+        return type == 'C' && buf.getInt(at + 1) == 10 && buf.getByte(at + 5) == 'B' && buf.getByte(at + 6) == 'E'
+                && buf.getByte(at + 7) == 'G';
     }
 
     private static boolean isRollback(ByteBuf buf, int at) {

@@ -161,7 +161,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         if (services.sessionPooling() || pinned) {
             return Target.PRIMARY;
         }
-        return services.router().transactions().route(frames, at, frames.getInt(at + 1) + 1, name -> {
+        return services.router().transactions().routeCycle(frames, at, name -> {
             PreparedStatements.Statement st = statements.get(name);
             return st == null ? null : st.classification();
         }, settings.readOnly());
