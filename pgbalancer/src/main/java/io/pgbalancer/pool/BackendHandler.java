@@ -72,6 +72,10 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
 
     /** Traffic on an idle pooled connection: only asynchronous messages can legally arrive. */
     private void onUnownedMessages(ByteBuf frames) {
+        if (connection.broken) {
+            frames.release(); // answers still arriving on a connection its client left dirty; it is being closed
+            return;
+        }
         try {
             int at = frames.readerIndex();
             while (at < frames.writerIndex()) {

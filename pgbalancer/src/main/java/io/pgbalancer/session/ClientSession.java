@@ -231,7 +231,9 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     }
 
     private void failAcquire(Throwable cause, BackendNode chosen) {
-        boolean refused = cause instanceof BackendLoginException e && e.serverError() == null;
+        // refused: no answer at all, or the server is starting, stopping or recovering (SQLSTATE class 57)
+        boolean refused = cause instanceof BackendLoginException e
+                && (e.serverError() == null || e.serverError().sqlState().startsWith("57"));
         if (refused && !chosen.isPrimary() && acquiringFor == Target.REPLICA
                 && failedReplicaAttempts++ < services.router().nodes().size()) {
             // a replica that refuses connections: keep reads away from it and try another server for this read
