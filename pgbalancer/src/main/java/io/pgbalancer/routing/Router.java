@@ -4,7 +4,6 @@ package io.pgbalancer.routing;
 import io.pgbalancer.config.Backend;
 import io.pgbalancer.config.PgBalancerConfig;
 import io.pgbalancer.config.Role;
-import io.pgbalancer.sql.StatementClassifier;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -21,7 +20,7 @@ public final class Router {
     private final java.util.concurrent.atomic.AtomicLong retriesOnPrimary = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong retriesElsewhere = new java.util.concurrent.atomic.AtomicLong();
 
-    public Router(PgBalancerConfig config, StatementClassifier classifier) {
+    public Router(PgBalancerConfig config) {
         BackendNode primary = null;
         List<BackendNode> replicas = new ArrayList<>();
         for (Backend b : config.backends()) {
@@ -35,7 +34,7 @@ public final class Router {
         }
         this.selector = new ReplicaSelector(primary, replicas, config.routing().balance(),
                 config.routing().primaryReads());
-        this.transactions = new TransactionRouter(classifier);
+        this.transactions = new TransactionRouter();
     }
 
     public TransactionRouter transactions() {

@@ -4,7 +4,6 @@ package io.pgbalancer.routing;
 import io.netty.buffer.ByteBuf;
 import io.pgbalancer.protocol.Wire;
 import io.pgbalancer.sql.Classification;
-import io.pgbalancer.sql.StatementClassifier;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Function;
 
@@ -15,11 +14,6 @@ import java.util.function.Function;
  * classifier cannot read, goes to the primary.
  */
 public final class TransactionRouter {
-    private final StatementClassifier classifier;
-
-    public TransactionRouter(StatementClassifier classifier) {
-        this.classifier = classifier;
-    }
 
     /**
      * The target of the cycle starting at {@code at}: the first message decides, unless a later statement of the
@@ -29,9 +23,9 @@ public final class TransactionRouter {
      * @param namedStatement the client's classification of a named statement (for Bind/Describe), or null
      * @param readOnlySession whether the session's default_transaction_read_only is on
      */
-    public Target routeCycle(ByteBuf buf, int at, Function<String, Classification> namedStatement,
-                             boolean readOnlySession) {
-        Classification c0 = classification(buf, at, buf.getInt(at + 1) + 1, namedStatement);
+    public Target routeCycle(ByteBuf buf, int at, TextClassifier texts,
+                             Function<String, Classification> namedStatement, boolean readOnlySession) {
+        Classification c0 = classification(buf, at, buf.getInt(at + 1) + 1, texts, namedStatement);
         Target first = c0 == null ? (readOnlySession ? Target.REPLICA : Target.PRIMARY) : decide(c0, readOnlySession);
         if (first == Target.PRIMARY || readOnlySession || buf.getByte(at) == 'Q'
                 || c0.txn() == Classification.TxnControl.BEGIN_READ_ONLY) {
@@ -44,7 +38,7 @@ public final class TransactionRouter {
             if (type == 'S' || type == 'Q' || i + length > end) {
                 break;
             }
-            Classification c = classification(buf, i, length, namedStatement);
+            Classification c = classification(buf, i, length, texts, namedStatement);
             if (c != null && decide(c, false) == Target.PRIMARY) {
                 return Target.PRIMARY;
             }
@@ -57,9 +51,9 @@ public final class TransactionRouter {
      * @param namedStatement the client's classification of a named statement (for Bind/Describe), or null
      * @param readOnlySession whether the session's default_transaction_read_only is on
      */
-    public Target route(ByteBuf buf, int at, int length, Function<String, Classification> namedStatement,
-                        boolean readOnlySession) {
-        Classification c = classification(buf, at, length, namedStatement);
+    public Target route(ByteBuf buf, int at, int length, TextClassifier texts,
+                        Function<String, Classification> namedStatement, boolean readOnlySession) {
+        Classification c = classification(buf, at, length, texts, namedStatement);
         if (c == null) {
             return readOnlySession ? Target.REPLICA : Target.PRIMARY;
         }
@@ -67,12 +61,12 @@ public final class TransactionRouter {
     }
 
     /** The classification of a Query, Parse, or Bind/Describe of a known named statement; null otherwise. */
-    private Classification classification(ByteBuf buf, int at, int length,
-                                          Function<String, Classification> namedStatement) {
+    private static Classification classification(ByteBuf buf, int at, int length, TextClassifier texts,
+                                                 Function<String, Classification> namedStatement) {
         int end = at + length;
         return switch (buf.getByte(at)) {
-            case 'Q' -> classify(buf, at + 5, end);
-            case 'P' -> classify(buf, Wire.endOfCString(buf, at + 5, end, "Parse statement name"), end);
+            case 'Q' -> texts.classify(buf, at + 5, end);
+            case 'P' -> texts.classify(buf, Wire.endOfCString(buf, at + 5, end, "Parse statement name"), end);
             case 'B' -> named(buf, Wire.endOfCString(buf, at + 5, end, "Bind portal"), end, namedStatement);
             case 'D' -> buf.getByte(at + 5) == 'S' ? named(buf, at + 6, end, namedStatement) : null;
             default -> null;
@@ -94,10 +88,6 @@ public final class TransactionRouter {
         };
     }
 
-    private Classification classify(ByteBuf buf, int from, int end) {
-        int nul = buf.indexOf(from, end, (byte) 0);
-        return classifier.classify(buf.toString(from, (nul < 0 ? end : nul) - from, StandardCharsets.UTF_8));
-    }
 
     private static Classification named(ByteBuf buf, int nameAt, int end,
                                         Function<String, Classification> namedStatement) {

@@ -28,7 +28,7 @@ final class ProxyContext {
         }
         StatementClassifier classifier = new StatementClassifier(writeFunctions, 16_384);
         this.sessionServices = new SessionServices(config, pools, classifier, new CancelRegistry(),
-                new SessionTracker(), new Router(config, classifier));
+                new SessionTracker(), new Router(config));
     }
 
     PgBalancerConfig config() {

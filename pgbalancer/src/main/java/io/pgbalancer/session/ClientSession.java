@@ -38,6 +38,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     final SessionServices services;
     final PreparedStatements statements = new PreparedStatements();
     final ResponseTracker tracker = new ResponseTracker();
+    final StatementMemo memo;
     private final String user;
     private final String database;
     private final EventLoop loop;
@@ -90,6 +91,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         this.user = user;
         this.database = database;
         this.settings = settings;
+        this.memo = new StatementMemo(services.classifier());
         this.cancelKey = services.cancels().register(this);
         this.frontend = new FrontendRelay(this);
         this.backendRelay = new BackendRelay(this);
@@ -161,7 +163,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         if (services.sessionPooling() || pinned) {
             return Target.PRIMARY;
         }
-        return services.router().transactions().routeCycle(frames, at, name -> {
+        return services.router().transactions().routeCycle(frames, at, memo, name -> {
             PreparedStatements.Statement st = statements.get(name);
             return st == null ? null : st.classification();
         }, settings.readOnly());
@@ -227,6 +229,8 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
             frontend.relay(frames);
         } catch (io.pgbalancer.protocol.ProtocolException e) {
             terminate(e.sqlState(), e.getMessage());
+        } finally {
+            memo.forget();
         }
     }
 

@@ -163,9 +163,7 @@ final class FrontendRelay extends FrameRelay {
     }
 
     private Classification classify(ByteBuf buf, int from, int end) {
-        int nul = buf.indexOf(from, end, (byte) 0);
-        String sql = buf.toString(from, (nul < 0 ? end : nul) - from, StandardCharsets.UTF_8);
-        return s.services.classifier().classify(sql);
+        return s.memo.classify(buf, from, end);
     }
 
     private void note(Classification c) {

@@ -64,7 +64,7 @@ class ClientSessionPipelineTest {
         pool.release(backend); // the only idle connection
         StatementClassifier classifier = new StatementClassifier(Set.of(), 100);
         SessionServices services = new SessionServices(config, pools, classifier, new CancelRegistry(),
-                new SessionTracker(), new Router(config, classifier));
+                new SessionTracker(), new Router(config));
         session = new ClientSession(client, services, "app", "db", SessionSettings.NONE);
         session.start();
         client.runPendingTasks();
