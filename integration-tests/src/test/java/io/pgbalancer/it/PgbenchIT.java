@@ -107,10 +107,15 @@ class PgbenchIT {
     }
 
     private PsqlIT.Result pgbench(TestProxy proxy, String... args) throws Exception {
+        return run(pgbench, proxy, DB, dir, args);
+    }
+
+    /** Runs pgbench as app through {@code proxy} against {@code db}, printing how long it took. */
+    static PsqlIT.Result run(Path pgbench, TestProxy proxy, String db, Path dir, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(pgbench.toString(), "-h", "127.0.0.1", "-p",
                 Integer.toString(proxy.port()), "-U", "app"));
         cmd.addAll(List.of(args));
-        cmd.add(DB);
+        cmd.add(db);
         long t0 = System.nanoTime();
         PsqlIT.Result r = PsqlIT.run(cmd, Map.of("PGPASSWORD", TestCluster.APP_PASSWORD), dir, 60);
         System.out.printf("pgbench %s: exit %d in %d ms%n", String.join(" ", args), r.exit(),

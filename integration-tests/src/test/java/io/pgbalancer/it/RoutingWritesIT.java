@@ -291,15 +291,7 @@ class RoutingWritesIT {
     }
 
     private PsqlIT.Result pgbench(Path pgbench, TestProxy proxy, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(pgbench.toString(), "-h", "127.0.0.1", "-p",
-                Integer.toString(proxy.port()), "-U", "app"));
-        cmd.addAll(List.of(args));
-        cmd.add(DB);
-        long t0 = System.nanoTime();
-        PsqlIT.Result r = PsqlIT.run(cmd, Map.of("PGPASSWORD", TestCluster.APP_PASSWORD), dir, 60);
-        System.out.printf("[routing-writes] pgbench %s: exit %d in %d ms%n", String.join(" ", args), r.exit(),
-                (System.nanoTime() - t0) / 1_000_000);
-        return r;
+        return PgbenchIT.run(pgbench, proxy, DB, dir, args);
     }
 
     private static String server(Statement st, String sql) throws SQLException {
