@@ -5,17 +5,12 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.concurrent.Future;
 import io.pgbalancer.cancel.CancelForwarder;
 import io.pgbalancer.cancel.CancelRegistry;
 import io.pgbalancer.pool.BackendConnection;
 import io.pgbalancer.pool.BackendListener;
-import io.pgbalancer.pool.BackendLoginException;
-import io.pgbalancer.pool.BackendPool;
 import io.pgbalancer.pool.BackendReset;
-import io.pgbalancer.pool.PoolTimeoutException;
 import io.pgbalancer.protocol.ClientMessages;
-import io.pgbalancer.protocol.ErrorFields;
 import io.pgbalancer.protocol.ServerMessages;
 import io.pgbalancer.routing.BackendNode;
 import io.pgbalancer.routing.Router;
@@ -39,9 +34,10 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     final PreparedStatements statements = new PreparedStatements();
     final ResponseTracker tracker = new ResponseTracker();
     final StatementMemo memo;
-    private final String user;
-    private final String database;
-    private final EventLoop loop;
+    final String user;
+    final String database;
+    final EventLoop loop;
+    private final Checkout checkout;
     private final CancelRegistry.Key cancelKey;
     private final FrontendRelay frontend;
     private final BackendRelay backendRelay;
@@ -66,13 +62,8 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     boolean pendingDoomed;
 
     private final WaitingInput waiting = new WaitingInput();
-    private boolean acquiring;
-    private Target acquiringFor;
-    private int failedReplicaAttempts;
     /** A read on a replica, kept replayable until its client has seen an answer. */
     final ReadReplay replay = new ReadReplay();
-    /** Where the next checkout must go, overriding the classification (a read re-run on the primary). */
-    private Target forcedTarget;
     /** The replica refused the read (25006): answers are dropped until it settles, then the read re-runs there. */
     Target retryTarget;
     boolean retryReady;
@@ -92,6 +83,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         this.database = database;
         this.settings = settings;
         this.memo = new StatementMemo(services.classifier());
+        this.checkout = new Checkout(this);
         this.cancelKey = services.cancels().register(this);
         this.frontend = new FrontendRelay(this);
         this.backendRelay = new BackendRelay(this);
@@ -105,7 +97,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
 
     /** After authentication: borrow a backend to apply the client's settings and learn the values to report. */
     public void start() {
-        acquire(Target.PRIMARY);
+        checkout.waitFor(Target.PRIMARY);
     }
 
     /** Complete client messages; takes ownership of {@code frames}. */
@@ -120,22 +112,17 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
             onClientClosed();
             return;
         }
-        if (backend == null && !acquiring) {
-            Target target = forcedTarget != null ? forcedTarget : routeOf(frames, frames.readerIndex());
-            forcedTarget = null;
-            BackendNode chosen = services.router().choose(target);
-            if (chosen == null) {
-                frames.release();
-                terminate("08006", "pgbalancer: no replica is available for a read and routing.primary_reads is"
-                        + " never");
-                return;
-            }
-            BackendConnection idle = poolOf(chosen).pollIdle(loop);
+        if (backend == null && !checkout.isWaiting()) {
+            Target forced = checkout.takeForced();
+            BackendConnection idle = checkout.idleOrWait(forced != null ? forced
+                    : routeOf(frames, frames.readerIndex()));
             if (idle != null) {
                 attach(idle);
+            } else if (closed) {
+                frames.release();
+                return;
             } else {
                 queue(frames);
-                acquire(target, chosen);
                 return;
             }
         }
@@ -173,39 +160,8 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         return node != null && !node.isPrimary();
     }
 
-    private BackendPool poolOf(BackendNode n) {
-        return services.pools().pool(n.backend(), user, database);
-    }
-
-    private void acquire(Target target) {
-        BackendNode chosen = services.router().choose(target);
-        if (chosen == null) {
-            terminate("08006", "pgbalancer: no replica is available for a read and routing.primary_reads is never");
-            return;
-        }
-        acquire(target, chosen);
-    }
-
-    private void acquire(Target target, BackendNode chosen) {
-        acquiring = true;
-        acquiringFor = target;
-        poolOf(chosen).acquire(loop).addListener(f -> onAcquired(f, chosen));
-    }
-
-    private void onAcquired(Future<? super BackendConnection> f, BackendNode chosen) {
-        acquiring = false;
-        if (!f.isSuccess()) {
-            if (!closed) {
-                failAcquire(f.cause(), chosen);
-            }
-            return;
-        }
-        BackendConnection b = (BackendConnection) f.getNow();
-        if (closed) {
-            b.pool().release(b);
-            return;
-        }
-        failedReplicaAttempts = 0;
+    /** A connection the session waited for has arrived (see Checkout). */
+    void onCheckedOut(BackendConnection b) {
         attach(b);
         if (!welcomed && tracker.isEmpty()) {
             welcome();
@@ -213,6 +169,10 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         relayWaiting();
         updateClientAutoRead();
         maybeRelease();
+    }
+
+    boolean isClosed() {
+        return closed;
     }
 
     /** Sends queued input to the attached backend, in order, until it is used up or a cycle must wait. */
@@ -231,29 +191,6 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
             terminate(e.sqlState(), e.getMessage());
         } finally {
             memo.forget();
-        }
-    }
-
-    private void failAcquire(Throwable cause, BackendNode chosen) {
-        // refused: no answer at all, or the server is starting, stopping or recovering (SQLSTATE class 57)
-        boolean refused = cause instanceof BackendLoginException e
-                && (e.serverError() == null || e.serverError().sqlState().startsWith("57"));
-        if (refused && !chosen.isPrimary() && acquiringFor == Target.REPLICA
-                && failedReplicaAttempts++ < services.router().nodes().size()) {
-            // a replica that refuses connections: keep reads away from it and try another server for this read
-            log.warn("{} failed ({}); no reads for it for {} s", chosen, cause.getMessage(),
-                    java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(Router.BAN_NANOS));
-            chosen.ban(Router.BAN_NANOS);
-            acquire(Target.REPLICA);
-            return;
-        }
-        if (cause instanceof PoolTimeoutException) {
-            terminate("53300", "pgbalancer: " + cause.getMessage());
-        } else if (cause instanceof BackendLoginException e && e.serverError() != null) {
-            ErrorFields err = e.serverError();
-            terminate(err.sqlState(), err.message());
-        } else {
-            terminate("08006", "pgbalancer: " + cause.getMessage());
         }
     }
 
@@ -375,12 +312,12 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     private void resubmit(ByteBuf again, Target target) {
         ArrayDeque<ByteBuf> held = waiting.takeAll();
         holding = false;
-        forcedTarget = target;
+        checkout.force(target);
         if (again.isReadable()) {
             onClientFrames(again);
         } else {
             again.release();
-            forcedTarget = null;
+            checkout.takeForced();
         }
         while (!held.isEmpty()) {
             onClientFrames(held.poll());
