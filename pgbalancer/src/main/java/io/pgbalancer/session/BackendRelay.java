@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBuf;
 import io.pgbalancer.protocol.ErrorFields;
 import io.pgbalancer.protocol.ServerMessages;
 import io.pgbalancer.protocol.Wire;
+import io.pgbalancer.sql.Classification;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,7 +24,7 @@ final class BackendRelay extends FrameRelay {
 
     @Override
     protected boolean onFrame(byte type, ByteBuf buf, int at, int length) {
-        if (s.tracker.headKind() == Expect.INTERNAL) {
+        if (Expect.isInternal(s.tracker.headKind())) {
             onInternalAnswer(type, buf, at, length);
             return true;
         }
@@ -108,8 +109,10 @@ final class BackendRelay extends FrameRelay {
                 return;
             }
             case 'C' -> {
-                if (!s.pendingSets.isEmpty() && isRollback(buf, at)) {
-                    s.pendingDoomed = true;
+                Object effects = tracker.headTag();
+                if ((effects != null && (head == Expect.QUERY || head == Expect.EXECUTE)) || s.settings.watching()) {
+                    s.settings.completed(effects instanceof Classification c ? c : null, head == Expect.QUERY,
+                            isTag(buf, at, "ROLLBACK"), isTag(buf, at, "COMMIT"));
                 }
             }
             default -> {
@@ -135,9 +138,7 @@ final class BackendRelay extends FrameRelay {
     }
 
     private void onError(ByteBuf buf, int at, int length) {
-        if (!s.pendingSets.isEmpty()) {
-            s.pendingDoomed = true;
-        }
+        s.settings.failed();
         if (buf.getByte(at + 5) == 'S') {
             ErrorFields e = ErrorFields.parse(buf, at, length);
             if ("FATAL".equals(e.severity()) || "PANIC".equals(e.severity())) {
@@ -148,20 +149,21 @@ final class BackendRelay extends FrameRelay {
 
     private void onReadyForQuery(char status) {
         s.txStatus = status;
-        if (status == 'I' && !s.pendingSets.isEmpty()) {
-            if (!s.pendingDoomed) {
-                s.settings = s.settings.apply(s.pendingSets);
-                s.backend.applied = s.settings;
+        SessionSettings onServer = s.settings.readyForQuery(status);
+        if (status == 'I' && s.settings.settings() != s.backend.applied) {
+            s.backend.applied = onServer != null ? onServer : s.settings.settings();
+            if (onServer != null) {
+                s.syncSettings(Expect.RESTORE); // queued ahead of anything the client sends after this answer
             }
-            s.pendingSets = java.util.List.of();
-        }
-        if (status == 'I') {
-            s.pendingDoomed = false;
         }
     }
 
-    /** Answers to a settings sync: hidden from the client, which already sees these values. */
+    /** Answers to a settings sync: hidden from the client, which already sees these values (see Expect.RESTORE). */
     private void onInternalAnswer(byte type, ByteBuf buf, int at, int length) {
+        if (type == 'S' && s.tracker.headKind() == Expect.RESTORE) {
+            storeParameter(buf, at, length); // left in the run: the client saw the server's default reported by
+            return;                          // RESET, so it must see its own value come back
+        }
         cut(at, length);
         switch (type) {
             case 'S' -> storeParameter(buf, at, length);
@@ -209,7 +211,16 @@ final class BackendRelay extends FrameRelay {
                 && buf.getByte(at + 7) == 'G';
     }
 
-    private static boolean isRollback(ByteBuf buf, int at) {
-        return buf.getByte(at + 5) == 'R' && buf.getByte(at + 6) == 'O';
+    /** Whether CommandComplete at {@code at} carries exactly {@code tag}. */
+    private static boolean isTag(ByteBuf buf, int at, String tag) {
+        if (buf.getInt(at + 1) != 4 + tag.length() + 1) {
+            return false;
+        }
+        for (int i = 0; i < tag.length(); i++) {
+            if (buf.getByte(at + 5 + i) != tag.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 }

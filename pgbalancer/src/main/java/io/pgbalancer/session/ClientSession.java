@@ -15,10 +15,7 @@ import io.pgbalancer.protocol.ServerMessages;
 import io.pgbalancer.routing.BackendNode;
 import io.pgbalancer.routing.Router;
 import io.pgbalancer.routing.Target;
-import io.pgbalancer.sql.SessionSet;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,7 +39,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     private final FrontendRelay frontend;
     private final BackendRelay backendRelay;
 
-    SessionSettings settings;
+    final SettingsLedger settings;
     BackendConnection backend;
     /** The server of {@link #backend}, whose in-use count this session holds one of. */
     private BackendNode node;
@@ -57,9 +54,6 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     boolean idleAtReadyForQuery;
     /** The next client message starts a new cycle (the previous one was a Sync, Query or FunctionCall). */
     boolean cycleBoundary;
-    /** SETs seen since the last idle ReadyForQuery; applied when it comes without error or rollback. */
-    List<SessionSet> pendingSets = List.of();
-    boolean pendingDoomed;
 
     private final WaitingInput waiting = new WaitingInput();
     /** A read on a replica, kept replayable until its client has seen an answer. */
@@ -81,7 +75,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         this.services = services;
         this.user = user;
         this.database = database;
-        this.settings = settings;
+        this.settings = new SettingsLedger(settings);
         this.memo = new StatementMemo(services.classifier());
         this.checkout = new Checkout(this);
         this.cancelKey = services.cancels().register(this);
@@ -153,7 +147,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         return services.router().transactions().routeCycle(frames, at, memo, name -> {
             PreparedStatements.Statement st = statements.get(name);
             return st == null ? null : st.classification();
-        }, settings.readOnly());
+        }, settings.settings().readOnly());
     }
 
     boolean onReplica() {
@@ -220,14 +214,24 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     }
 
     private void syncSettings() {
+        syncSettings(Expect.INTERNAL);
+    }
+
+    /**
+     * Brings the backend's settings in line with the client's with one hidden query. {@code kind} INTERNAL hides its
+     * ParameterStatus messages (the client already has those values); RESTORE forwards them (a RESET made the server
+     * report its own default, and the client must see its value come back).
+     */
+    void syncSettings(int kind) {
         SessionSettings onBackend = backend.applied instanceof SessionSettings s ? s : SessionSettings.NONE;
-        String sql = settings.syncSql(onBackend);
+        SessionSettings wanted = settings.settings();
+        String sql = wanted.syncSql(onBackend);
         if (sql != null) {
             ByteBuf q = client.alloc().buffer(sql.length() + 8);
             ClientMessages.query(q, sql);
-            tracker.add(Expect.INTERNAL);
+            tracker.add(kind);
             idleAtReadyForQuery = false;
-            backend.applied = settings;
+            backend.applied = wanted;
             backend.channel().writeAndFlush(q, backend.channel().voidPromise());
         }
     }
@@ -332,6 +336,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
             detach();
             services.router().node(b.key().backend()).ban(Router.BAN_NANOS);
             tracker.clear();
+            settings.abandon();
             txStatus = 'I';
             retryTarget = null;
             retryReady = false;
@@ -460,11 +465,4 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         log.debug("client left {} dirty (status {}, {} answers outstanding); closed it", b, txStatus, tracker.size());
     }
 
-    void addPendingSets(List<SessionSet> sets) {
-        if (pendingSets.isEmpty()) {
-            pendingSets = new ArrayList<>(sets);
-        } else {
-            pendingSets.addAll(sets);
-        }
-    }
 }

@@ -20,13 +20,20 @@ final class Expect {
     static final int QUERY = 8;
     /** Proxy-internal simple query (settings sync, reset): swallow everything until its ReadyForQuery. */
     static final int INTERNAL = 9;
+    /** Proxy-internal simple query that puts back settings a client's RESET left at the server's default: as INTERNAL,
+     * but its ParameterStatus messages go to the client. */
+    static final int RESTORE = 12;
     /** No backend message: the proxy answers ParseComplete itself when the entry reaches the head. */
     static final int FAKE_PARSE_COMPLETE = 10;
     /** No backend message: the proxy answers CloseComplete itself when the entry reaches the head. */
     static final int FAKE_CLOSE_COMPLETE = 11;
 
     static boolean endsAtReadyForQuery(int kind) {
-        return kind == SYNC || kind == QUERY || kind == INTERNAL;
+        return kind == SYNC || kind == QUERY || kind == INTERNAL || kind == RESTORE;
+    }
+
+    static boolean isInternal(int kind) {
+        return kind == INTERNAL || kind == RESTORE;
     }
 
     static boolean isFake(int kind) {

@@ -11,6 +11,9 @@ import java.nio.charset.StandardCharsets;
 
 final class FrontendRelay extends FrameRelay {
     private final ClientSession s;
+    /** Classification of the client's unnamed statement, which a Bind to "" executes. */
+    private Classification unnamedStatement;
+    private final Portals portals = new Portals();
 
     FrontendRelay(ClientSession session) {
         this.s = session;
@@ -50,15 +53,18 @@ final class FrontendRelay extends FrameRelay {
         int end = at + length;
         switch (type) {
             case 'Q' -> {
-                note(classify(buf, at + 5, end));
-                s.tracker.add(Expect.QUERY);
+                Classification c = classify(buf, at + 5, end);
+                note(c);
+                s.tracker.add(Expect.QUERY, effects(c));
             }
             case 'P' -> onParse(buf, at, length);
             case 'B' -> {
                 int afterPortal = Wire.endOfCString(buf, at + 5, end, "Bind portal");
                 int afterName = Wire.endOfCString(buf, afterPortal, end, "Bind statement");
+                Classification bound = unnamedStatement;
                 if (afterName - afterPortal > 1) {
                     PreparedStatements.Statement st = s.statements.get(string(buf, afterPortal, afterName));
+                    bound = st == null ? null : st.classification();
                     if (st != null) {
                         cut(at, length);
                         ensurePrepared(st);
@@ -71,6 +77,7 @@ final class FrontendRelay extends FrameRelay {
                         out.add(b);
                     }
                 }
+                portals.bind(buf, at + 5, afterPortal, effects(bound));
                 s.tracker.add(Expect.BIND);
             }
             case 'D' -> {
@@ -100,14 +107,22 @@ final class FrontendRelay extends FrameRelay {
                     s.statements.remove(string(buf, at + 6, afterName));
                     addFake(Expect.FAKE_CLOSE_COMPLETE);
                 } else {
+                    if (kind == 'P') {
+                        portals.close(buf, at + 6, afterName);
+                    }
                     s.tracker.add(Expect.CLOSE);
                 }
             }
-            case 'E' -> s.tracker.add(Expect.EXECUTE);
+            case 'E' -> s.tracker.add(Expect.EXECUTE, portals.effectsOf(buf, at + 5, end));
             case 'S' -> s.tracker.add(Expect.SYNC);
             case 'F' -> s.tracker.add(Expect.QUERY);
-            case 'H', 'd', 'c', 'f' -> {
-                // Flush and COPY data get no answer of their own
+            case 'H' -> {
+                if (s.retryTarget == null) {
+                    s.replay.endForFlush(); // a client waiting on Flush must get every answer the server has given
+                }
+            }
+            case 'd', 'c', 'f' -> {
+                // COPY data gets no answer of its own
             }
             default -> throw new io.pgbalancer.protocol.ProtocolException("unexpected message type '" + (char) type
                     + "' (0x" + Integer.toHexString(type & 0xFF) + ") from client");
@@ -120,6 +135,7 @@ final class FrontendRelay extends FrameRelay {
         Classification c = classify(buf, afterName, end);
         note(c);
         if (afterName - at - 5 <= 1) {
+            unnamedStatement = c;
             s.tracker.add(Expect.PARSE);
             return;
         }
@@ -166,10 +182,12 @@ final class FrontendRelay extends FrameRelay {
         return s.memo.classify(buf, from, end);
     }
 
+    /** The classification to attach to an Execute or Query, when it may change settings (see SettingsLedger). */
+    private static Classification effects(Classification c) {
+        return c == null || c.sets().isEmpty() ? null : c;
+    }
+
     private void note(Classification c) {
-        if (!c.sets().isEmpty()) {
-            s.addPendingSets(c.sets());
-        }
         if (c.pins() && !s.pinned) {
             s.pinned = true;
         }

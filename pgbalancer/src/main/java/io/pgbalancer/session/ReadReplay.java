@@ -80,6 +80,17 @@ final class ReadReplay {
         close();
     }
 
+    /**
+     * The client sent Flush: it is waiting for the answers so far and will not send Sync until it has them. The
+     * held answers go out now and the read stops being replayable (a retry could no longer stay invisible).
+     */
+    void endForFlush() {
+        if (open) {
+            heldAnswers.writeTo(channel);
+            close();
+        }
+    }
+
     /** Ends the window for a replay: the held answers are dropped, the client's messages handed back. */
     ByteBuf takeForReplay() {
         heldAnswers.discard();

@@ -69,8 +69,8 @@ final class ResponseTracker {
     /** As {@link #skipToSync()}, handing each dropped entry's tag (e.g. a statement name) to {@code dropped}. */
     void skipToSync(java.util.function.Consumer<Object> dropped) {
         while (size > 0 && !Expect.endsAtReadyForQuery(kinds[head])) {
-            if (tags[head] != null) {
-                dropped.accept(tags[head]);
+            if (tags[head] instanceof String name) {
+                dropped.accept(name); // a statement name (PARSE entries); other entries carry classifications
             }
             pop();
         }

@@ -104,9 +104,48 @@ public final class SessionSettings {
                     }
                 }
                 case SET -> map.put(set.name(), "SET " + quoteName(set.name()) + " TO " + set.valueSql());
+                default -> {
+                    // savepoint steps decide which changes reach this point; they change nothing themselves
+                }
             }
         }
         return of(startup, Map.copyOf(map), startupReadOnly, ro);
+    }
+
+    /**
+     * What a server holds after running {@code sets} on top of these settings, when {@code this} is already the
+     * result of {@link #apply}: a RESET there returns a startup parameter to the server's own default, not to the
+     * client's startup value (a pooled backend was started without the client's parameters). Those names are left
+     * out, so {@link #syncSql} on the result puts the client's values back.
+     */
+    public SessionSettings onServerAfter(List<SessionSet> sets) {
+        java.util.Set<String> atServerDefault = null;
+        for (SessionSet set : sets) {
+            switch (set.kind()) {
+                case RESET_ALL -> {
+                    atServerDefault = new java.util.HashSet<>(startup.keySet());
+                }
+                case RESET -> {
+                    if (startup.containsKey(set.name())) {
+                        atServerDefault = atServerDefault == null ? new java.util.HashSet<>() : atServerDefault;
+                        atServerDefault.add(set.name());
+                    }
+                }
+                case SET -> {
+                    if (atServerDefault != null) {
+                        atServerDefault.remove(set.name());
+                    }
+                }
+                default -> {
+                }
+            }
+        }
+        if (atServerDefault == null || atServerDefault.isEmpty()) {
+            return this;
+        }
+        Map<String, String> map = new HashMap<>(current);
+        map.keySet().removeAll(atServerDefault);
+        return new SessionSettings(startup, Map.copyOf(map), startupReadOnly, readOnly);
     }
 
     /** default_transaction_read_only is on: every transaction of the session may run on a replica. */

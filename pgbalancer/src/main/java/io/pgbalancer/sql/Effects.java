@@ -41,7 +41,7 @@ final class Effects {
     if (sets == null) {
       sets = new ArrayList<>(2);
     }
-    sets.add(set);
+    sets.add(set.inStatement(statements - 1)); // statements counts the one being analyzed
   }
 
   List<SessionSet> sets() {

@@ -1,4 +1,4 @@
-// purpose: one session-level setting change (SET / RESET / RESET ALL) found in a statement
+// purpose: one session-level setting change (SET / RESET / RESET ALL) or savepoint step found in a statement
 package io.pgbalancer.sql;
 
 /**
@@ -9,9 +9,11 @@ package io.pgbalancer.sql;
  *                 {@code null} for {@link Kind#RESET_ALL}
  * @param valueSql the value text exactly as written after {@code TO}/{@code =} (trimmed), e.g. {@code 'UTC'} or
  *                 {@code public, "My Schema"}, so {@code SET name TO valueSql} re-applies it; {@code null} for resets
- * @param kind     what happened
+ * @param kind      what happened
+ * @param statement index of the {@code ;}-separated statement that makes the change, so the change is counted only
+ *                  when the server reports that statement complete
  */
-public record SessionSet(String name, String valueSql, Kind kind) {
+public record SessionSet(String name, String valueSql, Kind kind, int statement) {
   /** Kind of change. */
   public enum Kind {
     /** {@code SET name TO value}. */
@@ -19,7 +21,22 @@ public record SessionSet(String name, String valueSql, Kind kind) {
     /** {@code RESET name} or {@code SET name TO DEFAULT}. */
     RESET,
     /** {@code RESET ALL} or {@code DISCARD ALL}. */
-    RESET_ALL
+    RESET_ALL,
+    /** {@code SAVEPOINT name}: later changes can be undone back to here. */
+    SAVEPOINT,
+    /** {@code ROLLBACK TO [SAVEPOINT] name}: undoes the changes made since that savepoint, which stays. */
+    ROLLBACK_TO,
+    /** {@code RELEASE [SAVEPOINT] name}: forgets that savepoint and the later ones; the changes stay. */
+    RELEASE;
+
+    /** Whether this kind changes a setting (the savepoint kinds only decide which changes survive). */
+    public boolean changesSetting() {
+      return this == SET || this == RESET || this == RESET_ALL;
+    }
+  }
+
+  public SessionSet(String name, String valueSql, Kind kind) {
+    this(name, valueSql, kind, 0);
   }
 
   public SessionSet {
@@ -44,5 +61,14 @@ public record SessionSet(String name, String valueSql, Kind kind) {
 
   static SessionSet resetAll() {
     return new SessionSet(null, null, Kind.RESET_ALL);
+  }
+
+  static SessionSet savepoint(Kind kind, String name) {
+    return new SessionSet(name, null, kind);
+  }
+
+  /** The same change attributed to statement {@code index} of its text. */
+  SessionSet inStatement(int index) {
+    return index == statement ? this : new SessionSet(name, valueSql, kind, index);
   }
 }

@@ -88,9 +88,15 @@ final class StatementAnalyzer {
       }
     } else if (t.isWord(first, "rollback")) {
       int next = t.isWord(first + 1, "work", "transaction") ? first + 2 : first + 1;
-      if (!t.isWord(first + 1, "prepared") && !t.isWord(next, "to")) {
+      if (t.isWord(next, "to")) {
+        savepoint(SessionSet.Kind.ROLLBACK_TO, t.isWord(next + 1, "savepoint") ? next + 2 : next + 1, to);
+      } else if (!t.isWord(first + 1, "prepared")) {
         fx.txn(TxnControl.ROLLBACK);
       }
+    } else if (t.isWord(first, "savepoint")) {
+      savepoint(SessionSet.Kind.SAVEPOINT, first + 1, to);
+    } else if (t.isWord(first, "release")) {
+      savepoint(SessionSet.Kind.RELEASE, t.isWord(first + 1, "savepoint") ? first + 2 : first + 1, to);
     } else if (t.isWord(first, "abort")) {
       fx.txn(TxnControl.ROLLBACK);
     } else if (t.isWord(first, "set")) {
@@ -189,6 +195,13 @@ final class StatementAnalyzer {
       if (!local) {
         sessionSetConfig = true;
       }
+    }
+  }
+
+  /** A savepoint step naming the savepoint at token {@code at}, the statement's last token. */
+  private void savepoint(SessionSet.Kind kind, int at, int to) {
+    if (at + 1 == to && t.isName(at)) {
+      fx.addSet(SessionSet.savepoint(kind, t.name(at)));
     }
   }
 

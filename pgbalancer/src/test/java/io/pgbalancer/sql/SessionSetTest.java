@@ -130,14 +130,23 @@ class SessionSetTest {
   }
 
   @Test
+  void savepointStepsNameTheirSavepoint() {
+    assertEquals(List.of(new SessionSet("sp1", null, Kind.SAVEPOINT)), sets("SAVEPOINT sp1"));
+    assertEquals(List.of(new SessionSet("Mixed", null, Kind.ROLLBACK_TO)), sets("ROLLBACK WORK TO SAVEPOINT \"Mixed\""));
+    assertEquals(List.of(new SessionSet("sp1", null, Kind.ROLLBACK_TO)), sets("rollback to sp1"));
+    assertEquals(List.of(new SessionSet("pgjdbc_autosave", null, Kind.RELEASE)), sets("RELEASE SAVEPOINT PGJDBC_AUTOSAVE"));
+    assertEquals(List.of(new SessionSet("sp2", null, Kind.RELEASE)), sets("RELEASE sp2"));
+  }
+
+  @Test
   void setsAcrossStatementsKeepOrder() {
     Classification c = classifier.classify(
         "SET search_path TO a; SELECT 1; RESET work_mem; SET LOCAL x = 1; SET TIME ZONE 'UTC'; RESET ALL");
     assertEquals(List.of(
-        new SessionSet("search_path", "a", Kind.SET),
-        new SessionSet("work_mem", null, Kind.RESET),
-        new SessionSet("timezone", "'UTC'", Kind.SET),
-        new SessionSet(null, null, Kind.RESET_ALL)), c.sets());
+        new SessionSet("search_path", "a", Kind.SET, 0),
+        new SessionSet("work_mem", null, Kind.RESET, 2),
+        new SessionSet("timezone", "'UTC'", Kind.SET, 4),
+        new SessionSet(null, null, Kind.RESET_ALL, 5)), c.sets());
     assertEquals(6, c.statementCount());
     assertEquals(Route.WRITE, c.route());
   }
