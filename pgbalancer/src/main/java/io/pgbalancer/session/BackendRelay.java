@@ -92,7 +92,7 @@ final class BackendRelay extends FrameRelay {
         switch (type) {
             case 'Z' -> {
                 tracker.popThroughReadyForQuery();
-                onReadyForQuery((char) buf.getByte(at + 5));
+                onReadyForQuery((char) buf.getByte(at + 5), at, length);
                 s.idleAtReadyForQuery = tracker.isEmpty();
                 return;
             }
@@ -105,7 +105,9 @@ final class BackendRelay extends FrameRelay {
                 return;
             }
             case 'S' -> {
-                recordParameter(buf, at, length);
+                if (storeParameter(buf, at, length)) {
+                    cut(at, length); // RESET's report of the server default; the restore reports the client's value
+                }
                 return;
             }
             case 'C' -> {
@@ -147,15 +149,24 @@ final class BackendRelay extends FrameRelay {
         }
     }
 
-    private void onReadyForQuery(char status) {
+    /** The client's ReadyForQuery; it is held back (cut) while the client's settings are being restored. */
+    private void onReadyForQuery(char status, int at, int length) {
         s.txStatus = status;
-        SessionSettings onServer = s.settings.readyForQuery(status);
+        String restore = s.settings.readyForQuery(status);
         if (status == 'I' && s.settings.settings() != s.backend.applied) {
-            s.backend.applied = onServer != null ? onServer : s.settings.settings();
-            if (onServer != null) {
-                s.syncSettings(Expect.RESTORE); // queued ahead of anything the client sends after this answer
-            }
+            s.backend.applied = s.settings.settings();
         }
+        if (restore == null) {
+            return;
+        }
+        // A RESET left a startup parameter at the server's default. Put the client's value back before anything the
+        // client sends next, and, when nothing else is owed, hold this ReadyForQuery until then: the client sees the
+        // ParameterStatus it would see direct, before ReadyForQuery.
+        boolean hold = s.tracker.isEmpty();
+        if (hold) {
+            cut(at, length);
+        }
+        s.restoreSettings(restore, hold ? Character.valueOf(status) : null);
     }
 
     /** Answers to a settings sync: hidden from the client, which already sees these values (see Expect.RESTORE). */
@@ -169,6 +180,7 @@ final class BackendRelay extends FrameRelay {
             case 'S' -> storeParameter(buf, at, length);
             case 'E' -> internalError = ErrorFields.parse(buf, at, length);
             case 'Z' -> {
+                Character heldReadyForQuery = s.tracker.headTag() instanceof Character c ? c : null;
                 s.tracker.popThroughReadyForQuery();
                 s.idleAtReadyForQuery = s.tracker.isEmpty();
                 ErrorFields error = internalError;
@@ -186,6 +198,9 @@ final class BackendRelay extends FrameRelay {
                     out.writeTo(s.client);
                     s.welcome();
                 }
+                if (heldReadyForQuery != null) {
+                    out.add(ServerMessages.readyForQuery(s.client.alloc(), heldReadyForQuery));
+                }
                 emitFakesAt(at + length);
             }
             default -> {
@@ -193,16 +208,14 @@ final class BackendRelay extends FrameRelay {
         }
     }
 
-    private void recordParameter(ByteBuf buf, int at, int length) {
-        storeParameter(buf, at, length);
-    }
-
-    private void storeParameter(ByteBuf buf, int at, int length) {
+    /** Records a ParameterStatus; returns true when the client must not see it (see SettingsLedger.hidesReport). */
+    private boolean storeParameter(ByteBuf buf, int at, int length) {
         int end = at + length;
         int afterName = Wire.endOfCString(buf, at + 5, end, "ParameterStatus");
         String name = buf.toString(at + 5, afterName - 1 - at - 5, java.nio.charset.StandardCharsets.UTF_8);
         s.backend.reported.put(name, Wire.readCString(buf, afterName, end, "ParameterStatus"));
         log.trace("{} reports {}", s.backend, name);
+        return s.settings.hidesReport(name);
     }
 
     /** BEGIN's CommandComplete: nothing has run yet, so the transaction can still start over elsewhere. */

@@ -213,27 +213,28 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         return b;
     }
 
+    /** Brings the backend's settings in line with the client's with one hidden query (its answers stay hidden). */
     private void syncSettings() {
-        syncSettings(Expect.INTERNAL);
-    }
-
-    /**
-     * Brings the backend's settings in line with the client's with one hidden query. {@code kind} INTERNAL hides its
-     * ParameterStatus messages (the client already has those values); RESTORE forwards them (a RESET made the server
-     * report its own default, and the client must see its value come back).
-     */
-    void syncSettings(int kind) {
         SessionSettings onBackend = backend.applied instanceof SessionSettings s ? s : SessionSettings.NONE;
         SessionSettings wanted = settings.settings();
         String sql = wanted.syncSql(onBackend);
         if (sql != null) {
-            ByteBuf q = client.alloc().buffer(sql.length() + 8);
-            ClientMessages.query(q, sql);
-            tracker.add(kind);
-            idleAtReadyForQuery = false;
             backend.applied = wanted;
-            backend.channel().writeAndFlush(q, backend.channel().voidPromise());
+            sendHidden(sql, Expect.INTERNAL, null);
         }
+    }
+
+    /** Puts back startup parameters a RESET left at the server's default; {@code heldStatus}: see BackendRelay. */
+    void restoreSettings(String sql, Character heldStatus) {
+        sendHidden(sql, Expect.RESTORE, heldStatus);
+    }
+
+    private void sendHidden(String sql, int kind, Object tag) {
+        ByteBuf q = client.alloc().buffer(sql.length() + 8);
+        ClientMessages.query(q, sql);
+        tracker.add(kind, tag);
+        idleAtReadyForQuery = false;
+        backend.channel().writeAndFlush(q, backend.channel().voidPromise());
     }
 
     /** Tells the client the login is complete, with the parameter values its backend now reports. */

@@ -94,7 +94,7 @@ public final class SessionSettings {
                     map.clear();
                     map.putAll(startup);
                 }
-                case RESET -> {
+                case RESET, RESTORE -> {
                     // RESET goes back to the session default, which for a startup parameter is its startup value
                     String initial = startup.get(set.name());
                     if (initial != null) {
@@ -113,39 +113,40 @@ public final class SessionSettings {
     }
 
     /**
-     * What a server holds after running {@code sets} on top of these settings, when {@code this} is already the
-     * result of {@link #apply}: a RESET there returns a startup parameter to the server's own default, not to the
-     * client's startup value (a pooled backend was started without the client's parameters). Those names are left
-     * out, so {@link #syncSql} on the result puts the client's values back.
+     * The startup parameters that a server running {@code changes} (in order) is left holding at its own default: a
+     * RESET there returns to the server's default, not to the client's startup value, because a pooled backend was
+     * started without the client's parameters. Null when there are none.
      */
-    public SessionSettings onServerAfter(List<SessionSet> sets) {
-        java.util.Set<String> atServerDefault = null;
-        for (SessionSet set : sets) {
+    public java.util.Set<String> leftAtServerDefault(Iterable<SessionSet> changes) {
+        java.util.Set<String> names = null;
+        for (SessionSet set : changes) {
             switch (set.kind()) {
-                case RESET_ALL -> {
-                    atServerDefault = new java.util.HashSet<>(startup.keySet());
-                }
+                case RESET_ALL -> names = startup.isEmpty() ? names : new java.util.HashSet<>(startup.keySet());
                 case RESET -> {
                     if (startup.containsKey(set.name())) {
-                        atServerDefault = atServerDefault == null ? new java.util.HashSet<>() : atServerDefault;
-                        atServerDefault.add(set.name());
+                        names = names == null ? new java.util.HashSet<>() : names;
+                        names.add(set.name());
                     }
                 }
-                case SET -> {
-                    if (atServerDefault != null) {
-                        atServerDefault.remove(set.name());
+                case SET, RESTORE -> {
+                    if (names != null) {
+                        names.remove(set.name());
                     }
                 }
                 default -> {
                 }
             }
         }
-        if (atServerDefault == null || atServerDefault.isEmpty()) {
-            return this;
+        return names == null || names.isEmpty() ? null : names;
+    }
+
+    /** SQL that puts the client's startup values of {@code names} back, inside or outside a transaction. */
+    public String restoreSql(java.util.Set<String> names) {
+        StringBuilder sql = new StringBuilder();
+        for (String name : names) {
+            sql.append(startup.get(name)).append(';');
         }
-        Map<String, String> map = new HashMap<>(current);
-        map.keySet().removeAll(atServerDefault);
-        return new SessionSettings(startup, Map.copyOf(map), startupReadOnly, readOnly);
+        return sql.toString();
     }
 
     /** default_transaction_read_only is on: every transaction of the session may run on a replica. */

@@ -5,13 +5,19 @@ import io.pgbalancer.sql.Classification;
 import io.pgbalancer.sql.SessionSet;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 
 /**
  * A setting change counts only once the server reports its statement complete, and it lasts only if its transaction
  * commits: an error in the transaction (explicit, or the implicit one of a multi-statement Query or of a pipeline
  * before its Sync) or a ROLLBACK drops it, and ROLLBACK TO SAVEPOINT drops only the changes made after that savepoint.
  * The changes of the open transaction are kept in order with their savepoints; at the end they are folded into the
- * client's settings. All methods run on the session's event loop.
+ * client's settings.
+ *
+ * <p>RESET of a parameter the client set at startup makes a pooled server fall back to its own default; the ledger
+ * says so at the next ReadyForQuery, and the session puts the client's value back (inside the transaction too: the
+ * restore is transactional like the RESET). All methods run on the session's event loop.
  */
 final class SettingsLedger {
     private SessionSettings settings;
@@ -21,8 +27,10 @@ final class SettingsLedger {
     private boolean failed;
     /** Statements of the current simple Query completed so far (they complete in order). */
     private int completedInQuery;
-    /** Changes committed since the last ReadyForQuery, to tell what the server holds (see readyForQuery). */
+    /** Changes committed since the last idle ReadyForQuery, to tell what the server holds. */
     private List<SessionSet> committed;
+    /** A RESET completed since the last idle ReadyForQuery: a startup parameter may need its value back. */
+    private boolean resetSeen;
 
     SettingsLedger(SessionSettings settings) {
         this.settings = settings;
@@ -59,22 +67,46 @@ final class SettingsLedger {
     }
 
     /**
-     * ReadyForQuery. At 'I' the transaction is over: its changes last unless it failed. Returns what the server now
-     * holds when that differs from the client's settings (a RESET left a startup parameter at the server's default),
-     * else null.
+     * ReadyForQuery for the client. At 'I' the transaction is over and its changes last unless it failed. Returns the
+     * SQL that puts back startup parameters a RESET left at the server's default, or null; at 'T' the restore is
+     * counted as part of the open transaction.
      */
-    SessionSettings readyForQuery(char status) {
+    String readyForQuery(char status) {
         completedInQuery = 0;
-        if (status != 'I') {
+        if (status == 'I') {
+            end(!failed);
+            if (!resetSeen) {
+                committed = null;
+                return null;
+            }
+            resetSeen = false;
+            Set<String> names = committed == null ? null : settings.leftAtServerDefault(committed);
+            committed = null;
+            return names == null ? null : settings.restoreSql(names);
+        }
+        if (status == 'E' || !resetSeen) {
             return null;
         }
-        end(!failed);
-        if (committed == null) {
+        Set<String> names = settings.leftAtServerDefault(changesSinceIdle());
+        if (names == null) {
             return null;
         }
-        SessionSettings server = settings.onServerAfter(committed);
-        committed = null;
-        return server == settings ? null : server;
+        if (open == null) {
+            open = new ArrayList<>(4);
+        }
+        for (String name : names) {
+            open.add(new SessionSet(name, null, SessionSet.Kind.RESTORE));
+        }
+        return settings.restoreSql(names);
+    }
+
+    /** Whether a ParameterStatus for {@code parameter} reports a server default that a restore will replace. */
+    boolean hidesReport(String parameter) {
+        if (!resetSeen) {
+            return false;
+        }
+        Set<String> names = settings.leftAtServerDefault(changesSinceIdle());
+        return names != null && names.contains(parameter.toLowerCase(Locale.ROOT));
     }
 
     /** The server's transaction is gone with its connection (the read re-runs elsewhere). */
@@ -83,6 +115,23 @@ final class SettingsLedger {
         failed = false;
         completedInQuery = 0;
         committed = null;
+        resetSeen = false;
+    }
+
+    /** Whether a CommandComplete needs a look even without effects of its own (it may end a transaction). */
+    boolean watching() {
+        return open != null;
+    }
+
+    private List<SessionSet> changesSinceIdle() {
+        List<SessionSet> all = new ArrayList<>();
+        if (committed != null) {
+            all.addAll(committed);
+        }
+        if (open != null) {
+            all.addAll(open);
+        }
+        return all;
     }
 
     /** Returns true when {@code set} rolled back to a savepoint. */
@@ -107,6 +156,7 @@ final class SettingsLedger {
                     open = new ArrayList<>(4);
                 }
                 open.add(set);
+                resetSeen |= set.kind() == SessionSet.Kind.RESET || set.kind() == SessionSet.Kind.RESET_ALL;
             }
         }
         return false;
@@ -137,10 +187,5 @@ final class SettingsLedger {
         } else {
             committed.addAll(changes);
         }
-    }
-
-    /** Whether a CommandComplete needs a look (a change is pending, or the statement may change settings). */
-    boolean watching() {
-        return open != null;
     }
 }

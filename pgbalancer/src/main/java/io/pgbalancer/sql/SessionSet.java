@@ -27,11 +27,14 @@ public record SessionSet(String name, String valueSql, Kind kind, int statement)
     /** {@code ROLLBACK TO [SAVEPOINT] name}: undoes the changes made since that savepoint, which stays. */
     ROLLBACK_TO,
     /** {@code RELEASE [SAVEPOINT] name}: forgets that savepoint and the later ones; the changes stay. */
-    RELEASE;
+    RELEASE,
+    /** Not from SQL: pgbalancer put a startup parameter back to the client's value after a RESET (see
+     * SettingsLedger); for the client it is the same as RESET. */
+    RESTORE;
 
     /** Whether this kind changes a setting (the savepoint kinds only decide which changes survive). */
     public boolean changesSetting() {
-      return this == SET || this == RESET || this == RESET_ALL;
+      return this == SET || this == RESET || this == RESET_ALL || this == RESTORE;
     }
   }
 

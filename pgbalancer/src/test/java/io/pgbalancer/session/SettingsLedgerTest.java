@@ -105,10 +105,11 @@ class SettingsLedgerTest {
         execute("SET datestyle TO iso");
         assertNull(ledger.readyForQuery('I'), "a plain SET leaves the server as the client expects");
         execute("RESET datestyle");
-        SessionSettings onServer = ledger.readyForQuery('I');
-        assertNotNull(onServer, "the server went to its own default");
+        assertEquals(true, ledger.hidesReport("DateStyle"), "the server's default is not what the client would see");
+        assertEquals(false, ledger.hidesReport("TimeZone"));
         assertEquals("SELECT pg_catalog.set_config(E'datestyle', E'Postgres, MDY', false);",
-                ledger.settings().syncSql(onServer));
+                ledger.readyForQuery('I'));
+        assertEquals(false, ledger.hidesReport("DateStyle"));
     }
 
     @Test
@@ -116,10 +117,29 @@ class SettingsLedgerTest {
         execute("SET datestyle TO iso");
         ledger.readyForQuery('I');
         execute("RESET ALL");
-        SessionSettings onServer = ledger.readyForQuery('I');
-        assertNotNull(onServer);
         assertEquals("SELECT pg_catalog.set_config(E'datestyle', E'Postgres, MDY', false);",
-                ledger.settings().syncSql(onServer));
+                ledger.readyForQuery('I'));
+    }
+
+    @Test
+    void resetInsideATransactionIsRestoredThereAndOnlyOnce() {
+        execute("BEGIN");
+        execute("RESET datestyle");
+        assertNotNull(ledger.readyForQuery('T'), "restored inside the transaction, as RESET would leave it direct");
+        assertNull(ledger.readyForQuery('T'), "already restored");
+        execute("COMMIT");
+        assertNull(ledger.readyForQuery('I'), "the restore committed with the RESET");
+    }
+
+    @Test
+    void aRestoreRolledBackWithACommittedResetIsRedone() {
+        Classification c = classifier.classify("RESET datestyle; COMMIT; BEGIN");
+        ledger.completed(c, true, false, false);
+        ledger.completed(c, true, false, true); // COMMIT ends the implicit transaction: the RESET stands
+        ledger.completed(c, true, false, false);
+        ledger.readyForQuery('T'); // restored inside the new transaction, then that transaction rolls back
+        execute("ROLLBACK");
+        assertNotNull(ledger.readyForQuery('I'), "the autocommit RESET stands; its restore was rolled back");
     }
 
     @Test

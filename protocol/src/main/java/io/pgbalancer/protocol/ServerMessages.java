@@ -91,6 +91,12 @@ public final class ServerMessages {
         return buf;
     }
 
+    public static ByteBuf readyForQuery(ByteBufAllocator alloc, char status) {
+        ByteBuf buf = alloc.buffer(6);
+        readyForQuery(buf, status);
+        return buf;
+    }
+
     public static void readyForQuery(ByteBuf buf, char status) {
         buf.writeByte('Z');
         buf.writeInt(5);
