@@ -2,6 +2,7 @@
 package io.pgbalancer.pool;
 
 import io.netty.channel.Channel;
+import io.pgbalancer.session.SessionSettings;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -13,16 +14,16 @@ public final class BackendConnection {
     private final Channel channel;
     private final long createdNanos = System.nanoTime();
     long idleSinceNanos = createdNanos;
-    int processId;
-    int secret;
+    private int processId;
+    private int secret;
     /** Values the server last reported with ParameterStatus. Touched only by the current owner. */
-    public final Map<String, String> reported = new HashMap<>();
+    private final Map<String, String> reported = new HashMap<>();
     /** Proxy-named prepared statements that exist on this connection. */
     public final Set<String> prepared = new HashSet<>();
-    /** The client settings applied to this connection, as last synced (see SessionSettings). */
-    public Object applied;
+    /** The client settings this connection holds, as last synced; NONE for a fresh or reset connection. */
+    private SessionSettings settings = SessionSettings.NONE;
     /** Set when the connection must not be reused (protocol confusion, dirty state, fatal error). */
-    public boolean broken;
+    private volatile boolean broken;
     private volatile BackendListener owner;
     private int cancelsInFlight;
     private boolean releaseAfterCancel;
@@ -44,6 +45,40 @@ public final class BackendConnection {
 
     public Channel channel() {
         return channel;
+    }
+
+    /** BackendKeyData from login: what a CancelRequest for this connection must carry. */
+    void cancelKey(int processId, int secret) {
+        this.processId = processId;
+        this.secret = secret;
+    }
+
+    /** A ParameterStatus from the server. */
+    public void report(String name, String value) {
+        reported.put(name, value);
+    }
+
+    /** The parameter values the server has reported, as a client logging in here would be told them. */
+    public Map<String, String> reportedParameters() {
+        return java.util.Collections.unmodifiableMap(reported);
+    }
+
+    public SessionSettings settings() {
+        return settings;
+    }
+
+    /** Records the client settings this connection now holds (after a sync, or once a client's SETs committed). */
+    public void settings(SessionSettings now) {
+        settings = now == null ? SessionSettings.NONE : now;
+    }
+
+    /** The connection must not be reused: the pool closes it instead of taking it back. */
+    public void markBroken() {
+        broken = true;
+    }
+
+    public boolean isBroken() {
+        return broken;
     }
 
     public int processId() {

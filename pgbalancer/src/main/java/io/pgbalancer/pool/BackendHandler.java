@@ -72,7 +72,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
 
     /** Traffic on an idle pooled connection: only asynchronous messages can legally arrive. */
     private void onUnownedMessages(ByteBuf frames) {
-        if (connection.broken) {
+        if (connection.isBroken()) {
             frames.release(); // answers still arriving on a connection its client left dirty; it is being closed
             return;
         }
@@ -83,17 +83,17 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
                 int length = frames.getInt(at + 1) + 1;
                 if (type == 'E') {
                     log.warn("{} reported while idle: {}", connection, ErrorFields.parse(frames, at, length));
-                    connection.broken = true;
+                    connection.markBroken();
                 } else if (type != 'N' && type != 'S' && type != 'A') {
                     log.warn("{} sent unexpected message '{}' while idle; closing it", connection, (char) type);
-                    connection.broken = true;
+                    connection.markBroken();
                 }
                 at += length;
             }
         } finally {
             frames.release();
         }
-        if (connection.broken) {
+        if (connection.isBroken()) {
             connection.channel().close();
         }
     }
@@ -110,12 +110,11 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
                 case 'S' -> {
                     int end = start + length;
                     int afterName = Wire.endOfCString(buf, start + 5, end, "ParameterStatus");
-                    connection.reported.put(Wire.readCString(buf, start + 5, end, "ParameterStatus"),
+                    connection.report(Wire.readCString(buf, start + 5, end, "ParameterStatus"),
                             Wire.readCString(buf, afterName, end, "ParameterStatus"));
                 }
                 case 'K' -> {
-                    connection.processId = buf.getInt(start + 5);
-                    connection.secret = buf.getInt(start + 9);
+                    connection.cancelKey(buf.getInt(start + 5), buf.getInt(start + 9));
                 }
                 case 'Z' -> {
                     loggedIn.trySuccess(connection);
@@ -148,7 +147,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         scanner.release();
         loggedIn.tryFailure(new BackendLoginException(pool.key().describe() + " closed the connection during login",
                 null, null));
-        connection.broken = true;
+        connection.markBroken();
         pool.onClosed(connection);
         BackendListener owner = connection.owner();
         if (owner != null) {
@@ -159,7 +158,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         log.debug("{}: {}", connection, cause.toString());
-        connection.broken = true;
+        connection.markBroken();
         if (!loggedIn.isDone()) {
             loggedIn.tryFailure(new BackendLoginException(pool.key().describe() + ": " + cause.getMessage(), null,
                     cause));

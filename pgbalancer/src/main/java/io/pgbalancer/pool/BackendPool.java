@@ -146,7 +146,7 @@ public final class BackendPool {
     /** Returns a clean connection (ReadyForQuery idle, nothing outstanding) to the pool or to the oldest waiter. */
     public void release(BackendConnection c) {
         c.owner(null);
-        if (c.broken || !c.channel().isActive() || expired(c)) {
+        if (c.isBroken() || !c.channel().isActive() || expired(c)) {
             c.channel().close();
             return;
         }

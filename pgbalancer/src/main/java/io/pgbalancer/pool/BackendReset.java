@@ -34,8 +34,10 @@ public final class BackendReset implements BackendListener {
                     failed = true;
                 } else if (type == 'Z') {
                     backend.prepared.clear();
-                    backend.applied = null;
-                    backend.broken |= failed || frames.getByte(at + 5) != 'I';
+                    backend.settings(null);
+                    if (failed || frames.getByte(at + 5) != 'I') {
+                        backend.markBroken();
+                    }
                     backend.pool().release(backend);
                     return;
                 }

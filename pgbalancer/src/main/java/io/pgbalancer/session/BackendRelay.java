@@ -13,10 +13,19 @@ final class BackendRelay extends FrameRelay {
     private static final Logger log = LoggerFactory.getLogger(BackendRelay.class);
 
     private final ClientSession s;
+    private final BackendLease lease;
+    private final ResponseTracker tracker;
     private ErrorFields internalError;
 
     BackendRelay(ClientSession session) {
         this.s = session;
+        this.lease = session.lease;
+        this.tracker = session.lease.tracker();
+    }
+
+    /** Relays a chunk of complete backend messages to the client; the lease's state says what comes next. */
+    void relay(ByteBuf chunk) {
+        walk(chunk);
     }
 
     /** The replay window saw a real answer in this chunk: held preamble answers go out, then everything after. */
@@ -24,30 +33,27 @@ final class BackendRelay extends FrameRelay {
 
     @Override
     protected boolean onFrame(byte type, ByteBuf buf, int at, int length) {
-        if (Expect.isInternal(s.tracker.headKind())) {
+        if (Expect.isInternal(tracker.headKind())) {
             onInternalAnswer(type, buf, at, length);
             return true;
         }
-        if (s.retryTarget != null) {
+        if (lease.isRefused()) {
             onAnswer(type, buf, at, length); // keep the books, drop the answer: the read runs again elsewhere
             cut(at, length);
-            if (type == 'Z' && s.tracker.isEmpty()) {
-                s.retryReady = true;
-            }
             return true;
         }
-        if (s.replay.isOpen() && !answered && !ReadReplay.isPreamble(type) && !isBeginComplete(type, buf, at)) {
+        if (lease.replay().isOpen() && !answered && !ReadReplay.isPreamble(type) && !isBeginComplete(type, buf, at)) {
             if (type == 'E' && buf.getByte(at + 5) != 0) {
                 ErrorFields e = ErrorFields.parse(buf, at, length);
                 if (refusedByStandby(e)) {
-                    s.retryTarget = io.pgbalancer.routing.Target.PRIMARY;
+                    lease.refuse(io.pgbalancer.routing.Target.PRIMARY);
                     onAnswer(type, buf, at, length);
                     cut(at, length);
                     return true;
                 }
                 if ("FATAL".equals(e.severity()) || "PANIC".equals(e.severity())) {
                     cut(at, length); // the server is going away; its close re-runs the read elsewhere
-                    s.backend.broken = true;
+                    lease.backend().markBroken();
                     return true;
                 }
             }
@@ -59,20 +65,20 @@ final class BackendRelay extends FrameRelay {
 
     @Override
     protected void flush() {
-        if (s.retryTarget != null) {
+        if (lease.isRefused()) {
             out.discard();
             return;
         }
         if (answered) {
             answered = false;
-            s.replay.commit(out);
-        } else if (s.replay.holdBack(out)) {
+            lease.replay().commit(out);
+        } else if (lease.replay().holdBack(out)) {
             return;
         }
         if (!out.isEmpty()) {
             out.writeTo(s.client);
-            if (!s.client.isWritable() && s.backend != null) {
-                s.backend.channel().config().setAutoRead(false);
+            if (!s.client.isWritable() && lease.isAttached()) {
+                lease.backend().channel().config().setAutoRead(false);
             }
         }
     }
@@ -87,20 +93,20 @@ final class BackendRelay extends FrameRelay {
     }
 
     private void onAnswer(byte type, ByteBuf buf, int at, int length) {
-        ResponseTracker tracker = s.tracker;
         int head = tracker.headKind();
         switch (type) {
             case 'Z' -> {
                 tracker.popThroughReadyForQuery();
-                onReadyForQuery((char) buf.getByte(at + 5), at, length);
-                s.idleAtReadyForQuery = tracker.isEmpty();
+                char status = (char) buf.getByte(at + 5);
+                onReadyForQuery(status, at, length);
+                lease.readyForQuery(status);
                 return;
             }
             case 'E' -> {
                 onError(buf, at, length);
                 if (head != 0 && !Expect.endsAtReadyForQuery(head)) {
                     // the failed message and everything up to Sync never happened on the server
-                    tracker.skipToSync(name -> s.backend.prepared.remove((String) name));
+                    tracker.skipToSync(name -> lease.backend().prepared.remove((String) name));
                 }
                 return;
             }
@@ -131,11 +137,11 @@ final class BackendRelay extends FrameRelay {
 
     /** Fake answers whose turn has come are inserted right after the message at hand. */
     private void emitFakesAt(int position) {
-        while (Expect.isFake(s.tracker.headKind())) {
+        while (Expect.isFake(tracker.headKind())) {
             endRun(position);
-            out.add(s.tracker.headKind() == Expect.FAKE_PARSE_COMPLETE ? ServerMessages.parseComplete(s.client.alloc())
+            out.add(tracker.headKind() == Expect.FAKE_PARSE_COMPLETE ? ServerMessages.parseComplete(s.client.alloc())
                     : ServerMessages.closeComplete(s.client.alloc()));
-            s.tracker.pop();
+            tracker.pop();
         }
     }
 
@@ -144,17 +150,16 @@ final class BackendRelay extends FrameRelay {
         if (buf.getByte(at + 5) == 'S') {
             ErrorFields e = ErrorFields.parse(buf, at, length);
             if ("FATAL".equals(e.severity()) || "PANIC".equals(e.severity())) {
-                s.backend.broken = true;
+                lease.backend().markBroken();
             }
         }
     }
 
     /** The client's ReadyForQuery; it is held back (cut) while the client's settings are being restored. */
     private void onReadyForQuery(char status, int at, int length) {
-        s.txStatus = status;
         String restore = s.settings.readyForQuery(status);
-        if (status == 'I' && s.settings.settings() != s.backend.applied) {
-            s.backend.applied = s.settings.settings();
+        if (status == 'I' && s.settings.settings() != lease.backend().settings()) {
+            lease.backend().settings(s.settings.settings());
         }
         if (restore == null) {
             return;
@@ -162,16 +167,16 @@ final class BackendRelay extends FrameRelay {
         // A RESET left a startup parameter at the server's default. Put the client's value back before anything the
         // client sends next, and, when nothing else is owed, hold this ReadyForQuery until then: the client sees the
         // ParameterStatus it would see direct, before ReadyForQuery.
-        boolean hold = s.tracker.isEmpty();
+        boolean hold = tracker.isEmpty();
         if (hold) {
             cut(at, length);
         }
-        s.restoreSettings(restore, hold ? Character.valueOf(status) : null);
+        lease.sendHidden(restore, Expect.RESTORE, hold ? Character.valueOf(status) : null);
     }
 
     /** Answers to a settings sync: hidden from the client, which already sees these values (see Expect.RESTORE). */
     private void onInternalAnswer(byte type, ByteBuf buf, int at, int length) {
-        if (type == 'S' && s.tracker.headKind() == Expect.RESTORE) {
+        if (type == 'S' && tracker.headKind() == Expect.RESTORE) {
             storeParameter(buf, at, length); // left in the run: the client saw the server's default reported by
             return;                          // RESET, so it must see its own value come back
         }
@@ -180,20 +185,16 @@ final class BackendRelay extends FrameRelay {
             case 'S' -> storeParameter(buf, at, length);
             case 'E' -> internalError = ErrorFields.parse(buf, at, length);
             case 'Z' -> {
-                Character heldReadyForQuery = s.tracker.headTag() instanceof Character c ? c : null;
-                s.tracker.popThroughReadyForQuery();
-                s.idleAtReadyForQuery = s.tracker.isEmpty();
+                Character heldReadyForQuery = tracker.headTag() instanceof Character c ? c : null;
+                tracker.popThroughReadyForQuery();
+                lease.readyForQuery((char) buf.getByte(at + 5));
                 ErrorFields error = internalError;
                 internalError = null;
                 if (error != null) {
-                    s.backend.broken = true;
-                    s.backend.applied = null;
-                    endRun(at + length);
-                    out.writeTo(s.client);
-                    s.terminate(error.sqlState(), error.message());
+                    lease.fail(error); // the session ends with it once this chunk is out
                     return;
                 }
-                if (!s.welcomed) {
+                if (!s.welcomed()) {
                     endRun(at + length);
                     out.writeTo(s.client);
                     s.welcome();
@@ -213,8 +214,8 @@ final class BackendRelay extends FrameRelay {
         int end = at + length;
         int afterName = Wire.endOfCString(buf, at + 5, end, "ParameterStatus");
         String name = buf.toString(at + 5, afterName - 1 - at - 5, java.nio.charset.StandardCharsets.UTF_8);
-        s.backend.reported.put(name, Wire.readCString(buf, afterName, end, "ParameterStatus"));
-        log.trace("{} reports {}", s.backend, name);
+        lease.backend().report(name, Wire.readCString(buf, afterName, end, "ParameterStatus"));
+        log.trace("{} reports {}", lease.backend(), name);
         return s.settings.hidesReport(name);
     }
 

@@ -1,6 +1,7 @@
 // Finds a backend for a session's next transaction: picks the server, takes an idle connection or waits in its pool.
 package io.pgbalancer.session;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.Future;
 import io.pgbalancer.pool.BackendConnection;
 import io.pgbalancer.pool.BackendLoginException;
@@ -33,6 +34,17 @@ final class Checkout {
 
     Checkout(ClientSession session) {
         this.s = session;
+    }
+
+    /** Where the cycle starting at {@code at} should run. Session pooling and s.pinned sessions use the primary. */
+    Target route(ByteBuf frames, int at) {
+        if (s.services.sessionPooling() || s.pinned) {
+            return Target.PRIMARY;
+        }
+        return s.services.router().transactions().routeCycle(frames, at, s.memo, name -> {
+            PreparedStatements.Statement st = s.statements.get(name);
+            return st == null ? null : st.classification();
+        }, s.settings.settings().readOnly());
     }
 
     boolean isWaiting() {

@@ -19,7 +19,7 @@ abstract class FrameRelay {
     protected abstract void flush();
 
     /** Walks {@code chunk} (complete messages); takes ownership of it. */
-    final void relay(ByteBuf chunk) {
+    final void walk(ByteBuf chunk) {
         frames = chunk;
         runStart = chunk.readerIndex();
         int at = runStart;

@@ -10,13 +10,43 @@ import io.pgbalancer.sql.Classification;
 import java.nio.charset.StandardCharsets;
 
 final class FrontendRelay extends FrameRelay {
+    /** What became of a chunk of client input. */
+    enum Outcome {
+        /** Everything went to the backend. */
+        SENT,
+        /** A later cycle must not run on this backend: the rest waits in {@link #takeHeld()}. */
+        HELD,
+        /** The client sent Terminate; what came before it was sent. */
+        TERMINATED
+    }
+
     private final ClientSession s;
+    private final BackendLease lease;
+    private final ResponseTracker tracker;
     /** Classification of the client's unnamed statement, which a Bind to "" executes. */
     private Classification unnamedStatement;
     private final Portals portals = new Portals();
+    private Outcome outcome;
+    private ByteBuf held;
 
     FrontendRelay(ClientSession session) {
         this.s = session;
+        this.lease = session.lease;
+        this.tracker = session.lease.tracker();
+    }
+
+    /** Relays a chunk of complete client messages to the leased backend; takes ownership of {@code chunk}. */
+    Outcome relay(ByteBuf chunk) {
+        outcome = Outcome.SENT;
+        walk(chunk);
+        return outcome;
+    }
+
+    /** The input held back by the last relay that returned HELD. */
+    ByteBuf takeHeld() {
+        ByteBuf rest = held;
+        held = null;
+        return rest;
     }
 
     @Override
@@ -25,20 +55,21 @@ final class FrontendRelay extends FrameRelay {
             // what came before Terminate still runs, as it would direct (a pipelined COMMIT commits)
             endRun(at);
             flush();
-            s.onClientTerminate();
+            outcome = Outcome.TERMINATED;
             return false;
         }
-        if (s.cycleBoundary && s.txStatus == 'I' && s.onReplica() && s.routeOf(buf, at) != Target.REPLICA) {
+        if (lease.atCycleBoundary() && lease.txStatus() == 'I' && lease.onReplica()
+                && s.checkout.route(buf, at) != Target.REPLICA) {
             // A new cycle that must not run on this replica waits until the replica is done with the last one:
             // one transaction is never split, and no write reaches a replica.
             endRun(at);
             flush();
-            s.hold(buf.retainedSlice(at, buf.writerIndex() - at));
+            held = buf.retainedSlice(at, buf.writerIndex() - at);
+            outcome = Outcome.HELD;
             return false;
         }
-        s.cycleBoundary = type == 'S' || type == 'Q' || type == 'F';
-        s.idleAtReadyForQuery = false;
-        if (type == 'S' || !s.tracker.isDiscarding()) {
+        lease.sending(type);
+        if (type == 'S' || !tracker.isDiscarding()) {
             onMessage(type, buf, at, length);
         } // else: the server skips everything until Sync after an error; forward untouched, owe nothing
         return true;
@@ -46,7 +77,7 @@ final class FrontendRelay extends FrameRelay {
 
     @Override
     protected void flush() {
-        out.writeTo(s.backend.channel());
+        out.writeTo(lease.backend().channel());
     }
 
     private void onMessage(byte type, ByteBuf buf, int at, int length) {
@@ -55,7 +86,7 @@ final class FrontendRelay extends FrameRelay {
             case 'Q' -> {
                 Classification c = classify(buf, at + 5, end);
                 note(c);
-                s.tracker.add(Expect.QUERY, effects(c));
+                tracker.add(Expect.QUERY, effects(c));
             }
             case 'P' -> onParse(buf, at, length);
             case 'B' -> {
@@ -78,7 +109,7 @@ final class FrontendRelay extends FrameRelay {
                     }
                 }
                 portals.bind(buf, at + 5, afterPortal, effects(bound));
-                s.tracker.add(Expect.BIND);
+                tracker.add(Expect.BIND);
             }
             case 'D' -> {
                 byte kind = buf.getByte(at + 5);
@@ -96,7 +127,7 @@ final class FrontendRelay extends FrameRelay {
                         out.add(b);
                     }
                 }
-                s.tracker.add(Expect.DESCRIBE);
+                tracker.add(Expect.DESCRIBE);
             }
             case 'C' -> {
                 byte kind = buf.getByte(at + 5);
@@ -110,15 +141,15 @@ final class FrontendRelay extends FrameRelay {
                     if (kind == 'P') {
                         portals.close(buf, at + 6, afterName);
                     }
-                    s.tracker.add(Expect.CLOSE);
+                    tracker.add(Expect.CLOSE);
                 }
             }
-            case 'E' -> s.tracker.add(Expect.EXECUTE, portals.effectsOf(buf, at + 5, end));
-            case 'S' -> s.tracker.add(Expect.SYNC);
-            case 'F' -> s.tracker.add(Expect.QUERY);
+            case 'E' -> tracker.add(Expect.EXECUTE, portals.effectsOf(buf, at + 5, end));
+            case 'S' -> tracker.add(Expect.SYNC);
+            case 'F' -> tracker.add(Expect.QUERY);
             case 'H' -> {
-                if (s.retryTarget == null) {
-                    s.replay.endForFlush(); // a client waiting on Flush must get every answer the server has given
+                if (!lease.isRefused()) {
+                    lease.replay().endForFlush(); // a client waiting on Flush gets every answer the server has given
                 }
             }
             case 'd', 'c', 'f' -> {
@@ -136,45 +167,45 @@ final class FrontendRelay extends FrameRelay {
         note(c);
         if (afterName - at - 5 <= 1) {
             unnamedStatement = c;
-            s.tracker.add(Expect.PARSE);
+            tracker.add(Expect.PARSE);
             return;
         }
         cut(at, length);
         byte[] body = new byte[end - afterName];
         buf.getBytes(afterName, body);
         PreparedStatements.Statement st = s.statements.define(string(buf, at + 5, afterName), body, c);
-        if (s.backend.prepared.contains(st.backendName())) {
+        if (lease.backend().prepared.contains(st.backendName())) {
             addFake(Expect.FAKE_PARSE_COMPLETE);
             return;
         }
         ByteBuf p = alloc(length + 16);
         ClientMessages.parse(p, st.backendName(), buf, afterName, end);
         out.add(p);
-        s.backend.prepared.add(st.backendName());
-        s.tracker.add(Expect.PARSE, st.backendName());
+        lease.backend().prepared.add(st.backendName());
+        tracker.add(Expect.PARSE, st.backendName());
     }
 
     /** Re-creates a client's statement on this backend before its first use here; the answer stays hidden. */
     private void ensurePrepared(PreparedStatements.Statement st) {
-        if (s.backend.prepared.add(st.backendName())) {
+        if (lease.backend().prepared.add(st.backendName())) {
             ByteBuf body = io.netty.buffer.Unpooled.wrappedBuffer(st.body().bytes());
             ByteBuf p = alloc(body.readableBytes() + 32);
             ClientMessages.parse(p, st.backendName(), body, 0, body.readableBytes());
             out.add(p);
-            s.tracker.add(Expect.PARSE_HIDDEN, st.backendName());
+            tracker.add(Expect.PARSE_HIDDEN, st.backendName());
         }
     }
 
     /** An answer the proxy gives itself, in order: at once if nothing else is owed, else when its turn comes. */
     private void addFake(int kind) {
-        if (s.tracker.isDiscarding()) {
+        if (tracker.isDiscarding()) {
             return; // the server would have skipped this message after the pending error
         }
-        if (s.tracker.isEmpty()) {
+        if (tracker.isEmpty()) {
             s.client.writeAndFlush(kind == Expect.FAKE_PARSE_COMPLETE ? ServerMessages.parseComplete(s.client.alloc())
                     : ServerMessages.closeComplete(s.client.alloc()));
         } else {
-            s.tracker.add(kind);
+            tracker.add(kind);
         }
     }
 

@@ -10,14 +10,32 @@ final class WaitingInput {
 
     private ArrayDeque<ByteBuf> chunks;
     private int bytes;
+    /** The head is a later cycle that must not run on the current backend: it waits until that one is done. */
+    private boolean holding;
+
+    /** Holds {@code rest}, cut from input that arrived earlier, ahead of everything queued. */
+    void hold(ByteBuf rest) {
+        addFirst(rest);
+        holding = true;
+    }
+
+    boolean isHolding() {
+        return holding;
+    }
+
+    /** Ends a hold (the current backend is done); returns whether there was one. */
+    boolean endHold() {
+        boolean was = holding;
+        holding = false;
+        return was;
+    }
 
     void add(ByteBuf chunk) {
         queue().addLast(chunk);
         bytes += chunk.readableBytes();
     }
 
-    /** Puts {@code chunk} ahead of everything queued (it was cut from input that arrived earlier). */
-    void addFirst(ByteBuf chunk) {
+    private void addFirst(ByteBuf chunk) {
         queue().addFirst(chunk);
         bytes += chunk.readableBytes();
     }
@@ -35,6 +53,7 @@ final class WaitingInput {
         ArrayDeque<ByteBuf> all = chunks == null ? new ArrayDeque<>(0) : chunks;
         chunks = null;
         bytes = 0;
+        holding = false;
         return all;
     }
 

@@ -70,7 +70,7 @@ class ClientSessionPipelineTest {
         client.runPendingTasks();
         List<Character> welcome = types(drain(client));
         assertEquals('Z', welcome.get(welcome.size() - 1), "welcome ends with ReadyForQuery: " + welcome);
-        assertTrue(session.tracker.isEmpty());
+        assertTrue(session.lease.tracker().isEmpty());
         // transaction pooling: the backend went back to the pool; each client burst borrows it again
         assertFalse(session.holdsBackend());
         assertEquals(1, pool.idleCount());
@@ -217,7 +217,7 @@ class ClientSessionPipelineTest {
         assertTrue(backend.prepared.contains(backendName));
         fromServer(msgs().msg('1').msg('2').msg('D', (short) 0).msg('C', "SELECT 1").ready('I'));
         assertEquals(List.of('1', '2', 'D', 'C', 'Z'), types(drain(client)));
-        assertTrue(session.tracker.isEmpty());
+        assertTrue(session.lease.tracker().isEmpty());
         assertFalse(session.holdsBackend(), "released after ReadyForQuery(idle)");
         assertEquals(1, pool.idleCount());
     }
@@ -245,7 +245,7 @@ class ClientSessionPipelineTest {
         assertTrue(retried.contains('P'), "the retried Parse was not sent to the backend: " + retried);
         fromServer(msgs().msg('1').msg('2').msg('C', "SELECT 1").ready('I'));
         assertEquals(List.of('1', '2', 'C', 'Z'), types(drain(client)));
-        assertTrue(session.tracker.isEmpty());
+        assertTrue(session.lease.tracker().isEmpty());
     }
 
     /** Parse/Describe/Flush without Sync: the server holds an implicit transaction; the backend is still in use. */
@@ -268,7 +268,7 @@ class ClientSessionPipelineTest {
         drain(server);
         fromServer(msgs().error("42601", "syntax error"));
         assertEquals(List.of('E'), types(drain(client)));
-        assertTrue(session.tracker.isDiscarding());
+        assertTrue(session.lease.tracker().isDiscarding());
         assertEquals(0, pool.idleCount(),
                 "a backend discarding messages until Sync was returned to the pool for the next client");
         assertTrue(session.holdsBackend());
