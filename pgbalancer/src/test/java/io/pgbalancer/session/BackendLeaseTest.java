@@ -1,0 +1,316 @@
+// purpose: the lease's states and transitions, the replica read's replay window, Flush, retries and RESET restores
+package io.pgbalancer.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.DefaultEventLoopGroup;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.util.ResourceLeakDetector;
+import io.pgbalancer.cancel.CancelRegistry;
+import io.pgbalancer.config.ConfigLoader;
+import io.pgbalancer.config.PgBalancerConfig;
+import io.pgbalancer.pool.BackendConnection;
+import io.pgbalancer.pool.BackendPool;
+import io.pgbalancer.pool.PoolRegistry;
+import io.pgbalancer.pool.PoolSettings;
+import io.pgbalancer.routing.Router;
+import io.pgbalancer.session.BackendLease.State;
+import io.pgbalancer.sql.StatementClassifier;
+import java.lang.reflect.Constructor;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A session with a primary and one replica, each one pooled connection on an EmbeddedChannel: the test plays both
+ * servers, reading what pgbalancer forwards to each and feeding their answers, with reads routed to the replica.
+ */
+class BackendLeaseTest {
+    private final DefaultEventLoopGroup sweeper = new DefaultEventLoopGroup(1);
+    private EmbeddedChannel client;
+    private EmbeddedChannel primaryChannel;
+    private EmbeddedChannel replicaChannel;
+    private BackendConnection primary;
+    private BackendConnection replica;
+    private BackendPool replicaPool;
+    private ClientSession session;
+
+    @BeforeAll
+    static void paranoid() {
+        ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
+    }
+
+    @BeforeEach
+    void setUp() throws Exception {
+        PgBalancerConfig config = ConfigLoader.parse("""
+                auth: {users: [{name: app, password: secret}]}
+                backends:
+                  - {host: 127.0.0.1, port: 1, role: primary}
+                  - {host: 127.0.0.1, port: 2, role: replica}
+                """, Map.of(), "test");
+        client = new EmbeddedChannel();
+        primaryChannel = new EmbeddedChannel();
+        replicaChannel = new EmbeddedChannel();
+        PoolRegistry pools = new PoolRegistry(PoolSettings.from(config.pool()), user -> "secret", sweeper);
+        BackendPool primaryPool = pools.pool(config.primary(), "app", "db");
+        replicaPool = pools.pool(config.backends().get(1), "app", "db");
+        primary = connection(primaryPool, primaryChannel);
+        replica = connection(replicaPool, replicaChannel);
+        SessionServices services = new SessionServices(config, pools, new StatementClassifier(Set.of(), 100),
+                new CancelRegistry(), new SessionTracker(), new Router(config));
+        session = new ClientSession(client, services, "app", "db",
+                SessionSettings.fromStartup(Map.of("user", "app", "DateStyle", "Postgres, MDY")));
+        session.start(); // borrows the primary to apply the startup settings
+        assertEquals(List.of('Q'), types(drain(primaryChannel)), "the startup settings are applied first");
+        assertEquals(State.BUSY, session.lease.state());
+        fromServer(primary, new Msgs().msg('C', "SELECT 1").ready('I'));
+        assertEquals('Z', last(types(drain(client))), "welcome after the settings sync");
+        assertEquals(State.DETACHED, session.lease.state(), "the primary went back to its pool");
+    }
+
+    private static BackendConnection connection(BackendPool pool, Channel channel) throws Exception {
+        Constructor<BackendConnection> ctor = BackendConnection.class.getDeclaredConstructor(BackendPool.class,
+                Channel.class);
+        ctor.setAccessible(true);
+        BackendConnection c = ctor.newInstance(pool, channel);
+        pool.release(c);
+        return c;
+    }
+
+    @AfterEach
+    void tearDown() {
+        session.onClientClosed();
+        sweeper.shutdownGracefully();
+        client.finishAndReleaseAll();
+        primaryChannel.finishAndReleaseAll();
+        replicaChannel.finishAndReleaseAll();
+    }
+
+    @Test
+    void aReadGoesThroughIdleBusyIdleOnTheReplicaAndIsReleased() {
+        fromClient(new Msgs().query("SELECT 1"));
+        assertSame(replica, session.lease.backend());
+        assertEquals(State.BUSY, session.lease.state());
+        assertTrue(session.lease.onReplica());
+        // the replica's settings sync (hidden) and then the client's query
+        List<Msg> sent = messages(drain(replicaChannel));
+        assertEquals(List.of('Q', 'Q'), sent.stream().map(Msg::type).toList());
+        fromServer(replica, new Msgs().msg('C', "SET").ready('I').rowDescription().msg('D', (short) 1, 1, "1")
+                .msg('C', "SELECT 1").ready('I'));
+        assertEquals(List.of('T', 'D', 'C', 'Z'), types(drain(client)), "the sync's answers stay hidden");
+        assertEquals(State.DETACHED, session.lease.state());
+        assertEquals(1, replicaPool.idleCount());
+    }
+
+    @Test
+    void flushOnAReplicaDeliversEveryAnswerAtOnce() {
+        fromClient(new Msgs().msg('P', "", "SELECT 1", (short) 0).msg('D', 'S', "").flush());
+        drain(replicaChannel);
+        fromServer(replica, new Msgs().msg('C', "SET").ready('I')
+                .msg('1').msg('t', (short) 0).rowDescription());
+        assertEquals(List.of('1', 't', 'T'), types(drain(client)),
+                "answers to a Flush must not wait in the replay window: the client waits for them");
+        assertEquals(State.BUSY, session.lease.state(), "no ReadyForQuery yet: the backend stays with the client");
+        assertFalse(session.lease.replay().isOpen(), "the read is no longer replayable once the client saw answers");
+        fromClient(new Msgs().msg('B', "", "", (short) 0, (short) 0, (short) 0).msg('E', "", 0).msg('S'));
+        assertEquals(List.of('B', 'E', 'S'), types(drain(replicaChannel)));
+        fromServer(replica, new Msgs().msg('2').msg('D', (short) 1, 1, "1").msg('C', "SELECT 1").ready('I'));
+        assertEquals(List.of('2', 'D', 'C', 'Z'), types(drain(client)));
+        assertEquals(State.DETACHED, session.lease.state());
+    }
+
+    @Test
+    void aReadTheReplicaRefusesRunsAgainOnThePrimaryUnseen() {
+        fromClient(new Msgs().msg('P', "", "SELECT f()", (short) 0).msg('B', "", "", (short) 0, (short) 0, (short) 0)
+                .msg('E', "", 0).msg('S'));
+        drain(replicaChannel);
+        fromServer(replica, new Msgs().msg('C', "SET").ready('I').msg('1').msg('2')
+                .error("25006", "cannot execute INSERT in a read-only transaction"));
+        assertEquals(State.REFUSED, session.lease.state());
+        assertEquals(List.of(), types(drain(client)), "the refusal is not shown");
+        fromServer(replica, new Msgs().ready('I'));
+        assertSame(primary, session.lease.backend(), "the read runs again on the primary");
+        assertEquals(1, replicaPool.idleCount(), "the clean replica went back to its pool");
+        assertEquals(List.of('P', 'B', 'E', 'S'), types(drain(primaryChannel)));
+        fromServer(primary, new Msgs().msg('1').msg('2').msg('C', "SELECT 1").ready('I'));
+        assertEquals(List.of('1', '2', 'C', 'Z'), types(drain(client)), "only the primary's answers");
+        assertEquals(State.DETACHED, session.lease.state());
+    }
+
+    @Test
+    void aReplicaThatDiesBeforeAnsweringIsBannedAndTheReadRunsOnThePrimary() {
+        fromClient(new Msgs().query("SELECT 2"));
+        drain(replicaChannel);
+        session.onBackendClosed(replica, null);
+        assertSame(primary, session.lease.backend());
+        assertEquals(List.of('Q'), types(drain(primaryChannel)));
+        fromServer(primary, new Msgs().rowDescription().msg('D', (short) 1, 1, "2").msg('C', "SELECT 1").ready('I'));
+        assertEquals(List.of('T', 'D', 'C', 'Z'), types(drain(client)));
+    }
+
+    @Test
+    void aTransactionHoldsItsBackendInTransactionUntilReadyForQueryIdle() {
+        fromClient(new Msgs().query("BEGIN"));
+        assertSame(primary, session.lease.backend());
+        drain(primaryChannel);
+        fromServer(primary, new Msgs().msg('C', "BEGIN").ready('T'));
+        assertEquals(State.IN_TRANSACTION, session.lease.state());
+        fromClient(new Msgs().query("SELECT 1"));
+        assertSame(primary, session.lease.backend(), "a transaction is never split");
+        fromServer(primary, new Msgs().msg('C', "SELECT 0").ready('T'));
+        fromClient(new Msgs().query("COMMIT"));
+        fromServer(primary, new Msgs().msg('C', "COMMIT").ready('I'));
+        assertEquals(State.DETACHED, session.lease.state());
+    }
+
+    @Test
+    void aWritePipelinedAfterAReplicaReadWaitsThenGoesToThePrimary() {
+        fromClient(new Msgs().query("SELECT 1").query("INSERT INTO t VALUES (1)"));
+        assertSame(replica, session.lease.backend());
+        assertEquals(List.of('Q', 'Q'), types(drain(replicaChannel)), "sync + the read only: the write waits");
+        fromServer(replica, new Msgs().msg('C', "SET").ready('I').msg('C', "SELECT 0").ready('I'));
+        assertSame(primary, session.lease.backend(), "the held write went to the primary");
+        assertEquals(List.of('Q'), types(drain(primaryChannel)));
+        fromServer(primary, new Msgs().msg('C', "INSERT 0 1").ready('I'));
+        assertEquals(List.of('C', 'Z', 'C', 'Z'), types(drain(client)));
+    }
+
+    @Test
+    void resetOfAStartupParameterRestoresTheClientsValueBeforeReadyForQuery() {
+        fromClient(new Msgs().query("SET datestyle TO iso"));
+        drain(primaryChannel);
+        fromServer(primary, new Msgs().msg('C', "SET").msg('S', "DateStyle", "ISO, MDY").ready('I'));
+        assertEquals(List.of('C', 'S', 'Z'), types(drain(client)));
+        fromClient(new Msgs().query("RESET datestyle"));
+        drain(primaryChannel);
+        fromServer(primary, new Msgs().msg('C', "RESET").msg('S', "DateStyle", "ISO, MDY").ready('I'));
+        assertEquals(List.of('C'), types(drain(client)), "the server default is hidden and ReadyForQuery held");
+        List<Msg> restore = messages(drain(primaryChannel));
+        assertEquals(1, restore.size());
+        assertEquals("SELECT pg_catalog.set_config(E'datestyle', E'Postgres, MDY', false);", restore.get(0).cstring(0));
+        assertEquals(State.BUSY, session.lease.state());
+        fromServer(primary, new Msgs().rowDescription().msg('D', (short) 1, 13, "Postgres, MDY").msg('C', "SELECT 1")
+                .msg('S', "DateStyle", "Postgres, MDY").ready('I'));
+        List<Msg> out = messages(drain(client));
+        assertEquals(List.of('S', 'Z'), out.stream().map(Msg::type).toList());
+        assertEquals("DateStyle", out.get(0).cstring(0));
+        assertEquals(State.DETACHED, session.lease.state());
+    }
+
+    // ---- wire helpers ----
+
+    private void fromClient(Msgs m) {
+        session.onClientFrames(m.buf);
+        client.runPendingTasks();
+    }
+
+    private void fromServer(BackendConnection b, Msgs m) {
+        session.onBackendData(b, m.buf);
+        client.runPendingTasks();
+    }
+
+    private static final class Msgs {
+        final ByteBuf buf = Unpooled.buffer();
+
+        Msgs msg(char type, Object... parts) {
+            buf.writeByte(type);
+            int at = buf.writerIndex();
+            buf.writeInt(0);
+            for (Object p : parts) {
+                if (p instanceof String s) {
+                    buf.writeCharSequence(s, StandardCharsets.UTF_8);
+                    buf.writeByte(0);
+                } else if (p instanceof Character c) {
+                    buf.writeByte(c);
+                } else if (p instanceof Short s) {
+                    buf.writeShort(s);
+                } else if (p instanceof Integer i) {
+                    buf.writeInt(i);
+                }
+            }
+            buf.setInt(at, buf.writerIndex() - at);
+            return this;
+        }
+
+        Msgs query(String sql) {
+            return msg('Q', sql);
+        }
+
+        Msgs flush() {
+            return msg('H');
+        }
+
+        Msgs rowDescription() {
+            return msg('T', (short) 1, "c", 0, (short) 0, 23, (short) 4, -1, (short) 0);
+        }
+
+        Msgs error(String sqlState, String message) {
+            return msg('E', 'S', "ERROR", 'V', "ERROR", 'C', sqlState, 'M', message, (char) 0);
+        }
+
+        Msgs ready(char status) {
+            return msg('Z', status);
+        }
+    }
+
+    record Msg(char type, byte[] body) {
+        String cstring(int from) {
+            int end = from;
+            while (body[end] != 0) {
+                end++;
+            }
+            return new String(body, from, end - from, StandardCharsets.UTF_8);
+        }
+    }
+
+    private static byte[] drain(EmbeddedChannel ch) {
+        ch.runPendingTasks();
+        ByteBuf all = Unpooled.buffer();
+        try {
+            for (Object o; (o = ch.readOutbound()) != null; ) {
+                ByteBuf b = (ByteBuf) o;
+                all.writeBytes(b);
+                b.release();
+            }
+            byte[] out = new byte[all.readableBytes()];
+            all.readBytes(out);
+            return out;
+        } finally {
+            all.release();
+        }
+    }
+
+    private static List<Msg> messages(byte[] bytes) {
+        List<Msg> out = new ArrayList<>();
+        int at = 0;
+        while (at < bytes.length) {
+            int len = ((bytes[at + 1] & 0xFF) << 24) | ((bytes[at + 2] & 0xFF) << 16) | ((bytes[at + 3] & 0xFF) << 8)
+                    | (bytes[at + 4] & 0xFF);
+            byte[] body = new byte[len - 4];
+            System.arraycopy(bytes, at + 5, body, 0, body.length);
+            out.add(new Msg((char) bytes[at], body));
+            at += len + 1;
+        }
+        return out;
+    }
+
+    private static List<Character> types(byte[] bytes) {
+        return messages(bytes).stream().map(Msg::type).toList();
+    }
+
+    private static char last(List<Character> types) {
+        return types.get(types.size() - 1);
+    }
+}
