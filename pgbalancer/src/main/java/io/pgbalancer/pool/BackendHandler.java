@@ -6,7 +6,9 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.concurrent.Promise;
 import io.pgbalancer.protocol.ClientMessages;
+import io.pgbalancer.protocol.BackendMessage;
 import io.pgbalancer.protocol.ErrorFields;
+import io.pgbalancer.protocol.Frames;
 import io.pgbalancer.protocol.FrameScanner;
 import io.pgbalancer.protocol.Wire;
 import java.util.Map;
@@ -77,19 +79,17 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         try {
-            int at = frames.readerIndex();
-            while (at < frames.writerIndex()) {
-                byte type = frames.getByte(at);
-                int length = frames.getInt(at + 1) + 1;
-                if (type == 'E') {
-                    log.warn("{} reported while idle: {}", connection, ErrorFields.parse(frames, at, length));
+            Frames.walk(frames, (type, buf, at, length) -> {
+                BackendMessage kind = BackendMessage.of(type);
+                if (kind == BackendMessage.ERROR_RESPONSE) {
+                    log.warn("{} reported while idle: {}", connection, ErrorFields.parse(buf, at, length));
                     connection.markBroken();
-                } else if (type != 'N' && type != 'S' && type != 'A') {
+                } else if (!kind.isAsynchronous()) {
                     log.warn("{} sent unexpected message '{}' while idle; closing it", connection, (char) type);
                     connection.markBroken();
                 }
-                at += length;
-            }
+                return true;
+            });
         } finally {
             frames.release();
         }

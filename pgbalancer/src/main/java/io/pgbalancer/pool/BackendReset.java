@@ -3,7 +3,9 @@ package io.pgbalancer.pool;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.EventExecutor;
+import io.pgbalancer.protocol.BackendMessage;
 import io.pgbalancer.protocol.ClientMessages;
+import io.pgbalancer.protocol.Frames;
 
 public final class BackendReset implements BackendListener {
     private boolean failed;
@@ -27,22 +29,20 @@ public final class BackendReset implements BackendListener {
     @Override
     public void onBackendData(BackendConnection backend, ByteBuf frames) {
         try {
-            int at = frames.readerIndex();
-            while (at < frames.writerIndex()) {
-                byte type = frames.getByte(at);
-                if (type == 'E') {
+            Frames.walk(frames, (type, buf, at, length) -> {
+                if (BackendMessage.of(type) == BackendMessage.ERROR_RESPONSE) {
                     failed = true;
-                } else if (type == 'Z') {
+                } else if (BackendMessage.of(type) == BackendMessage.READY_FOR_QUERY) {
                     backend.prepared.clear();
                     backend.settings(null);
-                    if (failed || frames.getByte(at + 5) != 'I') {
+                    if (failed || buf.getByte(at + 5) != 'I') {
                         backend.markBroken();
                     }
                     backend.pool().release(backend);
-                    return;
+                    return false;
                 }
-                at += frames.getInt(at + 1) + 1;
-            }
+                return true;
+            });
         } finally {
             frames.release();
         }

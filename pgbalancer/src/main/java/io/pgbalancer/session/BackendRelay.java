@@ -2,6 +2,7 @@
 package io.pgbalancer.session;
 
 import io.netty.buffer.ByteBuf;
+import io.pgbalancer.protocol.BackendMessage;
 import io.pgbalancer.protocol.ErrorFields;
 import io.pgbalancer.protocol.ServerMessages;
 import io.pgbalancer.protocol.Wire;
@@ -32,7 +33,7 @@ final class BackendRelay extends FrameRelay {
     private boolean answered;
 
     @Override
-    protected boolean onFrame(byte type, ByteBuf buf, int at, int length) {
+    public boolean onFrame(byte type, ByteBuf buf, int at, int length) {
         if (Expect.isInternal(tracker.headKind())) {
             onInternalAnswer(type, buf, at, length);
             return true;
@@ -42,8 +43,9 @@ final class BackendRelay extends FrameRelay {
             cut(at, length);
             return true;
         }
-        if (lease.replay().isOpen() && !answered && !ReadReplay.isPreamble(type) && !isBeginComplete(type, buf, at)) {
-            if (type == 'E' && buf.getByte(at + 5) != 0) {
+        BackendMessage m = BackendMessage.of(type);
+        if (lease.replay().isOpen() && !answered && !m.isPreamble() && !isBeginComplete(m, buf, at)) {
+            if (m == BackendMessage.ERROR_RESPONSE && buf.getByte(at + 5) != 0) {
                 ErrorFields e = ErrorFields.parse(buf, at, length);
                 if (refusedByStandby(e)) {
                     lease.refuse(io.pgbalancer.routing.Target.PRIMARY);
@@ -93,16 +95,17 @@ final class BackendRelay extends FrameRelay {
     }
 
     private void onAnswer(byte type, ByteBuf buf, int at, int length) {
+        BackendMessage m = BackendMessage.of(type);
         int head = tracker.headKind();
-        switch (type) {
-            case 'Z' -> {
+        switch (m) {
+            case READY_FOR_QUERY -> {
                 tracker.popThroughReadyForQuery();
                 char status = (char) buf.getByte(at + 5);
                 onReadyForQuery(status, at, length);
                 lease.readyForQuery(status);
                 return;
             }
-            case 'E' -> {
+            case ERROR_RESPONSE -> {
                 onError(buf, at, length);
                 if (head != 0 && !Expect.endsAtReadyForQuery(head)) {
                     // the failed message and everything up to Sync never happened on the server
@@ -110,13 +113,13 @@ final class BackendRelay extends FrameRelay {
                 }
                 return;
             }
-            case 'S' -> {
+            case PARAMETER_STATUS -> {
                 if (storeParameter(buf, at, length)) {
                     cut(at, length); // RESET's report of the server default; the restore reports the client's value
                 }
                 return;
             }
-            case 'C' -> {
+            case COMMAND_COMPLETE -> {
                 Object effects = tracker.headTag();
                 if ((effects != null && (head == Expect.QUERY || head == Expect.EXECUTE)) || s.settings.watching()) {
                     s.settings.completed(effects instanceof Classification c ? c : null, head == Expect.QUERY,
@@ -126,7 +129,7 @@ final class BackendRelay extends FrameRelay {
             default -> {
             }
         }
-        if (head != 0 && Expect.completes(head, type)) {
+        if (head != 0 && Expect.completes(head, m)) {
             if (head == Expect.PARSE_HIDDEN) {
                 cut(at, length);
             }
@@ -176,15 +179,16 @@ final class BackendRelay extends FrameRelay {
 
     /** Answers to a settings sync: hidden from the client, which already sees these values (see Expect.RESTORE). */
     private void onInternalAnswer(byte type, ByteBuf buf, int at, int length) {
-        if (type == 'S' && tracker.headKind() == Expect.RESTORE) {
+        BackendMessage m = BackendMessage.of(type);
+        if (m == BackendMessage.PARAMETER_STATUS && tracker.headKind() == Expect.RESTORE) {
             storeParameter(buf, at, length); // left in the run: the client saw the server's default reported by
             return;                          // RESET, so it must see its own value come back
         }
         cut(at, length);
-        switch (type) {
-            case 'S' -> storeParameter(buf, at, length);
-            case 'E' -> internalError = ErrorFields.parse(buf, at, length);
-            case 'Z' -> {
+        switch (m) {
+            case PARAMETER_STATUS -> storeParameter(buf, at, length);
+            case ERROR_RESPONSE -> internalError = ErrorFields.parse(buf, at, length);
+            case READY_FOR_QUERY -> {
                 Character heldReadyForQuery = tracker.headTag() instanceof Character c ? c : null;
                 tracker.popThroughReadyForQuery();
                 lease.readyForQuery((char) buf.getByte(at + 5));
@@ -220,8 +224,8 @@ final class BackendRelay extends FrameRelay {
     }
 
     /** BEGIN's CommandComplete: nothing has run yet, so the transaction can still start over elsewhere. */
-    private static boolean isBeginComplete(byte type, ByteBuf buf, int at) {
-        return type == 'C' && buf.getInt(at + 1) == 10 && buf.getByte(at + 5) == 'B' && buf.getByte(at + 6) == 'E'
+    private static boolean isBeginComplete(BackendMessage m, ByteBuf buf, int at) {
+        return m == BackendMessage.COMMAND_COMPLETE && buf.getInt(at + 1) == 10 && buf.getByte(at + 5) == 'B' && buf.getByte(at + 6) == 'E'
                 && buf.getByte(at + 7) == 'G';
     }
 

@@ -1,6 +1,8 @@
 // What the proxy expects back from a backend for each message it sent, and what to do with the answer.
 package io.pgbalancer.session;
 
+import io.pgbalancer.protocol.BackendMessage;
+
 /** Kinds stored in a {@link ResponseTracker}; plain ints keep the per-message path allocation-free. */
 final class Expect {
     private Expect() {
@@ -40,14 +42,15 @@ final class Expect {
         return kind == FAKE_PARSE_COMPLETE || kind == FAKE_CLOSE_COMPLETE;
     }
 
-    /** Whether backend message {@code type} is the last answer to a message of {@code kind}. */
-    static boolean completes(int kind, byte type) {
+    /** Whether backend message {@code m} is the last answer to a message of {@code kind}. */
+    static boolean completes(int kind, BackendMessage m) {
         return switch (kind) {
-            case PARSE, PARSE_HIDDEN -> type == '1';
-            case BIND -> type == '2';
-            case CLOSE -> type == '3';
-            case DESCRIBE -> type == 'T' || type == 'n';
-            case EXECUTE -> type == 'C' || type == 's' || type == 'I';
+            case PARSE, PARSE_HIDDEN -> m == BackendMessage.PARSE_COMPLETE;
+            case BIND -> m == BackendMessage.BIND_COMPLETE;
+            case CLOSE -> m == BackendMessage.CLOSE_COMPLETE;
+            case DESCRIBE -> m == BackendMessage.ROW_DESCRIPTION || m == BackendMessage.NO_DATA;
+            case EXECUTE -> m == BackendMessage.COMMAND_COMPLETE || m == BackendMessage.PORTAL_SUSPENDED
+                    || m == BackendMessage.EMPTY_QUERY_RESPONSE;
             default -> false;
         };
     }

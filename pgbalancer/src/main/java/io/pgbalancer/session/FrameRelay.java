@@ -2,18 +2,21 @@
 package io.pgbalancer.session;
 
 import io.netty.buffer.ByteBuf;
+import io.pgbalancer.protocol.FrameVisitor;
+import io.pgbalancer.protocol.Frames;
 
 /**
  * Most messages pass through unchanged, so a relay only marks where untouched runs end: a message it replaces,
  * hides or answers itself cuts the run, and each run goes out as one retained slice of the received buffer.
  */
-abstract class FrameRelay {
+abstract class FrameRelay implements FrameVisitor {
     protected final OutboundBatch out = new OutboundBatch();
     private ByteBuf frames;
     private int runStart;
 
     /** Handles one message; returns false to stop walking the chunk (the rest is dropped). */
-    protected abstract boolean onFrame(byte type, ByteBuf buf, int at, int length);
+    @Override
+    public abstract boolean onFrame(byte type, ByteBuf buf, int at, int length);
 
     /** Called after the walk with the batch of output, when the walk was not stopped. */
     protected abstract void flush();
@@ -22,19 +25,11 @@ abstract class FrameRelay {
     final void walk(ByteBuf chunk) {
         frames = chunk;
         runStart = chunk.readerIndex();
-        int at = runStart;
-        int end = chunk.writerIndex();
         try {
-            while (at < end) {
-                byte type = chunk.getByte(at);
-                int length = chunk.getInt(at + 1) + 1;
-                if (!onFrame(type, chunk, at, length)) {
-                    return;
-                }
-                at += length;
+            if (Frames.walk(chunk, this)) {
+                endRun(chunk.writerIndex());
+                flush();
             }
-            endRun(end);
-            flush();
         } finally {
             out.discard();
             chunk.release();

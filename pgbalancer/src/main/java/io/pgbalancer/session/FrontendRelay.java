@@ -50,7 +50,7 @@ final class FrontendRelay extends FrameRelay {
     }
 
     @Override
-    protected boolean onFrame(byte type, ByteBuf buf, int at, int length) {
+    public boolean onFrame(byte type, ByteBuf buf, int at, int length) {
         if (type == 'X') {
             // what came before Terminate still runs, as it would direct (a pipelined COMMIT commits)
             endRun(at);

@@ -54,11 +54,6 @@ final class ReadReplay {
         }
     }
 
-    static boolean isPreamble(byte type) {
-        // RowDescription too: the server sends it before executing, so a refusal can still follow it
-        return type == '1' || type == '2' || type == '3' || type == 't' || type == 'n' || type == 'T';
-    }
-
     /** Keeps answers back while the window is open; returns false when they must go to the client now. */
     boolean holdBack(OutboundBatch out) {
         if (!open) {

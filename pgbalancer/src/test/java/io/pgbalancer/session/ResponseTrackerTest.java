@@ -269,7 +269,7 @@ class ResponseTrackerTest {
 
     private static void assertCompletedBy(int kind, String types) {
         for (byte type : BACKEND_TYPES) {
-            assertEquals(types.indexOf(type) >= 0, Expect.completes(kind, type),
+            assertEquals(types.indexOf(type) >= 0, Expect.completes(kind, io.pgbalancer.protocol.BackendMessage.of(type)),
                     "completes(" + kind + ", '" + (char) type + "')");
         }
     }
@@ -293,13 +293,13 @@ class ResponseTrackerTest {
 
     @Test
     void describeOfAStatementIsNotCompletedByItsParameterDescription() {
-        assertFalse(Expect.completes(Expect.DESCRIBE, (byte) 't'));
+        assertFalse(Expect.completes(Expect.DESCRIBE, io.pgbalancer.protocol.BackendMessage.of((byte) 't')));
     }
 
     @Test
     void executeIsNotCompletedByRowsOrCopyStart() {
         for (char c : new char[] {'D', 'T', 'G', 'H', 'W', 'd', 'c', 'N', 'E'}) {
-            assertFalse(Expect.completes(Expect.EXECUTE, (byte) c), String.valueOf(c));
+            assertFalse(Expect.completes(Expect.EXECUTE, io.pgbalancer.protocol.BackendMessage.of((byte) c)), String.valueOf(c));
         }
     }
 

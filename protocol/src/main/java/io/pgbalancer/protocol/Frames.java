@@ -1,0 +1,28 @@
+// Walks a buffer of complete typed messages: the one place outside FrameScanner that reads frame headers.
+package io.pgbalancer.protocol;
+
+import io.netty.buffer.ByteBuf;
+
+public final class Frames {
+    private Frames() {
+    }
+
+    /**
+     * Calls {@code visitor} for each message in {@code buf} from its reader index to its writer index (which must
+     * hold complete messages, as FrameScanner hands them out), until it returns false. Indexes are not moved.
+     *
+     * @return true when every message was visited, false when the visitor stopped the walk
+     */
+    public static boolean walk(ByteBuf buf, FrameVisitor visitor) {
+        int at = buf.readerIndex();
+        int end = buf.writerIndex();
+        while (at < end) {
+            int length = buf.getInt(at + 1) + 1;
+            if (!visitor.onFrame(buf.getByte(at), buf, at, length)) {
+                return false;
+            }
+            at += length;
+        }
+        return true;
+    }
+}
