@@ -4,13 +4,16 @@
 #
 # Usage: bench/pgbench-compare.sh            (env: DURATION=10 CLIENTS=16 THREADS=2 POOL_SIZE=8 SCALE=10 MODES="simple extended prepared"
 #                                              REPLICAS=0: pgbalancer in front of the primary alone, as PgBouncer is;
-#                                              REPLICAS=2 lets pgbalancer spread the reads over two streaming replicas)
+#                                              REPLICAS=2 lets pgbalancer spread the reads over two streaming replicas;
+#                                              BASELINE_JAR=old/pgbalancer.jar adds a column for another build of
+#                                              pgbalancer in front of the same servers, for before/after figures)
 # Needs: the PostgreSQL server binaries (pgbench) and Debian's pgbouncer package (installed if missing and root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}; CLIENTS=${CLIENTS:-16}; THREADS=${THREADS:-2}; POOL_SIZE=${POOL_SIZE:-8}; SCALE=${SCALE:-10}
 MODES=${MODES:-"simple extended prepared"}; REPLICAS=${REPLICAS:-0}
-PROXY_PORT=${PROXY_PORT:-16432}; BOUNCER_PORT=${BOUNCER_PORT:-16433}
+PROXY_PORT=${PROXY_PORT:-16432}; BOUNCER_PORT=${BOUNCER_PORT:-16433}; BASELINE_PORT=${BASELINE_PORT:-16434}
+BASELINE_JAR=${BASELINE_JAR:-}
 WORK=$(mktemp -d /tmp/pgbalancer-bench.XXXXXX); chmod 755 "$WORK"
 export PGPASSWORD=app-password
 
@@ -22,6 +25,7 @@ fi
 
 cleanup() {
   [ -n "${BOUNCER_PID:-}" ] && kill "$BOUNCER_PID" 2>/dev/null || true
+  [ -n "${BASELINE_PID:-}" ] && kill "$BASELINE_PID" 2>/dev/null && wait "$BASELINE_PID" 2>/dev/null || true
   [ -n "${DEMO_PID:-}" ] && kill "$DEMO_PID" 2>/dev/null && wait "$DEMO_PID" 2>/dev/null || true
   rm -rf "$WORK"
 }
@@ -61,6 +65,18 @@ chmod 644 "$WORK/pgbouncer.ini" "$WORK/userlist.txt"
 BOUNCER_PID=$!
 sleep 1
 
+TARGETS="direct:$PRIMARY_PORT pgbalancer:$PROXY_PORT pgbouncer:$BOUNCER_PORT"
+if [ -n "$BASELINE_JAR" ]; then
+  # the same configuration as the demo's pgbalancer, on another port
+  demo_config=$(sed -n 's/^ *config: \([^ ]*\).*/\1/p' "$WORK/demo.out")
+  sed "s/port: $PROXY_PORT\b/port: $BASELINE_PORT/" "$demo_config" >"$WORK/baseline.yaml"
+  APP_PASSWORD=app-password java ${JAVA_OPTS:-} -jar "$BASELINE_JAR" run --config "$WORK/baseline.yaml" >"$WORK/baseline.out" 2>&1 </dev/null &
+  BASELINE_PID=$!
+  for _ in $(seq 1 60); do grep -q "listening" "$WORK/baseline.out" 2>/dev/null && break; sleep 1; done
+  grep -q "listening" "$WORK/baseline.out" || { cat "$WORK/baseline.out"; exit 1; }
+  TARGETS="$TARGETS baseline:$BASELINE_PORT"
+fi
+
 echo "initializing pgbench data (scale $SCALE) ..."
 "$PGBENCH" -i -q -s "$SCALE" -h 127.0.0.1 -p "$PRIMARY_PORT" -U app app >/dev/null 2>&1
 
@@ -77,11 +93,14 @@ run() { # port mode seconds -> tps or FAIL(reason)
 }
 
 echo "warming up pgbalancer's JIT ..."
-for m in $MODES; do run "$PROXY_PORT" "$m" 5 >/dev/null; done
+for m in $MODES; do
+  run "$PROXY_PORT" "$m" 5 >/dev/null
+  [ -n "$BASELINE_JAR" ] && run "$BASELINE_PORT" "$m" 5 >/dev/null
+done
 
 declare -A R
 for m in $MODES; do
-  for target in direct:$PRIMARY_PORT pgbalancer:$PROXY_PORT pgbouncer:$BOUNCER_PORT; do
+  for target in $TARGETS; do
     R[$m,${target%%:*}]=$(run "${target#*:}" "$m" "$DURATION")
     echo "  $m ${target%%:*}: ${R[$m,${target%%:*}]}"
   done
@@ -97,3 +116,13 @@ for m in $MODES; do
     "${R[$m,pgbouncer]}" "$(ratio "${R[$m,pgbalancer]}" "${R[$m,pgbouncer]}")" \
     "$(ratio "${R[$m,pgbalancer]}" "${R[$m,direct]}")"
 done
+if [ -n "$BASELINE_JAR" ]; then
+  echo
+  echo "baseline: $BASELINE_JAR"
+  printf '| %-8s | %10s | %10s | %16s | %16s |\n' mode pgbalancer baseline "pgb/baseline" "baseline/pgbouncer"
+  printf '|%s|%s|%s|%s|%s|\n' ---------- ------------ ------------ ------------------ ------------------
+  for m in $MODES; do
+    printf '| %-8s | %10s | %10s | %16s | %16s |\n' "$m" "${R[$m,pgbalancer]}" "${R[$m,baseline]}" \
+      "$(ratio "${R[$m,pgbalancer]}" "${R[$m,baseline]}")" "$(ratio "${R[$m,baseline]}" "${R[$m,pgbouncer]}")"
+  done
+fi
