@@ -6,9 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.DefaultEventLoopGroup;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.ResourceLeakDetector;
@@ -21,10 +18,9 @@ import io.pgbalancer.pool.PoolRegistry;
 import io.pgbalancer.pool.PoolSettings;
 import io.pgbalancer.routing.Router;
 import io.pgbalancer.session.BackendLease.State;
+import io.pgbalancer.session.TestWire.Msg;
+import io.pgbalancer.session.TestWire.Msgs;
 import io.pgbalancer.sql.StatementClassifier;
-import java.lang.reflect.Constructor;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -32,6 +28,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+
+import static io.pgbalancer.session.TestWire.connection;
+import static io.pgbalancer.session.TestWire.drain;
+import static io.pgbalancer.session.TestWire.messages;
+import static io.pgbalancer.session.TestWire.types;
 
 /**
  * A session with a primary and one replica, each one pooled connection on an EmbeddedChannel: the test plays both
@@ -78,15 +79,6 @@ class BackendLeaseTest {
         fromServer(primary, new Msgs().msg('C', "SELECT 1").ready('I'));
         assertEquals('Z', last(types(drain(client))), "welcome after the settings sync");
         assertEquals(State.DETACHED, session.lease.state(), "the primary went back to its pool");
-    }
-
-    private static BackendConnection connection(BackendPool pool, Channel channel) throws Exception {
-        Constructor<BackendConnection> ctor = BackendConnection.class.getDeclaredConstructor(BackendPool.class,
-                Channel.class);
-        ctor.setAccessible(true);
-        BackendConnection c = ctor.newInstance(pool, channel);
-        pool.release(c);
-        return c;
     }
 
     @AfterEach
@@ -219,95 +211,6 @@ class BackendLeaseTest {
     private void fromServer(BackendConnection b, Msgs m) {
         session.onBackendData(b, m.buf);
         client.runPendingTasks();
-    }
-
-    private static final class Msgs {
-        final ByteBuf buf = Unpooled.buffer();
-
-        Msgs msg(char type, Object... parts) {
-            buf.writeByte(type);
-            int at = buf.writerIndex();
-            buf.writeInt(0);
-            for (Object p : parts) {
-                if (p instanceof String s) {
-                    buf.writeCharSequence(s, StandardCharsets.UTF_8);
-                    buf.writeByte(0);
-                } else if (p instanceof Character c) {
-                    buf.writeByte(c);
-                } else if (p instanceof Short s) {
-                    buf.writeShort(s);
-                } else if (p instanceof Integer i) {
-                    buf.writeInt(i);
-                }
-            }
-            buf.setInt(at, buf.writerIndex() - at);
-            return this;
-        }
-
-        Msgs query(String sql) {
-            return msg('Q', sql);
-        }
-
-        Msgs flush() {
-            return msg('H');
-        }
-
-        Msgs rowDescription() {
-            return msg('T', (short) 1, "c", 0, (short) 0, 23, (short) 4, -1, (short) 0);
-        }
-
-        Msgs error(String sqlState, String message) {
-            return msg('E', 'S', "ERROR", 'V', "ERROR", 'C', sqlState, 'M', message, (char) 0);
-        }
-
-        Msgs ready(char status) {
-            return msg('Z', status);
-        }
-    }
-
-    record Msg(char type, byte[] body) {
-        String cstring(int from) {
-            int end = from;
-            while (body[end] != 0) {
-                end++;
-            }
-            return new String(body, from, end - from, StandardCharsets.UTF_8);
-        }
-    }
-
-    private static byte[] drain(EmbeddedChannel ch) {
-        ch.runPendingTasks();
-        ByteBuf all = Unpooled.buffer();
-        try {
-            for (Object o; (o = ch.readOutbound()) != null; ) {
-                ByteBuf b = (ByteBuf) o;
-                all.writeBytes(b);
-                b.release();
-            }
-            byte[] out = new byte[all.readableBytes()];
-            all.readBytes(out);
-            return out;
-        } finally {
-            all.release();
-        }
-    }
-
-    private static List<Msg> messages(byte[] bytes) {
-        List<Msg> out = new ArrayList<>();
-        int at = 0;
-        while (at < bytes.length) {
-            int len = ((bytes[at + 1] & 0xFF) << 24) | ((bytes[at + 2] & 0xFF) << 16) | ((bytes[at + 3] & 0xFF) << 8)
-                    | (bytes[at + 4] & 0xFF);
-            byte[] body = new byte[len - 4];
-            System.arraycopy(bytes, at + 5, body, 0, body.length);
-            out.add(new Msg((char) bytes[at], body));
-            at += len + 1;
-        }
-        return out;
-    }
-
-    private static List<Character> types(byte[] bytes) {
-        return messages(bytes).stream().map(Msg::type).toList();
     }
 
     private static char last(List<Character> types) {
