@@ -92,6 +92,7 @@ final class BackendRelay extends FrameRelay {
             case 'Z' -> {
                 tracker.popThroughReadyForQuery();
                 onReadyForQuery((char) buf.getByte(at + 5));
+                emitFakesAt(at + length); // e.g. a pipelined Close's CloseComplete, first answer of the next cycle
                 s.idleAtReadyForQuery = tracker.isEmpty();
                 return;
             }

@@ -121,6 +121,10 @@ class ClientSessionPipelineTest {
             return msg('B', "", statement, (short) 0, (short) 0, (short) 0);
         }
 
+        Msgs closeStatement(String name) {
+            return msg('C', 'S', name);
+        }
+
         Msgs describeStatement(String name) {
             return msg('D', 'S', name);
         }
@@ -205,6 +209,36 @@ class ClientSessionPipelineTest {
         return messages(bytes).stream().map(Msg::type).toList();
     }
 
+    private static List<Character> types(List<Msg> msgs) {
+        return msgs.stream().map(Msg::type).toList();
+    }
+
+    /** What PostgreSQL answers to {@code sent} when every message succeeds (statements return no rows). */
+    private static Msgs answersTo(List<Msg> sent) {
+        Msgs m = msgs();
+        for (Msg x : sent) {
+            switch (x.type()) {
+                case 'P' -> m.msg('1');
+                case 'B' -> m.msg('2');
+                case 'C' -> m.msg('3');
+                case 'D' -> m.msg('t', (short) 0).msg('n');
+                case 'E' -> m.msg('C', "SELECT 0");
+                case 'S' -> m.ready('I');
+                case 'Q' -> m.msg('C', "SET").ready('I');
+                default -> {
+                }
+            }
+        }
+        return m;
+    }
+
+    /** The client sends {@code m}, the server answers everything successfully; returns what the client got. */
+    private List<Character> roundTrip(Msgs m) {
+        fromClient(m);
+        fromServer(answersTo(messages(drain(server))));
+        return types(drain(client));
+    }
+
     // ---- tests ----
 
     @Test
@@ -278,5 +312,18 @@ class ClientSessionPipelineTest {
         assertEquals(List.of('Z'), types(drain(client)));
         assertFalse(session.holdsBackend());
         assertEquals(1, pool.idleCount());
+    }
+
+    /** An answer pgbalancer gives itself right after a ReadyForQuery must still come, in order, before the next. */
+    @Test
+    void aFakeAnswerAfterAPipelinedSyncIsNotLost() {
+        roundTrip(msgs().parse("s1", "SELECT 1").sync());
+        fromClient(msgs().bind("s1").execute().sync().closeStatement("s1").sync());
+        List<Msg> sent = messages(drain(server));
+        assertEquals(List.of('B', 'E', 'S', 'S'), types(sent), "the Close is answered by pgbalancer");
+        fromServer(answersTo(sent));
+        assertEquals(List.of('2', 'C', 'Z', '3', 'Z'), types(drain(client)));
+        assertFalse(session.statements.contains("s1"));
+        assertTrue(session.tracker.isEmpty());
     }
 }
