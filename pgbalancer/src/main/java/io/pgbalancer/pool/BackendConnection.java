@@ -3,9 +3,7 @@ package io.pgbalancer.pool;
 
 import io.netty.channel.Channel;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
 
 public final class BackendConnection {
     private final PoolKey key;
@@ -18,7 +16,7 @@ public final class BackendConnection {
     /** Values the server last reported with ParameterStatus. Touched only by the current owner. */
     public final Map<String, String> reported = new HashMap<>();
     /** Proxy-named prepared statements that exist on this connection. */
-    public final Set<String> prepared = new HashSet<>();
+    public final ServerStatements prepared = new ServerStatements();
     /** The client settings applied to this connection, as last synced (see SessionSettings). */
     public Object applied;
     /** Set when the connection must not be reused (protocol confusion, dirty state, fatal error). */

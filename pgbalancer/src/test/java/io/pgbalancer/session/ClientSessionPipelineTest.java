@@ -1,6 +1,7 @@
 // purpose: ClientSession keeps a backend until the pipeline's Sync and keeps its prepared-statement bookkeeping true after errors
 package io.pgbalancer.session;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -209,6 +210,13 @@ class ClientSessionPipelineTest {
         return messages(bytes).stream().map(Msg::type).toList();
     }
 
+    private static byte[] bytes(Msgs m) {
+        byte[] out = new byte[m.buf.readableBytes()];
+        m.buf.readBytes(out);
+        m.buf.release();
+        return out;
+    }
+
     private static List<Character> types(List<Msg> msgs) {
         return msgs.stream().map(Msg::type).toList();
     }
@@ -325,5 +333,135 @@ class ClientSessionPipelineTest {
         assertEquals(List.of('2', 'C', 'Z', '3', 'Z'), types(drain(client)));
         assertFalse(session.statements.contains("s1"));
         assertTrue(session.tracker.isEmpty());
+    }
+
+    // ---- duplicate statement names (42P05), exactly as direct
+
+    /** The query text of a Parse as forwarded: after its name. */
+    private static String parseText(Msg parse) {
+        String name = parse.cstring(0);
+        return parse.cstring(name.getBytes(StandardCharsets.UTF_8).length + 1);
+    }
+
+    /**
+     * A second Parse of a name the client has not closed: the server itself must fail it (the error, the abort of
+     * the transaction and the skip to Sync are all the server's), and the client's statement stays the first one.
+     */
+    @Test
+    void aDuplicateParseFailsOnTheServerWith42P05() {
+        assertEquals(List.of('1', 'Z'), roundTrip(msgs().parse("s1", "SELECT 1").sync()));
+        String backendName = session.statements.get("s1").backendName();
+
+        fromClient(msgs().parse("s1", "SELECT 2").bind("s1").execute().sync());
+        List<Msg> sent = messages(drain(server));
+        assertEquals(List.of('P', 'P', 'B', 'E', 'S'), types(sent), "the duplicate Parse was not sent on: " + sent);
+        assertEquals("s1", sent.get(0).cstring(0), "a hidden Parse creates the client's name first");
+        assertEquals("", parseText(sent.get(0)), "with an empty query, which cannot fail");
+        assertEquals("s1", sent.get(1).cstring(0), "then the client's own Parse, untouched, must fail on it");
+        assertEquals("SELECT 2", parseText(sent.get(1)));
+
+        Msg serverError = messages(bytes(msgs().error("42P05", "prepared statement \"s1\" already exists"))).get(0);
+        fromServer(msgs().msg('1').error("42P05", "prepared statement \"s1\" already exists").ready('I'));
+        List<Msg> got = messages(drain(client));
+        assertEquals(List.of('E', 'Z'), types(got), "only the server's error and the Sync's ReadyForQuery");
+        assertArrayEquals(serverError.body(), got.get(0).body(), "the server's own ErrorResponse, untouched");
+        assertEquals(backendName, session.statements.get("s1").backendName(), "s1 is still the first statement");
+        assertTrue(session.tracker.isEmpty());
+
+        // the client's name never stays on the server: closed before the next cycle, answers hidden
+        fromClient(msgs().bind("s1").execute().sync());
+        sent = messages(drain(server));
+        assertEquals(List.of('C', 'S', 'B', 'E', 'S'), types(sent));
+        assertEquals("s1", sent.get(0).cstring(1));
+        assertEquals(backendName, sent.get(2).cstring(1));
+        fromServer(answersTo(sent));
+        assertEquals(List.of('2', 'C', 'Z'), types(drain(client)));
+        assertFalse(session.holdsBackend());
+    }
+
+    @Test
+    void theUnnamedStatementIsReparsedFreely() {
+        assertEquals(List.of('1', 'Z'), roundTrip(msgs().parse("", "SELECT 1").sync()));
+        fromClient(msgs().parse("", "SELECT 2").parse("", "SELECT 3").sync());
+        List<Msg> sent = messages(drain(server));
+        assertEquals(List.of('P', 'P', 'S'), types(sent));
+        assertEquals("", sent.get(0).cstring(0));
+        fromServer(answersTo(sent));
+        assertEquals(List.of('1', '1', 'Z'), types(drain(client)));
+    }
+
+    @Test
+    void aDuplicateAfterAnEarlierErrorIsSkippedLikeEverythingElse() {
+        roundTrip(msgs().parse("s1", "SELECT 1").sync());
+        fromClient(msgs().parse("", "SELEC").parse("s1", "SELECT 2").sync());
+        assertEquals(List.of('P', 'P', 'P', 'S'), types(drain(server)));
+        fromServer(msgs().error("42601", "syntax error at or near \"SELEC\"").ready('I'));
+        assertEquals(List.of('E', 'Z'), types(drain(client)), "one error: the duplicate was skipped, as direct");
+        assertEquals(List.of(), types(drain(server)), "nothing more is sent until the client's next message");
+        fromClient(msgs().sync());
+        List<Msg> sent = messages(drain(server));
+        assertEquals(List.of('C', 'S', 'S'), types(sent), "then the name is closed (it never existed: no matter)");
+        fromServer(answersTo(sent));
+        assertEquals(List.of('Z'), types(drain(client)));
+    }
+
+    @Test
+    void aCloseTheServerSkippedLeavesTheName() {
+        roundTrip(msgs().parse("s1", "SELECT 1").sync());
+        fromClient(msgs().parse("", "SELEC").closeStatement("s1").sync());
+        assertEquals(List.of('P', 'S'), types(drain(server)), "a named Close is answered by pgbalancer");
+        fromServer(msgs().error("42601", "syntax error").ready('I'));
+        assertEquals(List.of('E', 'Z'), types(drain(client)), "no CloseComplete: the server skipped the Close");
+        assertTrue(session.statements.contains("s1"), "direct, s1 would still exist");
+        fromClient(msgs().parse("s1", "SELECT 3").sync());
+        List<Msg> sent = messages(drain(server));
+        assertEquals(List.of('P', 'P', 'S'), types(sent), "so a new Parse of s1 is a duplicate");
+        assertEquals("", parseText(sent.get(0)));
+
+        fromServer(msgs().msg('1').error("42P05", "prepared statement \"s1\" already exists").ready('I'));
+        assertEquals(List.of('E', 'Z'), types(drain(client)));
+        assertEquals(List.of('3', 'Z'), roundTrip(msgs().closeStatement("s1").sync()));
+        assertFalse(session.statements.contains("s1"));
+    }
+
+    @Test
+    void aParseTheServerSkippedDefinesNothing() {
+        fromClient(msgs().parse("", "SELEC").parse("s1", "SELECT 1").sync());
+        drain(server);
+        fromServer(msgs().error("42601", "syntax error").ready('I'));
+        assertEquals(List.of('E', 'Z'), types(drain(client)));
+        assertFalse(session.statements.contains("s1"), "direct, s1 was never created");
+        fromClient(msgs().parse("s1", "SELECT 1").sync());
+        List<Msg> sent = messages(drain(server));
+        assertEquals(List.of('P', 'S'), types(sent), "not a duplicate");
+        assertTrue(sent.get(0).cstring(0).startsWith("pgbalancer_"));
+        fromServer(answersTo(sent));
+        assertEquals(List.of('1', 'Z'), types(drain(client)));
+    }
+
+    /**
+     * Pipelined cycles: whether s1 exists for the second depends on the first's answer (here a syntax error), which
+     * the proxy cannot know when the second arrives. So the second cycle waits for it, and is then not a duplicate.
+     */
+    @Test
+    void aCycleWaitsForEarlierNameChangesToBeAnswered() {
+        fromClient(msgs().parse("s1", "SELEC 1").sync().parse("s1", "SELECT 1").bind("s1").execute().sync());
+        List<Msg> sent = messages(drain(server));
+        assertEquals(List.of('P', 'S'), types(sent), "only the first cycle goes before its answer");
+        fromServer(msgs().error("42601", "syntax error at or near \"SELEC\"").ready('I'));
+        List<Msg> second = messages(drain(server));
+        assertEquals(List.of('P', 'B', 'E', 'S'), types(second), "then the held cycle, with s1 not existing");
+        assertEquals("SELECT 1", parseText(second.get(0)));
+        assertTrue(second.get(0).cstring(0).startsWith("pgbalancer_"));
+        fromServer(answersTo(second));
+        assertEquals(List.of('E', 'Z', '1', '2', 'C', 'Z'), types(drain(client)));
+        assertFalse(session.holdsBackend());
+    }
+
+    @Test
+    void cyclesWithoutNameChangesInFlightAreNotHeld() {
+        roundTrip(msgs().parse("s1", "SELECT 1").sync());
+        fromClient(msgs().bind("s1").execute().sync().bind("s1").execute().sync());
+        assertEquals(List.of('B', 'E', 'S', 'B', 'E', 'S'), types(drain(server)));
     }
 }

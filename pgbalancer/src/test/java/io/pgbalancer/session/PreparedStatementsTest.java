@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -89,7 +90,7 @@ class PreparedStatementsTest {
     }
 
     @Test
-    void clientNamesAreReusable() {
+    void clientNamesAreReusableAfterClose() {
         PreparedStatements c = new PreparedStatements();
         byte[] first = body(unique("SELECT 'first'"));
         byte[] second = body(unique("SELECT 'second'"));
@@ -98,10 +99,12 @@ class PreparedStatementsTest {
         String name2 = c.define("s", second, null).backendName();
         assertNotEquals(name1, name2);
         assertEquals(name2, c.get("s").backendName());
-        // redefining without a Close replaces the mapping too (the unnamed-statement style)
+        // redefining without a Close is the server's 42P05 (FrontendRelay); the books refuse it
+        assertThrows(IllegalStateException.class, () -> c.define("s", first, null));
+        assertEquals(name2, c.get("s").backendName());
+        c.remove("s");
         String name3 = c.define("s", first, null).backendName();
         assertEquals(name1, name3, "the first body keeps its backend name for the life of the process");
-        assertEquals(name1, c.get("s").backendName());
     }
 
     @Test
@@ -156,5 +159,64 @@ class PreparedStatementsTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    // ---- the client's view follows the server (ops undone when skipped or replayed)
+
+    @Test
+    void aSkippedParseLeavesNoName() {
+        byte[] text = body(unique("SELECT 'skipped'"));
+        PreparedStatements c = new PreparedStatements();
+        PreparedStatements.Op op = c.define("s", text, null, false);
+        assertTrue(c.contains("s"), "usable by the messages that follow it in the pipeline");
+        op.skipped();
+        assertFalse(c.contains("s"));
+        op.answered(); // nothing happens after an undo
+        assertFalse(c.contains("s"));
+    }
+
+    @Test
+    void aSkippedCloseLeavesTheName() {
+        PreparedStatements c = new PreparedStatements();
+        byte[] text = body(unique("SELECT 'kept'"));
+        PreparedStatements.Statement st = c.define("s", text, null);
+        PreparedStatements.Op close = c.close("s", false);
+        assertFalse(c.contains("s"));
+        close.skipped();
+        assertSame(st, c.get("s"));
+        assertNull(c.close("nope", false), "closing a name that does not exist changes nothing");
+        c.close("s", false).answered();
+        assertFalse(c.contains("s"));
+    }
+
+    @Test
+    void closeThenParseOfOneNameUndoNewestFirst() {
+        PreparedStatements c = new PreparedStatements();
+        PreparedStatements.Statement first = c.define("s", body(unique("SELECT 'one'")), null);
+        PreparedStatements.Op close = c.close("s", false);
+        PreparedStatements.Op parse = c.define("s", body(unique("SELECT 'two'")), null, false);
+        parse.skipped();
+        close.skipped();
+        assertSame(first, c.get("s"));
+    }
+
+    @Test
+    void whatAReplayedReadChangedIsUndoneAndTheRestSettlesWithTheWindow() {
+        PreparedStatements c = new PreparedStatements();
+        PreparedStatements.Statement kept = c.define("kept", body(unique("SELECT 'kept'")), null);
+        PreparedStatements.Op parse = c.define("s", body(unique("SELECT 'in the read'")), null, true);
+        PreparedStatements.Op close = c.close("kept", true);
+        parse.answered();
+        close.answered();
+        assertTrue(c.contains("s"));
+        c.replayed(); // the read runs again elsewhere: its Parse must not look like a duplicate there
+        assertFalse(c.contains("s"));
+        assertSame(kept, c.get("kept"));
+
+        PreparedStatements.Op again = c.define("s", body(unique("SELECT 'in the read'")), null, true);
+        again.answered();
+        c.windowEnded(); // the client saw the answers
+        c.replayed(); // (no window any more: nothing to undo)
+        assertTrue(c.contains("s"));
     }
 }
