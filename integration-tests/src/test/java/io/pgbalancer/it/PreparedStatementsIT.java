@@ -1,4 +1,4 @@
-// purpose: named prepared statements through pgbalancer behave as direct: 42P05 for a duplicate Parse (raw protocol, compared with the server itself).
+// purpose: named prepared statements through pgbalancer behave as direct: 42P05 for a duplicate Parse (raw protocol, compared with the server itself) and correct results with few statements kept per backend.
 package io.pgbalancer.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,11 +9,16 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -21,7 +26,7 @@ import org.junit.jupiter.api.Timeout;
 
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class PreparedStatementsIT {
-    private static final String POOL = "pool: {mode: transaction, size: 2, checkout_timeout: 5s}\n";
+    private static final String POOL = "pool: {mode: transaction, size: 2, checkout_timeout: 5s, max_prepared_statements: 3}\n";
     /** Clients log in without a password; pgbalancer logs in to the servers as each user (trustuser is trust). */
     private static final String TRUST = String.join("\n",
             "auth:",
@@ -57,7 +62,7 @@ class PreparedStatementsIT {
         try (TestProxy proxy = TestProxy.startWithReplicas(POOL + TRUST);
              BadInputIT.RawPg raw = BadInputIT.RawPg.loggedIn(proxy.port(), "trustuser")) {
             proxied = script(raw);
-            // the client names pgbalancer created on a server for a moment are gone
+            // the client names pgbalancer created on a server for a moment are gone, and the limit holds
             for (int i = 0; i < 6; i++) {
                 assertEquals("0", raw.simpleQueryValue("SELECT count(*) FROM pg_prepared_statements"
                         + " WHERE name NOT LIKE 'pgbalancer\\_%'"), "client-chosen names left on a server");
@@ -187,5 +192,80 @@ class PreparedStatementsIT {
 
     static byte[] query(String sql) {
         return message('Q', cstring(sql));
+    }
+
+    // ---------------------------------------------------------------- bounded statements, correct results
+
+    /**
+     * pgjdbc prepares every statement on first use (prepareThreshold 1): 6 connections run 20 distinct statements
+     * over and over, alone and inside transactions, while each backend keeps at most 3 of them. Every result must be
+     * right, and every backend must hold at most 3 statements when a transaction starts on it.
+     */
+    @Test
+    void manyStatementsThroughFewPerBackendStayCorrect() throws Exception {
+        int clients = 6;
+        int statements = 20;
+        int rounds = 15;
+        try (TestProxy proxy = TestProxy.startWithReplicas(POOL)) {
+            ExecutorService pool = Executors.newFixedThreadPool(clients);
+            try {
+                List<Future<Integer>> done = new ArrayList<>();
+                for (int c = 0; c < clients; c++) {
+                    int client = c;
+                    done.add(pool.submit(() -> {
+                        int checked = 0;
+                        try (Connection conn = proxy.connect("prepareThreshold", "1")) {
+                            List<PreparedStatement> ps = new ArrayList<>();
+                            for (int k = 0; k < statements; k++) {
+                                ps.add(conn.prepareStatement("SELECT ?::int * " + (k + 1) + " + " + k
+                                        + " AS stmtsit_" + k));
+                            }
+                            for (int r = 0; r < rounds; r++) {
+                                boolean tx = (r + client) % 3 == 0;
+                                conn.setAutoCommit(!tx);
+                                for (int i = 0; i < statements; i++) {
+                                    int k = (i * 7 + r + client) % statements;
+                                    int arg = client * 1000 + r * 10 + i;
+                                    ps.get(k).setInt(1, arg);
+                                    try (ResultSet rs = ps.get(k).executeQuery()) {
+                                        assertTrue(rs.next());
+                                        assertEquals(arg * (k + 1) + k, rs.getInt(1),
+                                                "statement " + k + " of client " + client + " in round " + r);
+                                        checked++;
+                                    }
+                                }
+                                if (tx) {
+                                    conn.commit();
+                                }
+                            }
+                            conn.setAutoCommit(true);
+                            for (PreparedStatement p : ps) {
+                                p.close();
+                            }
+                        }
+                        return checked;
+                    }));
+                }
+                int checked = 0;
+                for (Future<Integer> f : done) {
+                    checked += f.get(100, TimeUnit.SECONDS);
+                }
+                assertEquals(clients * statements * rounds, checked);
+            } finally {
+                pool.shutdownNow();
+            }
+            // pg_prepared_statements is per server session; asked through pgbalancer, it shows the backend that
+            // runs the query, right after that backend was trimmed for the new transaction
+            try (Connection conn = proxy.connect("preferQueryMode", "simple"); Statement st = conn.createStatement()) {
+                for (int i = 0; i < 12; i++) {
+                    try (ResultSet rs = st.executeQuery("SELECT count(*) FILTER (WHERE name LIKE 'pgbalancer\\_%'),"
+                            + " count(*) FROM pg_prepared_statements")) {
+                        assertTrue(rs.next());
+                        assertTrue(rs.getInt(1) <= 3, rs.getInt(1) + " statements kept on one backend, limit 3");
+                        assertEquals(rs.getInt(1), rs.getInt(2), "only pgbalancer's names on a server");
+                    }
+                }
+            }
+        }
     }
 }

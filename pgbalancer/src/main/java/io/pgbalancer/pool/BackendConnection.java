@@ -15,8 +15,8 @@ public final class BackendConnection {
     int secret;
     /** Values the server last reported with ParameterStatus. Touched only by the current owner. */
     public final Map<String, String> reported = new HashMap<>();
-    /** Proxy-named prepared statements that exist on this connection. */
-    public final ServerStatements prepared = new ServerStatements();
+    /** Proxy-named prepared statements that exist on this connection, bounded by pool.max_prepared_statements. */
+    public final ServerStatements prepared;
     /** The client settings applied to this connection, as last synced (see SessionSettings). */
     public Object applied;
     /** Set when the connection must not be reused (protocol confusion, dirty state, fatal error). */
@@ -29,6 +29,7 @@ public final class BackendConnection {
         this.key = pool.key();
         this.pool = pool;
         this.channel = channel;
+        this.prepared = new ServerStatements(pool.settings().maxPreparedStatements());
     }
 
     public PoolKey key() {

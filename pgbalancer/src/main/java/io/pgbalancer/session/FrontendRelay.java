@@ -21,7 +21,9 @@ final class FrontendRelay extends FrameRelay {
 
     FrontendRelay(ClientSession session) {
         this.s = session;
-        s.replay.listener(s.statements); // the client's statement names follow its read replays
+        // the client's statement names follow its read replays, and die with its connection
+        s.replay.listener(s.statements);
+        s.client.closeFuture().addListener(f -> s.statements.release());
     }
 
     @Override
@@ -198,11 +200,17 @@ final class FrontendRelay extends FrameRelay {
 
     /**
      * At the start of a segment the server is in its normal state (not skipping after an error, not in COPY), so
-     * Closes sent now run for sure: here, the names a duplicate Parse left on this server. They go as Close... Sync
-     * with the answers hidden, like a settings sync.
+     * Closes sent now run for sure: the names a duplicate Parse left on this server, and the least recently used
+     * statements beyond pool.max_prepared_statements. They go as Close... Sync with the answers hidden, like a
+     * settings sync. Statements used by the transaction still running are not closed (see ServerStatements).
      */
     private void housekeeping(int at) {
         ServerStatements server = s.backend.prepared;
+        boolean atRest = s.tracker.isEmpty() ? s.idleAtReadyForQuery
+                : s.tracker.size() == 1 && s.tracker.headKind() == Expect.INTERNAL; // only a settings sync queued
+        if (atRest && s.txStatus == 'I') {
+            server.newTransaction(); // no transaction is open: no portal of an earlier statement is left
+        }
         if (s.tracker.isDiscarding() || !server.needsHousekeeping()) {
             return;
         }

@@ -49,11 +49,17 @@ class ClientSessionPipelineTest {
 
     @BeforeEach
     void setUp() throws Exception {
+        setUp("");
+    }
+
+    /** A fresh session and pool; {@code extraYaml} adds config sections (e.g. a pool section). */
+    private void setUp(String extraYaml) throws Exception {
         PgBalancerConfig config = ConfigLoader.parse("""
                 auth: {users: [{name: app, password: secret}]}
                 backends:
                   - {host: 127.0.0.1, port: 1, role: primary}
-                """, Map.of(), "test");
+                """ + extraYaml, Map.of(), "test");
+        sweeper = new io.netty.channel.DefaultEventLoopGroup(1);
         client = new EmbeddedChannel();
         server = new EmbeddedChannel();
         PoolRegistry pools = new PoolRegistry(PoolSettings.from(config.pool()), user -> "secret", sweeper);
@@ -77,7 +83,7 @@ class ClientSessionPipelineTest {
         assertEquals(1, pool.idleCount());
     }
 
-    private final io.netty.channel.EventLoopGroup sweeper = new io.netty.channel.DefaultEventLoopGroup(1);
+    private io.netty.channel.EventLoopGroup sweeper;
 
     @AfterEach
     void tearDown() {
@@ -322,19 +328,6 @@ class ClientSessionPipelineTest {
         assertEquals(1, pool.idleCount());
     }
 
-    /** An answer pgbalancer gives itself right after a ReadyForQuery must still come, in order, before the next. */
-    @Test
-    void aFakeAnswerAfterAPipelinedSyncIsNotLost() {
-        roundTrip(msgs().parse("s1", "SELECT 1").sync());
-        fromClient(msgs().bind("s1").execute().sync().closeStatement("s1").sync());
-        List<Msg> sent = messages(drain(server));
-        assertEquals(List.of('B', 'E', 'S', 'S'), types(sent), "the Close is answered by pgbalancer");
-        fromServer(answersTo(sent));
-        assertEquals(List.of('2', 'C', 'Z', '3', 'Z'), types(drain(client)));
-        assertFalse(session.statements.contains("s1"));
-        assertTrue(session.tracker.isEmpty());
-    }
-
     // ---- duplicate statement names (42P05), exactly as direct
 
     /** The query text of a Parse as forwarded: after its name. */
@@ -463,5 +456,151 @@ class ClientSessionPipelineTest {
         roundTrip(msgs().parse("s1", "SELECT 1").sync());
         fromClient(msgs().bind("s1").execute().sync().bind("s1").execute().sync());
         assertEquals(List.of('B', 'E', 'S', 'B', 'E', 'S'), types(drain(server)));
+    }
+
+    /** An answer pgbalancer gives itself right after a ReadyForQuery must still come, in order, before the next. */
+    @Test
+    void aFakeAnswerAfterAPipelinedSyncIsNotLost() {
+        roundTrip(msgs().parse("s1", "SELECT 1").sync());
+        fromClient(msgs().bind("s1").execute().sync().closeStatement("s1").sync());
+        List<Msg> sent = messages(drain(server));
+        assertEquals(List.of('B', 'E', 'S', 'S'), types(sent), "the Close is answered by pgbalancer");
+        fromServer(answersTo(sent));
+        assertEquals(List.of('2', 'C', 'Z', '3', 'Z'), types(drain(client)));
+        assertFalse(session.statements.contains("s1"));
+        assertTrue(session.tracker.isEmpty());
+    }
+
+    // ---- bounded statement caches
+
+    private String backendNameOf(String clientName) {
+        return session.statements.get(clientName).backendName();
+    }
+
+    @Test
+    void aBackendKeepsAtMostMaxPreparedStatementsAndReCreatesOnDemand() throws Exception {
+        tearDown();
+        setUp("pool: {max_prepared_statements: 2}\n");
+        for (int i = 1; i <= 3; i++) {
+            assertEquals(List.of('1', 'Z'), roundTrip(msgs().parse("s" + i, "SELECT " + i).sync()));
+        }
+        String n1 = backendNameOf("s1");
+        String n3 = backendNameOf("s3");
+        assertEquals(3, backend.prepared.size(), "one over until the next transaction starts");
+
+        fromClient(msgs().bind("s3").execute().sync());
+        List<Msg> sent = messages(drain(server));
+        assertEquals(List.of('C', 'S', 'B', 'E', 'S'), types(sent), "the least recently used statement is closed");
+        assertEquals('S', (char) sent.get(0).body()[0]);
+        assertEquals(n1, sent.get(0).cstring(1));
+        assertEquals(n3, sent.get(2).cstring(1));
+        fromServer(answersTo(sent));
+        assertEquals(List.of('2', 'C', 'Z'), types(drain(client)), "the hidden Close's answers stay hidden");
+        assertEquals(2, backend.prepared.size());
+        assertFalse(backend.prepared.contains(n1));
+
+        fromClient(msgs().bind("s1").execute().sync());
+        sent = messages(drain(server));
+        assertEquals(List.of('P', 'B', 'E', 'S'), types(sent), "s1 is re-created where it was closed");
+        assertEquals(n1, sent.get(0).cstring(0));
+        fromServer(answersTo(sent));
+        assertEquals(List.of('2', 'C', 'Z'), types(drain(client)));
+        assertTrue(session.tracker.isEmpty());
+    }
+
+    @Test
+    void statementsOfTheRunningTransactionAreNotClosed() throws Exception {
+        tearDown();
+        setUp("pool: {max_prepared_statements: 1}\n");
+        fromClient(msgs().msg('Q', "BEGIN"));
+        drain(server);
+        fromServer(msgs().msg('C', "BEGIN").ready('T'));
+        drain(client);
+        for (int i = 1; i <= 3; i++) {
+            fromClient(msgs().parse("s" + i, "SELECT " + i).bind("s" + i).execute().sync());
+            List<Msg> sent = messages(drain(server));
+            assertEquals(List.of('P', 'B', 'E', 'S'), types(sent), "nothing closed inside the transaction");
+            fromServer(inTransaction(sent));
+            drain(client);
+        }
+        assertEquals(3, backend.prepared.size());
+        fromClient(msgs().msg('Q', "COMMIT"));
+        drain(server);
+        fromServer(msgs().msg('C', "COMMIT").ready('I'));
+        drain(client);
+        fromClient(msgs().bind("s3").execute().sync());
+        List<Msg> sent = messages(drain(server));
+        assertEquals(List.of('C', 'C', 'S', 'B', 'E', 'S'), types(sent), "after it, the two oldest go");
+        fromServer(answersTo(sent));
+        assertEquals(List.of('2', 'C', 'Z'), types(drain(client)));
+        assertEquals(1, backend.prepared.size());
+    }
+
+    /** Answers like {@link #answersTo} but with ReadyForQuery 'T' (inside a transaction block). */
+    private static Msgs inTransaction(List<Msg> sent) {
+        Msgs m = msgs();
+        for (Msg x : sent) {
+            switch (x.type()) {
+                case 'P' -> m.msg('1');
+                case 'B' -> m.msg('2');
+                case 'E' -> m.msg('C', "SELECT 0");
+                case 'S' -> m.ready('T');
+                default -> throw new AssertionError(x.type());
+            }
+        }
+        return m;
+    }
+
+    /** The process-wide statement-name map, read reflectively so this test also runs against older versions. */
+    private static Map<?, ?> globalNames() throws ReflectiveOperationException {
+        java.lang.reflect.Field f = PreparedStatements.class.getDeclaredField("GLOBAL_NAMES");
+        f.setAccessible(true);
+        return (Map<?, ?>) f.get(null);
+    }
+
+    /** Heap in use after full collections: what is retained. */
+    private static long retainedHeap() throws InterruptedException {
+        java.lang.management.MemoryMXBean memory = java.lang.management.ManagementFactory.getMemoryMXBean();
+        long used = Long.MAX_VALUE;
+        for (int i = 0; i < 4; i++) {
+            System.gc();
+            Thread.sleep(100);
+            used = Math.min(used, memory.getHeapMemoryUsage().getUsed());
+        }
+        return used;
+    }
+
+    /**
+     * Distinct statement texts, each prepared, executed and closed by the client in its own transaction (what pgjdbc
+     * does as its statement cache turns over): the process-wide name map and the backend's statements must stay
+     * bounded. 100,000 texts with -Dpgbalancer.statements=100000 (BENCHMARKS.md); prints the retained heap.
+     */
+    @Test
+    void distinctStatementTextsKeepTheCachesBounded() throws Exception {
+        int n = Integer.getInteger("pgbalancer.statements", 5_000);
+        Map<?, ?> global = globalNames();
+        int globalBefore = global.size();
+        long heapBefore = retainedHeap();
+        long started = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            fromClient(msgs().parse("s", "SELECT " + i + " AS distinct_statement_" + i).bind("s").execute()
+                    .closeStatement("s").sync());
+            fromServer(answersTo(messages(drain(server))));
+            drain(client);
+        }
+        long seconds = (System.nanoTime() - started) / 1_000_000_000L;
+        long heapAfter = retainedHeap();
+        int globalAfter = global.size();
+        int onBackend = backend.prepared.size();
+        session.onClientClosed();
+        client.close();
+        long heapGone = retainedHeap();
+        System.out.printf("%d distinct statements in %d s: process-wide names %d -> %d, backend statements %d,"
+                + " retained heap %.1f MB before, %.1f MB after, %.1f MB after the client left%n", n, seconds,
+                globalBefore, globalAfter, onBackend, heapBefore / 1048576.0, heapAfter / 1048576.0,
+                heapGone / 1048576.0);
+        assertTrue(globalAfter <= globalBefore + 10_000, "process-wide names grew from " + globalBefore + " to "
+                + globalAfter + " (at most 10,000 idle ones are kept)");
+        assertTrue(onBackend <= 1000 + 1, onBackend + " statements kept on one backend, limit 1000");
     }
 }

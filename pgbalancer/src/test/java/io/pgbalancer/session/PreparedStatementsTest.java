@@ -4,6 +4,7 @@ package io.pgbalancer.session;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -91,6 +92,16 @@ class PreparedStatementsTest {
 
     @Test
     void clientNamesAreReusableAfterClose() {
+        int limit = PreparedStatements.idleNameLimit;
+        PreparedStatements.idleNameLimit = 0; // no idle names: the first text's name goes at once
+        try {
+            clientNamesAreReusableAfterCloseWithoutIdleNames();
+        } finally {
+            PreparedStatements.idleNameLimit = limit;
+        }
+    }
+
+    private void clientNamesAreReusableAfterCloseWithoutIdleNames() {
         PreparedStatements c = new PreparedStatements();
         byte[] first = body(unique("SELECT 'first'"));
         byte[] second = body(unique("SELECT 'second'"));
@@ -104,7 +115,8 @@ class PreparedStatementsTest {
         assertEquals(name2, c.get("s").backendName());
         c.remove("s");
         String name3 = c.define("s", first, null).backendName();
-        assertEquals(name1, name3, "the first body keeps its backend name for the life of the process");
+        assertNotEquals(name1, name3, "nobody held the first text's name any more: it was reclaimed, never reused");
+        assertTrue(name3.startsWith("pgbalancer_"), name3);
     }
 
     @Test
@@ -161,18 +173,103 @@ class PreparedStatementsTest {
         }
     }
 
+    // ---- reclaiming names (bounded process-wide map)
+
+    @Test
+    void aNameIsReferencedByEachClientDefinitionOfItsText() {
+        byte[] text = body(unique("SELECT 'shared'"));
+        PreparedStatements c1 = new PreparedStatements();
+        PreparedStatements c2 = new PreparedStatements();
+        String name = c1.define("a", text, null).backendName();
+        assertEquals(name, c2.define("b", text, null).backendName());
+        assertEquals(name, c2.define("c", text, null).backendName(), "two names of one client: two references");
+        assertEquals(3, PreparedStatements.references(text));
+        c1.remove("a");
+        assertEquals(2, PreparedStatements.references(text));
+        c2.remove("b");
+        c2.release(); // disconnect drops the rest
+        assertEquals(0, PreparedStatements.references(text), "idle: no client defines it");
+        assertEquals(name, new PreparedStatements().define("a", text, null).backendName(),
+                "a client coming back to an idle text finds the same name (the servers may still have it)");
+    }
+
+    @Test
+    void idleNamesAreDroppedOldestFirstAndNeverReused() {
+        int limit = PreparedStatements.idleNameLimit;
+        PreparedStatements.idleNameLimit = 2;
+        try {
+            PreparedStatements.trimIdle();
+            byte[] first = body(unique("SELECT 'first'"));
+            PreparedStatements c = new PreparedStatements();
+            String name = c.define("s", first, null).backendName();
+            c.remove("s");
+            c.define("t", body(unique("SELECT 'second'")), null);
+            c.remove("t");
+            assertEquals(name, PreparedStatements.listedName(first), "the two newest idle texts are kept");
+            c.define("t", body(unique("SELECT 'third'")), null);
+            c.remove("t");
+            assertNull(PreparedStatements.listedName(first), "the oldest idle text went");
+            String again = c.define("s", first, null).backendName();
+            assertNotEquals(name, again, "a dropped name is never given to anything again, even the same text");
+            assertTrue(again.startsWith("pgbalancer_"), again);
+        } finally {
+            PreparedStatements.idleNameLimit = limit;
+        }
+    }
+
+    @Test
+    void idleNamesKeepAtMost16MBOfText() {
+        String mb = "x".repeat(1 << 20);
+        PreparedStatements c = new PreparedStatements();
+        byte[] first = body(unique("SELECT '" + mb + "' AS first"));
+        c.define("s", first, null);
+        c.remove("s");
+        assertNotNull(PreparedStatements.listedName(first));
+        for (int i = 0; i < 16; i++) {
+            c.define("s", body(unique("SELECT '" + mb + "' AS n" + i)), null);
+            c.remove("s");
+        }
+        assertNull(PreparedStatements.listedName(first), "17 MB of idle text: the oldest went");
+    }
+
+    @Test
+    void closingAndDisconnectingLeaveOnlyIdleNamesBehind() {
+        int limit = PreparedStatements.idleNameLimit;
+        PreparedStatements.idleNameLimit = 0;
+        try {
+            PreparedStatements.trimIdle();
+            int before = PreparedStatements.globalNameCount();
+            PreparedStatements c = new PreparedStatements();
+            for (int i = 0; i < 1000; i++) {
+                c.define("s" + i, body(unique("SELECT " + i)), null);
+            }
+            assertEquals(before + 1000, PreparedStatements.globalNameCount());
+            for (int i = 0; i < 500; i++) {
+                c.remove("s" + i);
+            }
+            assertEquals(before + 500, PreparedStatements.globalNameCount());
+            c.release();
+            assertEquals(before, PreparedStatements.globalNameCount());
+        } finally {
+            PreparedStatements.idleNameLimit = limit;
+        }
+    }
+
     // ---- the client's view follows the server (ops undone when skipped or replayed)
 
     @Test
-    void aSkippedParseLeavesNoName() {
+    void aSkippedParseLeavesNoNameAndDropsItsReference() {
         byte[] text = body(unique("SELECT 'skipped'"));
         PreparedStatements c = new PreparedStatements();
         PreparedStatements.Op op = c.define("s", text, null, false);
         assertTrue(c.contains("s"), "usable by the messages that follow it in the pipeline");
+        assertEquals(1, PreparedStatements.references(text));
         op.skipped();
         assertFalse(c.contains("s"));
+        assertEquals(0, PreparedStatements.references(text));
         op.answered(); // nothing happens after an undo
         assertFalse(c.contains("s"));
+        assertEquals(0, PreparedStatements.references(text));
     }
 
     @Test
@@ -182,11 +279,14 @@ class PreparedStatementsTest {
         PreparedStatements.Statement st = c.define("s", text, null);
         PreparedStatements.Op close = c.close("s", false);
         assertFalse(c.contains("s"));
+        assertEquals(1, PreparedStatements.references(text), "the reference is kept until the Close settles");
         close.skipped();
         assertSame(st, c.get("s"));
+        assertEquals(1, PreparedStatements.references(text));
         assertNull(c.close("nope", false), "closing a name that does not exist changes nothing");
         c.close("s", false).answered();
         assertFalse(c.contains("s"));
+        assertEquals(0, PreparedStatements.references(text));
     }
 
     @Test
