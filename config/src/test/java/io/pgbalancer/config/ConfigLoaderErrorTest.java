@@ -18,7 +18,8 @@ class ConfigLoaderErrorTest {
     @Test
     void unknownKeyNamesTheAllowedKeys() {
         assertEquals(List.of("pool.sise: unknown key (expected one of: mode, size, checkout_timeout, idle_timeout,"
-                + " max_lifetime, connect_timeout)"), problems(MINIMAL + "pool: {sise: 3}\n"));
+                + " max_lifetime, connect_timeout, max_prepared_statements)"),
+                problems(MINIMAL + "pool: {sise: 3}\n"));
         assertEquals(List.of("listenn: unknown key (expected one of: listen, pool, auth, backends, limits, shutdown,"
                 + " routing, metrics)"),
                 problems(MINIMAL + "listenn: {port: 1}\n"));
@@ -78,6 +79,11 @@ class ConfigLoaderErrorTest {
         "listen: {host: ''}                     | listen.host: expected a host name or IP address, got \"\"",
         "listen: {host: 'a b'}                  | listen.host: expected a host name or IP address, got \"a b\"",
         "limits: {max_client_connections: 0}    | limits.max_client_connections: expected a positive integer, got 0",
+        "pool: {max_prepared_statements: 0}     | pool.max_prepared_statements: expected a positive integer, got 0",
+        "pool: {max_prepared_statements: -1}    | pool.max_prepared_statements: expected a positive integer, got -1",
+        "pool: {max_prepared_statements: lots}  | pool.max_prepared_statements: expected a positive integer, got \"lots\"",
+        "pool: {max_prepared_statements: 1e3}   | pool.max_prepared_statements: expected a positive integer, got 1e3",
+        "pool: {max_prepared_statements: ~}     | pool.max_prepared_statements: expected a positive integer, got null",
         "listen: {port: !!binary aGk=}          | listen.port: unsupported YAML tag !!binary",
     })
     void badScalarValues(String section, String expected) {
@@ -238,7 +244,7 @@ class ConfigLoaderErrorTest {
         List<String> expected = List.of(
                 "listen.port: expected an integer between 1 and 65535, got 70000",
                 "pool.sise: unknown key (expected one of: mode, size, checkout_timeout, idle_timeout, max_lifetime,"
-                        + " connect_timeout)",
+                        + " connect_timeout, max_prepared_statements)",
                 "pool.mode: expected one of transaction, session, got \"statment\"",
                 "pool.checkout_timeout: expected a duration such as 500ms, 5s, 10m or 1h, got \"5\"",
                 "auth.users[0].password: environment variable APP_PASSWORD is not set",

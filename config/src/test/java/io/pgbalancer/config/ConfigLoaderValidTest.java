@@ -40,7 +40,7 @@ class ConfigLoaderValidTest {
         assertEquals(Math.max(1, Runtime.getRuntime().availableProcessors() / 2),
                 config.listen().effectiveIoThreads());
         assertEquals(new Pool(PoolMode.TRANSACTION, 20, Duration.ofSeconds(5), Duration.ofMinutes(10),
-                Duration.ofHours(1), Duration.ofSeconds(5)), config.pool());
+                Duration.ofHours(1), Duration.ofSeconds(5), 1000), config.pool());
         assertEquals(new Auth(AuthMethod.SCRAM_SHA_256, List.of(new User("app", "secret"))), config.auth());
         assertEquals(List.of(new Backend("127.0.0.1", 5432, Role.PRIMARY, 1, null)), config.backends());
         assertEquals(new Limits(256 * 1024 * 1024, 10_000), config.limits());
@@ -69,6 +69,7 @@ class ConfigLoaderValidTest {
                   idle_timeout: 0s
                   max_lifetime: 2d
                   connect_timeout: 3s
+                  max_prepared_statements: 250
                 auth:
                   method: md5
                   users:
@@ -89,7 +90,7 @@ class ConfigLoaderValidTest {
 
         assertEquals(new Listen("0.0.0.0", 7432), config.listen());
         assertEquals(new Pool(PoolMode.SESSION, 50, Duration.ofMillis(500), Duration.ZERO, Duration.ofDays(2),
-                Duration.ofSeconds(3)), config.pool());
+                Duration.ofSeconds(3), 250), config.pool());
         assertEquals(AuthMethod.MD5, config.auth().method());
         assertEquals(List.of(
                 new Backend("db-0.internal", 5432, Role.PRIMARY, 1, 100),
@@ -170,7 +171,7 @@ class ConfigLoaderValidTest {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(file, Map.of()));
         assertEquals(file.toString(), e.sourceName());
         assertEquals(file + ": 1 problem\n  " + file + ":4:8: pool.sise: unknown key (expected one of: mode, size,"
-                + " checkout_timeout, idle_timeout, max_lifetime, connect_timeout)", e.report());
+                + " checkout_timeout, idle_timeout, max_lifetime, connect_timeout, max_prepared_statements)", e.report());
     }
 
     @Test

@@ -4,9 +4,7 @@ package io.pgbalancer.pool;
 import io.netty.channel.Channel;
 import io.pgbalancer.session.SessionSettings;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
 
 public final class BackendConnection {
     private final PoolKey key;
@@ -18,8 +16,8 @@ public final class BackendConnection {
     private int secret;
     /** Values the server last reported with ParameterStatus. Touched only by the current owner. */
     private final Map<String, String> reported = new HashMap<>();
-    /** Proxy-named prepared statements that exist on this connection. */
-    public final Set<String> prepared = new HashSet<>();
+    /** Proxy-named prepared statements that exist on this connection, bounded by pool.max_prepared_statements. */
+    public final ServerStatements prepared;
     /** The client settings this connection holds, as last synced; NONE for a fresh or reset connection. */
     private SessionSettings settings = SessionSettings.NONE;
     /** Set when the connection must not be reused (protocol confusion, dirty state, fatal error). */
@@ -32,6 +30,7 @@ public final class BackendConnection {
         this.key = pool.key();
         this.pool = pool;
         this.channel = channel;
+        this.prepared = new ServerStatements(pool.settings().maxPreparedStatements());
     }
 
     public PoolKey key() {

@@ -33,6 +33,10 @@ public final class BackendPool {
         return key;
     }
 
+    public PoolSettings settings() {
+        return settings;
+    }
+
     /** An idle connection right now (same loop preferred), or null; the per-query fast path, no promise. */
     public BackendConnection pollIdle(EventLoop loop) {
         synchronized (this) {

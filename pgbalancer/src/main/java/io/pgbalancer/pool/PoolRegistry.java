@@ -49,8 +49,7 @@ public final class PoolRegistry {
         if (max == null || max >= settings.size()) {
             return settings;
         }
-        return new PoolSettings(max, settings.checkoutTimeout(), settings.idleTimeout(), settings.maxLifetime(),
-                settings.connectTimeout());
+        return settings.withSize(max);
     }
 
     public Collection<BackendPool> all() {

@@ -102,6 +102,7 @@ final class BackendRelay extends FrameRelay {
                 tracker.popThroughReadyForQuery();
                 char status = (char) buf.getByte(at + 5);
                 onReadyForQuery(status, at, length);
+                emitFakesAt(at + length); // e.g. a pipelined Close's CloseComplete, first answer of the next cycle
                 lease.readyForQuery(status);
                 return;
             }

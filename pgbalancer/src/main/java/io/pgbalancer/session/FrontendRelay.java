@@ -2,19 +2,21 @@
 package io.pgbalancer.session;
 
 import io.netty.buffer.ByteBuf;
+import io.pgbalancer.pool.ServerStatements;
 import io.pgbalancer.protocol.ClientMessages;
 import io.pgbalancer.protocol.ServerMessages;
 import io.pgbalancer.protocol.Wire;
 import io.pgbalancer.routing.Target;
 import io.pgbalancer.sql.Classification;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 final class FrontendRelay extends FrameRelay {
     /** What became of a chunk of client input. */
     enum Outcome {
         /** Everything went to the backend. */
         SENT,
-        /** A later cycle must not run on this backend: the rest waits in {@link #takeHeld()}. */
+        /** A later cycle must wait (it must run elsewhere, or after answers still due): see {@link #takeHeld()}. */
         HELD,
         /** The client sent Terminate; what came before it was sent. */
         TERMINATED
@@ -28,11 +30,19 @@ final class FrontendRelay extends FrameRelay {
     private final Portals portals = new Portals();
     private Outcome outcome;
     private ByteBuf held;
+    /**
+     * The last message was a Sync, Query or FunctionCall (Flushes after it do not count): the next one starts a new
+     * segment, which the server processes in its normal state.
+     */
+    private boolean segmentStart = true;
 
     FrontendRelay(ClientSession session) {
         this.s = session;
         this.lease = session.lease;
         this.tracker = session.lease.tracker();
+        // the client's statement names follow its read replays, and die with its connection
+        lease.replay().listener(s.statements);
+        s.client.closeFuture().addListener(f -> s.statements.release());
     }
 
     /** Relays a chunk of complete client messages to the leased backend; takes ownership of {@code chunk}. */
@@ -62,17 +72,33 @@ final class FrontendRelay extends FrameRelay {
                 && s.checkout.route(buf, at) != Target.REPLICA) {
             // A new cycle that must not run on this replica waits until the replica is done with the last one:
             // one transaction is never split, and no write reaches a replica.
-            endRun(at);
-            flush();
-            held = buf.retainedSlice(at, buf.writerIndex() - at);
-            outcome = Outcome.HELD;
-            return false;
+            return hold(buf, at);
         }
+        if (segmentStart && type != 'H' && type != 'd' && type != 'c' && type != 'f') {
+            if (tracker.clientViewChanges() > 0) {
+                // An earlier cycle defines or closes statement names and its answers are not in: whether a name
+                // exists for this cycle depends on them (a failed Parse leaves no statement, a skipped Close leaves
+                // it). Direct, the server would know; so this cycle waits for them, as a write waits for a replica.
+                // Never before COPY data or Flush: the server may be inside COPY, waiting for the client.
+                return hold(buf, at);
+            }
+            housekeeping(at);
+        }
+        segmentStart = type == 'S' || type == 'Q' || type == 'F' || (segmentStart && type == 'H');
         lease.sending(type);
         if (type == 'S' || !tracker.isDiscarding()) {
             onMessage(type, buf, at, length);
         } // else: the server skips everything until Sync after an error; forward untouched, owe nothing
         return true;
+    }
+
+    /** Sends what came before {@code at} and keeps the rest of the chunk for later. */
+    private boolean hold(ByteBuf buf, int at) {
+        endRun(at);
+        flush();
+        held = buf.retainedSlice(at, buf.writerIndex() - at);
+        outcome = Outcome.HELD;
+        return false;
     }
 
     @Override
@@ -133,10 +159,12 @@ final class FrontendRelay extends FrameRelay {
                 byte kind = buf.getByte(at + 5);
                 int afterName = Wire.endOfCString(buf, at + 6, end, "Close name");
                 if (kind == 'S' && afterName - at - 6 > 1) {
-                    // The backend keeps the shared statement for other clients; the client's name just goes away.
+                    // The backend keeps the shared statement for other clients; the client's name just goes away
+                    // (if the server runs the Close: after an earlier error it would skip it). Closing a name that
+                    // does not exist is no error, as direct.
                     cut(at, length);
-                    s.statements.remove(string(buf, at + 6, afterName));
-                    addFake(Expect.FAKE_CLOSE_COMPLETE);
+                    addFake(Expect.FAKE_CLOSE_COMPLETE,
+                            s.statements.close(string(buf, at + 6, afterName), lease.replay().isOpen()));
                 } else {
                     if (kind == 'P') {
                         portals.close(buf, at + 6, afterName);
@@ -163,49 +191,151 @@ final class FrontendRelay extends FrameRelay {
     private void onParse(ByteBuf buf, int at, int length) {
         int end = at + length;
         int afterName = Wire.endOfCString(buf, at + 5, end, "Parse statement name");
-        Classification c = classify(buf, afterName, end);
-        note(c);
         if (afterName - at - 5 <= 1) {
-            unnamedStatement = c;
+            unnamedStatement = classify(buf, afterName, end); // the unnamed statement: re-parsed freely, runs as is
+            note(unnamedStatement);
             tracker.add(Expect.PARSE);
             return;
         }
+        String clientName = string(buf, at + 5, afterName);
+        if (s.statements.contains(clientName)) {
+            rejectDuplicate(clientName, at);
+            return;
+        }
+        Classification c = classify(buf, afterName, end);
+        note(c);
         cut(at, length);
         byte[] body = new byte[end - afterName];
         buf.getBytes(afterName, body);
-        PreparedStatements.Statement st = s.statements.define(string(buf, at + 5, afterName), body, c);
-        if (lease.backend().prepared.contains(st.backendName())) {
-            addFake(Expect.FAKE_PARSE_COMPLETE);
+        PreparedStatements.Op op = s.statements.define(clientName, body, c, lease.replay().isOpen());
+        String backendName = op.statement().backendName();
+        ServerStatements server = lease.backend().prepared;
+        if (server.use(backendName)) {
+            addFake(Expect.FAKE_PARSE_COMPLETE, op);
             return;
         }
         ByteBuf p = alloc(length + 16);
-        ClientMessages.parse(p, st.backendName(), buf, afterName, end);
+        ClientMessages.parse(p, backendName, buf, afterName, end);
         out.add(p);
-        lease.backend().prepared.add(st.backendName());
-        tracker.add(Expect.PARSE, st.backendName());
+        server.add(backendName);
+        tracker.add(Expect.PARSE, new Created(server, backendName, op));
+    }
+
+    /**
+     * A Parse of a name the client has not closed. PostgreSQL answers {@code ERROR 42P05 prepared statement "s1"
+     * already exists}, but only after parsing and analysing the text (a syntax error, an unknown table or an aborted
+     * transaction comes first), and the error aborts the transaction it happens in (an implicit one rolls back what
+     * ran before it in the pipeline) and makes the server skip everything until Sync. An error made up by pgbalancer
+     * could copy the message but not the rest; so the server itself is made to fail, on the client's own Parse
+     * forwarded untouched, right after a hidden Parse that creates the client's name with an empty query (which
+     * cannot fail: an empty query is not even checked against an aborted transaction). The server then answers
+     * exactly as direct, the usual error bookkeeping skips to Sync, and the Sync's ReadyForQuery comes from the
+     * server. If an earlier message of the pipeline fails instead, the server skips both Parses, as it would have
+     * skipped the client's. The client's name never stays on the server: it is closed before the next cycle.
+     */
+    private void rejectDuplicate(String clientName, int at) {
+        endRun(at); // the hidden Parse goes first; the client's Parse stays in the untouched run after it
+        ByteBuf p = alloc(16 + clientName.length() * 3);
+        int len = Wire.begin(p, 'P');
+        Wire.writeCString(p, clientName);
+        p.writeByte(0); // empty query text
+        p.writeShort(0); // no parameter types
+        Wire.end(p, len);
+        out.add(p);
+        tracker.add(Expect.PARSE_HIDDEN);
+        tracker.add(Expect.PARSE); // its ErrorResponse goes to the client
+        lease.backend().prepared.closeLater(clientName);
+    }
+
+    /**
+     * At the start of a segment the server is in its normal state (not skipping after an error, not in COPY), so
+     * Closes sent now run for sure: the names a duplicate Parse left on this server, and the least recently used
+     * statements beyond pool.max_prepared_statements. They go as Close... Sync with the answers hidden, like a
+     * settings sync. Statements used by the transaction still running are not closed (see ServerStatements).
+     */
+    private void housekeeping(int at) {
+        ServerStatements server = lease.backend().prepared;
+        boolean atRest = tracker.isEmpty() ? lease.state() == BackendLease.State.IDLE
+                : tracker.size() == 1 && tracker.headKind() == Expect.INTERNAL; // only a settings sync queued
+        if (atRest && lease.txStatus() == 'I') {
+            server.newTransaction(); // no transaction is open: no portal of an earlier statement is left
+        }
+        if (tracker.isDiscarding() || !server.needsHousekeeping()) {
+            return;
+        }
+        List<String> names = server.takeHousekeeping();
+        endRun(at);
+        ByteBuf b = alloc(16 + names.size() * 24);
+        for (String name : names) {
+            int len = Wire.begin(b, 'C');
+            b.writeByte('S');
+            Wire.writeCString(b, name);
+            Wire.end(b, len);
+        }
+        b.writeByte('S');
+        b.writeInt(4);
+        out.add(b);
+        tracker.add(Expect.INTERNAL);
     }
 
     /** Re-creates a client's statement on this backend before its first use here; the answer stays hidden. */
     private void ensurePrepared(PreparedStatements.Statement st) {
-        if (lease.backend().prepared.add(st.backendName())) {
+        ServerStatements server = lease.backend().prepared;
+        if (server.add(st.backendName())) {
             ByteBuf body = io.netty.buffer.Unpooled.wrappedBuffer(st.body().bytes());
             ByteBuf p = alloc(body.readableBytes() + 32);
             ClientMessages.parse(p, st.backendName(), body, 0, body.readableBytes());
             out.add(p);
-            tracker.add(Expect.PARSE_HIDDEN, st.backendName());
+            tracker.add(Expect.PARSE_HIDDEN, new Created(server, st.backendName(), null));
         }
     }
 
-    /** An answer the proxy gives itself, in order: at once if nothing else is owed, else when its turn comes. */
-    private void addFake(int kind) {
+    /**
+     * A Parse creating {@code name} on {@code server}, on behalf of a client's {@code op} (or hidden, op null): if the
+     * server skips or rejects it, the statement does not exist there, and the client's definition never happened.
+     */
+    private record Created(ServerStatements server, String name, PreparedStatements.Op op)
+            implements ResponseTracker.Tag {
+        @Override
+        public void answered() {
+            if (op != null) {
+                op.answered();
+            }
+        }
+
+        @Override
+        public void skipped() {
+            server.remove(name);
+            if (op != null) {
+                op.skipped();
+            }
+        }
+
+        @Override
+        public boolean changesClientView() {
+            return op != null;
+        }
+    }
+
+    /**
+     * An answer the proxy gives itself, in order: at once if nothing else is owed, else when its turn comes.
+     * {@code change} (may be null) is what the message changed in the client's names; it is settled with the answer.
+     */
+    private void addFake(int kind, ResponseTracker.Tag change) {
         if (tracker.isDiscarding()) {
-            return; // the server would have skipped this message after the pending error
+            if (change != null) {
+                change.skipped(); // the server would have skipped this message after the pending error
+            }
+            return;
         }
         if (tracker.isEmpty()) {
             s.client.writeAndFlush(kind == Expect.FAKE_PARSE_COMPLETE ? ServerMessages.parseComplete(s.client.alloc())
                     : ServerMessages.closeComplete(s.client.alloc()));
+            if (change != null) {
+                change.answered();
+            }
         } else {
-            tracker.add(kind);
+            tracker.add(kind, change);
         }
     }
 

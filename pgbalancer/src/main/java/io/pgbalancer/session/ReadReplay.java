@@ -16,10 +16,25 @@ final class ReadReplay {
     /** Past this many bytes of client messages the read is no longer kept for replay. */
     static final int MAX_BYTES = 1 << 20;
 
+    /** Bookkeeping that must follow the window: what the read changed is undone on replay, final when it closes. */
+    interface Listener {
+        /** The recorded messages are about to run again elsewhere; nothing they did happened for the client. */
+        void replayed();
+
+        /** The window closed without a replay (the client saw an answer, the read outgrew it, or it ended). */
+        void windowEnded();
+    }
+
+    private Listener listener;
+
     private CompositeByteBuf sent;
     private final OutboundBatch heldAnswers = new OutboundBatch();
     private boolean open;
     private Channel channel;
+
+    void listener(Listener l) {
+        this.listener = l;
+    }
 
     /** Starts a window (a read was just routed to a replica); allocates nothing until something is recorded. */
     void open(Channel channel) {
@@ -92,6 +107,9 @@ final class ReadReplay {
         ByteBuf copy = sent != null ? sent : io.netty.buffer.Unpooled.EMPTY_BUFFER;
         sent = null;
         open = false;
+        if (listener != null) {
+            listener.replayed();
+        }
         return copy;
     }
 
@@ -101,6 +119,10 @@ final class ReadReplay {
             sent.release();
             sent = null;
         }
+        boolean wasOpen = open;
         open = false;
+        if (wasOpen && listener != null) {
+            listener.windowEnded();
+        }
     }
 }

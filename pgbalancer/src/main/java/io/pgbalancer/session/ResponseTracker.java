@@ -7,12 +7,32 @@ package io.pgbalancer.session;
  * the next Sync, so the entries for those skipped messages are dropped here too.
  */
 final class ResponseTracker {
+    /**
+     * What sending a message changed in pgbalancer's books (a statement name defined or closed, a statement created
+     * on a server): kept when the server answers the message, undone when the server never runs it.
+     */
+    interface Tag {
+        /** The message's answer arrived (or, for an answer pgbalancer gives itself, its turn came). */
+        default void answered() {
+        }
+
+        /** The server did not run the message: it failed, or an earlier error made the server skip it. */
+        void skipped();
+
+        /** Whether this entry changes the client's own view of its statement names (see FrontendRelay). */
+        default boolean changesClientView() {
+            return false;
+        }
+    }
+
     private int[] kinds = new int[16];
     private Object[] tags = new Object[16];
     private int head;
     private int size;
     /** The server is discarding messages until Sync and none has been sent yet. */
     private boolean discardingUntilSync;
+    /** Entries whose tag {@link Tag#changesClientView() changes the client's view} and is not settled yet. */
+    private int clientViewChanges;
 
     boolean isEmpty() {
         return size == 0;
@@ -29,6 +49,9 @@ final class ResponseTracker {
     void add(int kind, Object tag) {
         if (discardingUntilSync) {
             if (kind != Expect.SYNC) {
+                if (tag instanceof Tag t) {
+                    t.skipped(); // the server skips this message: whatever it was meant to change did not happen
+                }
                 return;
             }
             discardingUntilSync = false;
@@ -40,6 +63,17 @@ final class ResponseTracker {
         kinds[at] = kind;
         tags[at] = tag;
         size++;
+        if (tag instanceof Tag t && t.changesClientView()) {
+            clientViewChanges++;
+        }
+    }
+
+    /**
+     * How many sent messages change the client's statement names and are not answered yet: until they are, whether
+     * a later message sees the name defined depends on answers still to come.
+     */
+    int clientViewChanges() {
+        return clientViewChanges;
     }
 
     /** Whether a message sent now would be discarded by the server (an error is pending its Sync). */
@@ -55,10 +89,24 @@ final class ResponseTracker {
         return size == 0 ? null : tags[head];
     }
 
+    /** The head entry is answered: drops it and tells its tag. */
     void pop() {
+        Object tag = drop();
+        if (tag instanceof Tag t) {
+            t.answered();
+        }
+    }
+
+    /** Removes the head entry without telling its tag anything; returns the tag. */
+    private Object drop() {
+        Object tag = tags[head];
         tags[head] = null;
         head = (head + 1) & (kinds.length - 1);
         size--;
+        if (tag instanceof Tag t && t.changesClientView()) {
+            clientViewChanges--;
+        }
+        return tag;
     }
 
     /** ErrorResponse to an extended-protocol message: drop it and everything the server will skip until Sync. */
@@ -66,16 +114,31 @@ final class ResponseTracker {
         skipToSync(tag -> { });
     }
 
-    /** As {@link #skipToSync()}, handing each dropped entry's tag (e.g. a statement name) to {@code dropped}. */
+    /**
+     * As {@link #skipToSync()}. Each dropped entry's {@link Tag} is told {@link Tag#skipped()}, newest first, so
+     * changes made one after another (a Close then a Parse of the same name) are undone in reverse; any other
+     * non-null tag is handed to {@code dropped}.
+     */
     void skipToSync(java.util.function.Consumer<Object> dropped) {
+        java.util.ArrayList<Object> skipped = null;
         while (size > 0 && !Expect.endsAtReadyForQuery(kinds[head])) {
-            if (tags[head] instanceof String name) {
-                dropped.accept(name); // a statement name (PARSE entries); other entries carry classifications
+            Object tag = drop();
+            if (tag != null) {
+                if (skipped == null) {
+                    skipped = new java.util.ArrayList<>();
+                }
+                skipped.add(tag);
             }
-            pop();
         }
         if (size == 0) {
             discardingUntilSync = true;
+        }
+        for (int i = skipped == null ? -1 : skipped.size() - 1; i >= 0; i--) {
+            if (skipped.get(i) instanceof Tag t) {
+                t.skipped();
+            } else if (skipped.get(i) instanceof String name) {
+                dropped.accept(name); // a statement name; other entries carry classifications (see SettingsLedger)
+            }
         }
     }
 
@@ -91,9 +154,10 @@ final class ResponseTracker {
         return 0;
     }
 
+    /** Forgets everything owed (the backend is gone); tags are not told: the caller settles the books itself. */
     void clear() {
         while (size > 0) {
-            pop();
+            drop();
         }
         discardingUntilSync = false;
     }

@@ -1,10 +1,14 @@
 // purpose: ClientSession keeps a backend until the pipeline's Sync and keeps its prepared-statement bookkeeping true after errors
 package io.pgbalancer.session;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.ResourceLeakDetector;
 import io.pgbalancer.cancel.CancelRegistry;
@@ -16,6 +20,9 @@ import io.pgbalancer.pool.PoolRegistry;
 import io.pgbalancer.routing.Router;
 import io.pgbalancer.pool.PoolSettings;
 import io.pgbalancer.sql.StatementClassifier;
+import java.lang.reflect.Constructor;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -23,12 +30,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import io.pgbalancer.session.TestWire.Msg;
-import io.pgbalancer.session.TestWire.Msgs;
-
-import static io.pgbalancer.session.TestWire.drain;
-import static io.pgbalancer.session.TestWire.messages;
-import static io.pgbalancer.session.TestWire.types;
 
 /**
  * A session on an EmbeddedChannel client, with one pooled backend connection whose channel is also an
@@ -48,16 +49,26 @@ class ClientSessionPipelineTest {
 
     @BeforeEach
     void setUp() throws Exception {
+        setUp("");
+    }
+
+    /** A fresh session and pool; {@code extraYaml} adds config sections (e.g. a pool section). */
+    private void setUp(String extraYaml) throws Exception {
         PgBalancerConfig config = ConfigLoader.parse("""
                 auth: {users: [{name: app, password: secret}]}
                 backends:
                   - {host: 127.0.0.1, port: 1, role: primary}
-                """, Map.of(), "test");
+                """ + extraYaml, Map.of(), "test");
+        sweeper = new io.netty.channel.DefaultEventLoopGroup(1);
         client = new EmbeddedChannel();
         server = new EmbeddedChannel();
         PoolRegistry pools = new PoolRegistry(PoolSettings.from(config.pool()), user -> "secret", sweeper);
         pool = pools.pool(config.primary(), "app", "db");
-        backend = TestWire.connection(pool, server); // the only idle connection
+        Constructor<BackendConnection> ctor = BackendConnection.class.getDeclaredConstructor(BackendPool.class,
+                Channel.class);
+        ctor.setAccessible(true);
+        backend = ctor.newInstance(pool, server);
+        pool.release(backend); // the only idle connection
         StatementClassifier classifier = new StatementClassifier(Set.of(), 100);
         SessionServices services = new SessionServices(config, pools, classifier, new CancelRegistry(),
                 new SessionTracker(), new Router(config));
@@ -72,7 +83,7 @@ class ClientSessionPipelineTest {
         assertEquals(1, pool.idleCount());
     }
 
-    private final io.netty.channel.EventLoopGroup sweeper = new io.netty.channel.DefaultEventLoopGroup(1);
+    private io.netty.channel.EventLoopGroup sweeper;
 
     @AfterEach
     void tearDown() {
@@ -83,6 +94,68 @@ class ClientSessionPipelineTest {
     }
 
     // ---- wire helpers ----
+
+    private static final class Msgs {
+        final ByteBuf buf = Unpooled.buffer();
+
+        private Msgs msg(char type, Object... parts) {
+            buf.writeByte(type);
+            int at = buf.writerIndex();
+            buf.writeInt(0);
+            for (Object p : parts) {
+                if (p instanceof String s) {
+                    buf.writeCharSequence(s, StandardCharsets.UTF_8);
+                    buf.writeByte(0);
+                } else if (p instanceof Character c) {
+                    buf.writeByte(c);
+                } else if (p instanceof Short s) {
+                    buf.writeShort(s);
+                } else if (p instanceof Integer i) {
+                    buf.writeInt(i);
+                } else {
+                    throw new IllegalArgumentException(String.valueOf(p));
+                }
+            }
+            buf.setInt(at, buf.writerIndex() - at);
+            return this;
+        }
+
+        Msgs parse(String name, String sql) {
+            return msg('P', name, sql, (short) 0);
+        }
+
+        Msgs bind(String statement) {
+            return msg('B', "", statement, (short) 0, (short) 0, (short) 0);
+        }
+
+        Msgs closeStatement(String name) {
+            return msg('C', 'S', name);
+        }
+
+        Msgs describeStatement(String name) {
+            return msg('D', 'S', name);
+        }
+
+        Msgs execute() {
+            return msg('E', "", 0);
+        }
+
+        Msgs sync() {
+            return msg('S');
+        }
+
+        Msgs flush() {
+            return msg('H');
+        }
+
+        Msgs error(String sqlState, String message) {
+            return msg('E', 'S', "ERROR", 'V', "ERROR", 'C', sqlState, 'M', message, (char) 0);
+        }
+
+        Msgs ready(char status) {
+            return msg('Z', status);
+        }
+    }
 
     private static Msgs msgs() {
         return new Msgs();
@@ -96,6 +169,88 @@ class ClientSessionPipelineTest {
     private void fromServer(Msgs m) {
         session.onBackendData(backend, m.buf);
         client.runPendingTasks();
+    }
+
+    private static byte[] drain(EmbeddedChannel ch) {
+        ch.runPendingTasks();
+        ByteBuf all = Unpooled.buffer();
+        try {
+            for (Object o; (o = ch.readOutbound()) != null; ) {
+                ByteBuf b = (ByteBuf) o;
+                all.writeBytes(b);
+                b.release();
+            }
+            byte[] out = new byte[all.readableBytes()];
+            all.readBytes(out);
+            return out;
+        } finally {
+            all.release();
+        }
+    }
+
+    record Msg(char type, byte[] body) {
+        String cstring(int from) {
+            int end = from;
+            while (body[end] != 0) {
+                end++;
+            }
+            return new String(body, from, end - from, StandardCharsets.UTF_8);
+        }
+    }
+
+    private static List<Msg> messages(byte[] bytes) {
+        List<Msg> out = new ArrayList<>();
+        int at = 0;
+        while (at < bytes.length) {
+            int len = ((bytes[at + 1] & 0xFF) << 24) | ((bytes[at + 2] & 0xFF) << 16) | ((bytes[at + 3] & 0xFF) << 8)
+                    | (bytes[at + 4] & 0xFF);
+            byte[] body = new byte[len - 4];
+            System.arraycopy(bytes, at + 5, body, 0, body.length);
+            out.add(new Msg((char) bytes[at], body));
+            at += len + 1;
+        }
+        return out;
+    }
+
+    private static List<Character> types(byte[] bytes) {
+        return messages(bytes).stream().map(Msg::type).toList();
+    }
+
+    private static byte[] bytes(Msgs m) {
+        byte[] out = new byte[m.buf.readableBytes()];
+        m.buf.readBytes(out);
+        m.buf.release();
+        return out;
+    }
+
+    private static List<Character> types(List<Msg> msgs) {
+        return msgs.stream().map(Msg::type).toList();
+    }
+
+    /** What PostgreSQL answers to {@code sent} when every message succeeds (statements return no rows). */
+    private static Msgs answersTo(List<Msg> sent) {
+        Msgs m = msgs();
+        for (Msg x : sent) {
+            switch (x.type()) {
+                case 'P' -> m.msg('1');
+                case 'B' -> m.msg('2');
+                case 'C' -> m.msg('3');
+                case 'D' -> m.msg('t', (short) 0).msg('n');
+                case 'E' -> m.msg('C', "SELECT 0");
+                case 'S' -> m.ready('I');
+                case 'Q' -> m.msg('C', "SET").ready('I');
+                default -> {
+                }
+            }
+        }
+        return m;
+    }
+
+    /** The client sends {@code m}, the server answers everything successfully; returns what the client got. */
+    private List<Character> roundTrip(Msgs m) {
+        fromClient(m);
+        fromServer(answersTo(messages(drain(server))));
+        return types(drain(client));
     }
 
     // ---- tests ----
@@ -171,5 +326,281 @@ class ClientSessionPipelineTest {
         assertEquals(List.of('Z'), types(drain(client)));
         assertFalse(session.holdsBackend());
         assertEquals(1, pool.idleCount());
+    }
+
+    // ---- duplicate statement names (42P05), exactly as direct
+
+    /** The query text of a Parse as forwarded: after its name. */
+    private static String parseText(Msg parse) {
+        String name = parse.cstring(0);
+        return parse.cstring(name.getBytes(StandardCharsets.UTF_8).length + 1);
+    }
+
+    /**
+     * A second Parse of a name the client has not closed: the server itself must fail it (the error, the abort of
+     * the transaction and the skip to Sync are all the server's), and the client's statement stays the first one.
+     */
+    @Test
+    void aDuplicateParseFailsOnTheServerWith42P05() {
+        assertEquals(List.of('1', 'Z'), roundTrip(msgs().parse("s1", "SELECT 1").sync()));
+        String backendName = session.statements.get("s1").backendName();
+
+        fromClient(msgs().parse("s1", "SELECT 2").bind("s1").execute().sync());
+        List<Msg> sent = messages(drain(server));
+        assertEquals(List.of('P', 'P', 'B', 'E', 'S'), types(sent), "the duplicate Parse was not sent on: " + sent);
+        assertEquals("s1", sent.get(0).cstring(0), "a hidden Parse creates the client's name first");
+        assertEquals("", parseText(sent.get(0)), "with an empty query, which cannot fail");
+        assertEquals("s1", sent.get(1).cstring(0), "then the client's own Parse, untouched, must fail on it");
+        assertEquals("SELECT 2", parseText(sent.get(1)));
+
+        Msg serverError = messages(bytes(msgs().error("42P05", "prepared statement \"s1\" already exists"))).get(0);
+        fromServer(msgs().msg('1').error("42P05", "prepared statement \"s1\" already exists").ready('I'));
+        List<Msg> got = messages(drain(client));
+        assertEquals(List.of('E', 'Z'), types(got), "only the server's error and the Sync's ReadyForQuery");
+        assertArrayEquals(serverError.body(), got.get(0).body(), "the server's own ErrorResponse, untouched");
+        assertEquals(backendName, session.statements.get("s1").backendName(), "s1 is still the first statement");
+        assertTrue(session.lease.tracker().isEmpty());
+
+        // the client's name never stays on the server: closed before the next cycle, answers hidden
+        fromClient(msgs().bind("s1").execute().sync());
+        sent = messages(drain(server));
+        assertEquals(List.of('C', 'S', 'B', 'E', 'S'), types(sent));
+        assertEquals("s1", sent.get(0).cstring(1));
+        assertEquals(backendName, sent.get(2).cstring(1));
+        fromServer(answersTo(sent));
+        assertEquals(List.of('2', 'C', 'Z'), types(drain(client)));
+        assertFalse(session.holdsBackend());
+    }
+
+    @Test
+    void theUnnamedStatementIsReparsedFreely() {
+        assertEquals(List.of('1', 'Z'), roundTrip(msgs().parse("", "SELECT 1").sync()));
+        fromClient(msgs().parse("", "SELECT 2").parse("", "SELECT 3").sync());
+        List<Msg> sent = messages(drain(server));
+        assertEquals(List.of('P', 'P', 'S'), types(sent));
+        assertEquals("", sent.get(0).cstring(0));
+        fromServer(answersTo(sent));
+        assertEquals(List.of('1', '1', 'Z'), types(drain(client)));
+    }
+
+    @Test
+    void aDuplicateAfterAnEarlierErrorIsSkippedLikeEverythingElse() {
+        roundTrip(msgs().parse("s1", "SELECT 1").sync());
+        fromClient(msgs().parse("", "SELEC").parse("s1", "SELECT 2").sync());
+        assertEquals(List.of('P', 'P', 'P', 'S'), types(drain(server)));
+        fromServer(msgs().error("42601", "syntax error at or near \"SELEC\"").ready('I'));
+        assertEquals(List.of('E', 'Z'), types(drain(client)), "one error: the duplicate was skipped, as direct");
+        assertEquals(List.of(), types(drain(server)), "nothing more is sent until the client's next message");
+        fromClient(msgs().sync());
+        List<Msg> sent = messages(drain(server));
+        assertEquals(List.of('C', 'S', 'S'), types(sent), "then the name is closed (it never existed: no matter)");
+        fromServer(answersTo(sent));
+        assertEquals(List.of('Z'), types(drain(client)));
+    }
+
+    @Test
+    void aCloseTheServerSkippedLeavesTheName() {
+        roundTrip(msgs().parse("s1", "SELECT 1").sync());
+        fromClient(msgs().parse("", "SELEC").closeStatement("s1").sync());
+        assertEquals(List.of('P', 'S'), types(drain(server)), "a named Close is answered by pgbalancer");
+        fromServer(msgs().error("42601", "syntax error").ready('I'));
+        assertEquals(List.of('E', 'Z'), types(drain(client)), "no CloseComplete: the server skipped the Close");
+        assertTrue(session.statements.contains("s1"), "direct, s1 would still exist");
+        fromClient(msgs().parse("s1", "SELECT 3").sync());
+        List<Msg> sent = messages(drain(server));
+        assertEquals(List.of('P', 'P', 'S'), types(sent), "so a new Parse of s1 is a duplicate");
+        assertEquals("", parseText(sent.get(0)));
+
+        fromServer(msgs().msg('1').error("42P05", "prepared statement \"s1\" already exists").ready('I'));
+        assertEquals(List.of('E', 'Z'), types(drain(client)));
+        assertEquals(List.of('3', 'Z'), roundTrip(msgs().closeStatement("s1").sync()));
+        assertFalse(session.statements.contains("s1"));
+    }
+
+    @Test
+    void aParseTheServerSkippedDefinesNothing() {
+        fromClient(msgs().parse("", "SELEC").parse("s1", "SELECT 1").sync());
+        drain(server);
+        fromServer(msgs().error("42601", "syntax error").ready('I'));
+        assertEquals(List.of('E', 'Z'), types(drain(client)));
+        assertFalse(session.statements.contains("s1"), "direct, s1 was never created");
+        fromClient(msgs().parse("s1", "SELECT 1").sync());
+        List<Msg> sent = messages(drain(server));
+        assertEquals(List.of('P', 'S'), types(sent), "not a duplicate");
+        assertTrue(sent.get(0).cstring(0).startsWith("pgbalancer_"));
+        fromServer(answersTo(sent));
+        assertEquals(List.of('1', 'Z'), types(drain(client)));
+    }
+
+    /**
+     * Pipelined cycles: whether s1 exists for the second depends on the first's answer (here a syntax error), which
+     * the proxy cannot know when the second arrives. So the second cycle waits for it, and is then not a duplicate.
+     */
+    @Test
+    void aCycleWaitsForEarlierNameChangesToBeAnswered() {
+        fromClient(msgs().parse("s1", "SELEC 1").sync().parse("s1", "SELECT 1").bind("s1").execute().sync());
+        List<Msg> sent = messages(drain(server));
+        assertEquals(List.of('P', 'S'), types(sent), "only the first cycle goes before its answer");
+        fromServer(msgs().error("42601", "syntax error at or near \"SELEC\"").ready('I'));
+        List<Msg> second = messages(drain(server));
+        assertEquals(List.of('P', 'B', 'E', 'S'), types(second), "then the held cycle, with s1 not existing");
+        assertEquals("SELECT 1", parseText(second.get(0)));
+        assertTrue(second.get(0).cstring(0).startsWith("pgbalancer_"));
+        fromServer(answersTo(second));
+        assertEquals(List.of('E', 'Z', '1', '2', 'C', 'Z'), types(drain(client)));
+        assertFalse(session.holdsBackend());
+    }
+
+    @Test
+    void cyclesWithoutNameChangesInFlightAreNotHeld() {
+        roundTrip(msgs().parse("s1", "SELECT 1").sync());
+        fromClient(msgs().bind("s1").execute().sync().bind("s1").execute().sync());
+        assertEquals(List.of('B', 'E', 'S', 'B', 'E', 'S'), types(drain(server)));
+    }
+
+    /** An answer pgbalancer gives itself right after a ReadyForQuery must still come, in order, before the next. */
+    @Test
+    void aFakeAnswerAfterAPipelinedSyncIsNotLost() {
+        roundTrip(msgs().parse("s1", "SELECT 1").sync());
+        fromClient(msgs().bind("s1").execute().sync().closeStatement("s1").sync());
+        List<Msg> sent = messages(drain(server));
+        assertEquals(List.of('B', 'E', 'S', 'S'), types(sent), "the Close is answered by pgbalancer");
+        fromServer(answersTo(sent));
+        assertEquals(List.of('2', 'C', 'Z', '3', 'Z'), types(drain(client)));
+        assertFalse(session.statements.contains("s1"));
+        assertTrue(session.lease.tracker().isEmpty());
+    }
+
+    // ---- bounded statement caches
+
+    private String backendNameOf(String clientName) {
+        return session.statements.get(clientName).backendName();
+    }
+
+    @Test
+    void aBackendKeepsAtMostMaxPreparedStatementsAndReCreatesOnDemand() throws Exception {
+        tearDown();
+        setUp("pool: {max_prepared_statements: 2}\n");
+        for (int i = 1; i <= 3; i++) {
+            assertEquals(List.of('1', 'Z'), roundTrip(msgs().parse("s" + i, "SELECT " + i).sync()));
+        }
+        String n1 = backendNameOf("s1");
+        String n3 = backendNameOf("s3");
+        assertEquals(3, backend.prepared.size(), "one over until the next transaction starts");
+
+        fromClient(msgs().bind("s3").execute().sync());
+        List<Msg> sent = messages(drain(server));
+        assertEquals(List.of('C', 'S', 'B', 'E', 'S'), types(sent), "the least recently used statement is closed");
+        assertEquals('S', (char) sent.get(0).body()[0]);
+        assertEquals(n1, sent.get(0).cstring(1));
+        assertEquals(n3, sent.get(2).cstring(1));
+        fromServer(answersTo(sent));
+        assertEquals(List.of('2', 'C', 'Z'), types(drain(client)), "the hidden Close's answers stay hidden");
+        assertEquals(2, backend.prepared.size());
+        assertFalse(backend.prepared.contains(n1));
+
+        fromClient(msgs().bind("s1").execute().sync());
+        sent = messages(drain(server));
+        assertEquals(List.of('P', 'B', 'E', 'S'), types(sent), "s1 is re-created where it was closed");
+        assertEquals(n1, sent.get(0).cstring(0));
+        fromServer(answersTo(sent));
+        assertEquals(List.of('2', 'C', 'Z'), types(drain(client)));
+        assertTrue(session.lease.tracker().isEmpty());
+    }
+
+    @Test
+    void statementsOfTheRunningTransactionAreNotClosed() throws Exception {
+        tearDown();
+        setUp("pool: {max_prepared_statements: 1}\n");
+        fromClient(msgs().msg('Q', "BEGIN"));
+        drain(server);
+        fromServer(msgs().msg('C', "BEGIN").ready('T'));
+        drain(client);
+        for (int i = 1; i <= 3; i++) {
+            fromClient(msgs().parse("s" + i, "SELECT " + i).bind("s" + i).execute().sync());
+            List<Msg> sent = messages(drain(server));
+            assertEquals(List.of('P', 'B', 'E', 'S'), types(sent), "nothing closed inside the transaction");
+            fromServer(inTransaction(sent));
+            drain(client);
+        }
+        assertEquals(3, backend.prepared.size());
+        fromClient(msgs().msg('Q', "COMMIT"));
+        drain(server);
+        fromServer(msgs().msg('C', "COMMIT").ready('I'));
+        drain(client);
+        fromClient(msgs().bind("s3").execute().sync());
+        List<Msg> sent = messages(drain(server));
+        assertEquals(List.of('C', 'C', 'S', 'B', 'E', 'S'), types(sent), "after it, the two oldest go");
+        fromServer(answersTo(sent));
+        assertEquals(List.of('2', 'C', 'Z'), types(drain(client)));
+        assertEquals(1, backend.prepared.size());
+    }
+
+    /** Answers like {@link #answersTo} but with ReadyForQuery 'T' (inside a transaction block). */
+    private static Msgs inTransaction(List<Msg> sent) {
+        Msgs m = msgs();
+        for (Msg x : sent) {
+            switch (x.type()) {
+                case 'P' -> m.msg('1');
+                case 'B' -> m.msg('2');
+                case 'E' -> m.msg('C', "SELECT 0");
+                case 'S' -> m.ready('T');
+                default -> throw new AssertionError(x.type());
+            }
+        }
+        return m;
+    }
+
+    /** The process-wide statement-name map, read reflectively so this test also runs against older versions. */
+    private static Map<?, ?> globalNames() throws ReflectiveOperationException {
+        java.lang.reflect.Field f = PreparedStatements.class.getDeclaredField("GLOBAL_NAMES");
+        f.setAccessible(true);
+        return (Map<?, ?>) f.get(null);
+    }
+
+    /** Heap in use after full collections: what is retained. */
+    private static long retainedHeap() throws InterruptedException {
+        java.lang.management.MemoryMXBean memory = java.lang.management.ManagementFactory.getMemoryMXBean();
+        long used = Long.MAX_VALUE;
+        for (int i = 0; i < 4; i++) {
+            System.gc();
+            Thread.sleep(100);
+            used = Math.min(used, memory.getHeapMemoryUsage().getUsed());
+        }
+        return used;
+    }
+
+    /**
+     * Distinct statement texts, each prepared, executed and closed by the client in its own transaction (what pgjdbc
+     * does as its statement cache turns over): the process-wide name map and the backend's statements must stay
+     * bounded. 100,000 texts with -Dpgbalancer.statements=100000 (BENCHMARKS.md); prints the retained heap.
+     */
+    @Test
+    void distinctStatementTextsKeepTheCachesBounded() throws Exception {
+        int n = Integer.getInteger("pgbalancer.statements", 5_000);
+        Map<?, ?> global = globalNames();
+        int globalBefore = global.size();
+        long heapBefore = retainedHeap();
+        long started = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            fromClient(msgs().parse("s", "SELECT " + i + " AS distinct_statement_" + i).bind("s").execute()
+                    .closeStatement("s").sync());
+            fromServer(answersTo(messages(drain(server))));
+            drain(client);
+        }
+        long seconds = (System.nanoTime() - started) / 1_000_000_000L;
+        long heapAfter = retainedHeap();
+        int globalAfter = global.size();
+        int onBackend = backend.prepared.size();
+        session.onClientClosed();
+        client.close();
+        long heapGone = retainedHeap();
+        System.out.printf("%d distinct statements in %d s: process-wide names %d -> %d, backend statements %d,"
+                + " retained heap %.1f MB before, %.1f MB after, %.1f MB after the client left%n", n, seconds,
+                globalBefore, globalAfter, onBackend, heapBefore / 1048576.0, heapAfter / 1048576.0,
+                heapGone / 1048576.0);
+        assertTrue(globalAfter <= globalBefore + 10_000, "process-wide names grew from " + globalBefore + " to "
+                + globalAfter + " (at most 10,000 idle ones are kept)");
+        assertTrue(onBackend <= 1000 + 1, onBackend + " statements kept on one backend, limit 1000");
     }
 }

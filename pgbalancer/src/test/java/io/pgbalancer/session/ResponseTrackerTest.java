@@ -321,4 +321,69 @@ class ResponseTrackerTest {
             assertTrue(seen.add(kind), "duplicate kind " + kind);
         }
     }
+
+    /** A tag that logs what it is told, e.g. "a+1" (answered) or "s-1" (skipped). */
+    private record LoggingTag(String name, List<String> log, boolean changesClientView)
+            implements ResponseTracker.Tag {
+        @Override
+        public void answered() {
+            log.add("answered " + name);
+        }
+
+        @Override
+        public void skipped() {
+            log.add("skipped " + name);
+        }
+    }
+
+    @Test
+    void tagsAreToldWhetherTheirMessageWasAnsweredOrSkippedNewestFirst() {
+        List<String> log = new ArrayList<>();
+        ResponseTracker t = new ResponseTracker();
+        t.add(Expect.PARSE, new LoggingTag("parse1", log, true));
+        t.add(Expect.FAKE_CLOSE_COMPLETE, new LoggingTag("close", log, true));
+        t.add(Expect.BIND);
+        t.add(Expect.PARSE_HIDDEN, new LoggingTag("hidden", log, false));
+        t.add(Expect.PARSE, new LoggingTag("parse2", log, true));
+        t.add(Expect.SYNC);
+        t.add(Expect.PARSE, new LoggingTag("next-cycle", log, true));
+        assertEquals(4, t.clientViewChanges());
+        t.pop(); // ParseComplete of parse1
+        assertEquals(List.of("answered parse1"), log);
+        assertEquals(3, t.clientViewChanges());
+        List<Object> untagged = new ArrayList<>();
+        t.skipToSync(untagged::add); // the Close's turn never came: an error arrived first
+        assertEquals(List.of("answered parse1", "skipped parse2", "skipped hidden", "skipped close"), log,
+                "undone newest first, so a Close then a Parse of one name unwind in order");
+        assertTrue(untagged.isEmpty());
+        assertEquals(1, t.clientViewChanges(), "the next cycle's Parse is still owed");
+        assertEquals(Expect.SYNC, t.popThroughReadyForQuery());
+        t.clear();
+        assertEquals(0, t.clientViewChanges());
+        assertEquals(4, log.size(), "clear tells nobody: the backend is gone and the caller settles the books");
+    }
+
+    @Test
+    void aTagAddedWhileDiscardingIsSkippedAtOnce() {
+        List<String> log = new ArrayList<>();
+        ResponseTracker t = new ResponseTracker();
+        t.skipToSync();
+        assertTrue(t.isDiscarding());
+        t.add(Expect.FAKE_PARSE_COMPLETE, new LoggingTag("late", log, true));
+        assertEquals(List.of("skipped late"), log);
+        assertTrue(t.isEmpty());
+        assertEquals(0, t.clientViewChanges());
+    }
+
+    @Test
+    void plainTagsStillGoToTheConsumer() {
+        ResponseTracker t = new ResponseTracker();
+        t.add(Expect.PARSE, "pgbalancer_1");
+        t.add(Expect.PARSE_HIDDEN, "pgbalancer_2");
+        t.add(Expect.SYNC);
+        List<Object> dropped = new ArrayList<>();
+        t.skipToSync(dropped::add);
+        assertEquals(List.of("pgbalancer_2", "pgbalancer_1"), dropped);
+        assertEquals(0, t.clientViewChanges());
+    }
 }
