@@ -4,11 +4,11 @@ package io.pgbalancer.session;
 import io.netty.buffer.ByteBuf;
 import io.pgbalancer.pool.ServerStatements;
 import io.pgbalancer.protocol.ClientMessages;
+import io.pgbalancer.protocol.MessageNames;
 import io.pgbalancer.protocol.ServerMessages;
 import io.pgbalancer.protocol.Wire;
 import io.pgbalancer.routing.Target;
 import io.pgbalancer.sql.Classification;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 final class FrontendRelay extends FrameRelay {
@@ -116,11 +116,11 @@ final class FrontendRelay extends FrameRelay {
             }
             case 'P' -> onParse(buf, at, length);
             case 'B' -> {
-                int afterPortal = Wire.endOfCString(buf, at + 5, end, "Bind portal");
-                int afterName = Wire.endOfCString(buf, afterPortal, end, "Bind statement");
+                int afterPortal = MessageNames.bindPortalEnd(buf, at, end);
+                int afterName = MessageNames.bindStatementEnd(buf, afterPortal, end);
                 Classification bound = unnamedStatement;
-                if (afterName - afterPortal > 1) {
-                    PreparedStatements.Statement st = s.statements.get(string(buf, afterPortal, afterName));
+                if (!MessageNames.isUnnamed(afterPortal, afterName)) {
+                    PreparedStatements.Statement st = s.statements.get(MessageNames.read(buf, afterPortal, afterName));
                     bound = st == null ? null : st.classification();
                     if (st != null) {
                         cut(at, length);
@@ -138,10 +138,10 @@ final class FrontendRelay extends FrameRelay {
                 tracker.add(Expect.BIND);
             }
             case 'D' -> {
-                byte kind = buf.getByte(at + 5);
-                int afterName = Wire.endOfCString(buf, at + 6, end, "Describe name");
-                if (kind == 'S' && afterName - at - 6 > 1) {
-                    PreparedStatements.Statement st = s.statements.get(string(buf, at + 6, afterName));
+                byte kind = MessageNames.targetKind(buf, at);
+                int afterName = MessageNames.targetEnd(buf, at, end);
+                if (kind == 'S' && !MessageNames.isUnnamed(at + 6, afterName)) {
+                    PreparedStatements.Statement st = s.statements.get(MessageNames.read(buf, at + 6, afterName));
                     if (st != null) {
                         cut(at, length);
                         ensurePrepared(st);
@@ -156,15 +156,15 @@ final class FrontendRelay extends FrameRelay {
                 tracker.add(Expect.DESCRIBE);
             }
             case 'C' -> {
-                byte kind = buf.getByte(at + 5);
-                int afterName = Wire.endOfCString(buf, at + 6, end, "Close name");
-                if (kind == 'S' && afterName - at - 6 > 1) {
+                byte kind = MessageNames.targetKind(buf, at);
+                int afterName = MessageNames.targetEnd(buf, at, end);
+                if (kind == 'S' && !MessageNames.isUnnamed(at + 6, afterName)) {
                     // The backend keeps the shared statement for other clients; the client's name just goes away
                     // (if the server runs the Close: after an earlier error it would skip it). Closing a name that
                     // does not exist is no error, as direct.
                     cut(at, length);
                     addFake(Expect.FAKE_CLOSE_COMPLETE,
-                            s.statements.close(string(buf, at + 6, afterName), lease.replay().isOpen()));
+                            s.statements.close(MessageNames.read(buf, at + 6, afterName), lease.replay().isOpen()));
                 } else {
                     if (kind == 'P') {
                         portals.close(buf, at + 6, afterName);
@@ -172,7 +172,7 @@ final class FrontendRelay extends FrameRelay {
                     tracker.add(Expect.CLOSE);
                 }
             }
-            case 'E' -> tracker.add(Expect.EXECUTE, portals.effectsOf(buf, at + 5, end));
+            case 'E' -> tracker.add(Expect.EXECUTE, portals.effectsOf(buf, at, end));
             case 'S' -> tracker.add(Expect.SYNC);
             case 'F' -> tracker.add(Expect.QUERY);
             case 'H' -> {
@@ -190,14 +190,14 @@ final class FrontendRelay extends FrameRelay {
 
     private void onParse(ByteBuf buf, int at, int length) {
         int end = at + length;
-        int afterName = Wire.endOfCString(buf, at + 5, end, "Parse statement name");
+        int afterName = MessageNames.parseStatementEnd(buf, at, end);
         if (afterName - at - 5 <= 1) {
             unnamedStatement = classify(buf, afterName, end); // the unnamed statement: re-parsed freely, runs as is
             note(unnamedStatement);
             tracker.add(Expect.PARSE);
             return;
         }
-        String clientName = string(buf, at + 5, afterName);
+        String clientName = MessageNames.read(buf, at + 5, afterName);
         if (s.statements.contains(clientName)) {
             rejectDuplicate(clientName, at);
             return;
@@ -356,9 +356,5 @@ final class FrontendRelay extends FrameRelay {
 
     private ByteBuf alloc(int capacity) {
         return s.client.alloc().buffer(capacity);
-    }
-
-    private static String string(ByteBuf buf, int from, int afterNul) {
-        return buf.toString(from, afterNul - 1 - from, StandardCharsets.UTF_8);
     }
 }

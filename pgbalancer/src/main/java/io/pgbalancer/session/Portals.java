@@ -2,8 +2,8 @@
 package io.pgbalancer.session;
 
 import io.netty.buffer.ByteBuf;
+import io.pgbalancer.protocol.MessageNames;
 import io.pgbalancer.sql.Classification;
-import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -17,39 +17,31 @@ final class Portals {
 
     /** A Bind of portal {@code [from, afterNul)} to a statement with {@code effects} (null: none). */
     void bind(ByteBuf buf, int from, int afterNul, Classification effects) {
-        if (afterNul - from <= 1) {
+        if (MessageNames.isUnnamed(from, afterNul)) {
             unnamed = effects;
         } else if (effects != null) {
             if (named == null) {
                 named = new HashMap<>();
             }
-            named.put(name(buf, from, afterNul), effects);
+            named.put(MessageNames.read(buf, from, afterNul), effects);
         } else if (named != null) {
-            named.remove(name(buf, from, afterNul));
+            named.remove(MessageNames.read(buf, from, afterNul));
         }
     }
 
-    /** The effects of the portal an Execute at {@code [from, end)} runs (its portal name comes first). */
-    Classification effectsOf(ByteBuf buf, int from, int end) {
-        if (buf.getByte(from) == 0) {
+    /** The effects of the portal the Execute at {@code at} runs. */
+    Classification effectsOf(ByteBuf buf, int at, int end) {
+        if (buf.getByte(at + 5) == 0) {
             return unnamed;
         }
-        if (named == null) {
-            return null;
-        }
-        int nul = buf.indexOf(from, end, (byte) 0);
-        return nul < 0 ? null : named.get(name(buf, from, nul + 1));
+        return named == null ? null : named.get(MessageNames.read(buf, at + 5, MessageNames.executePortalEnd(buf, at, end)));
     }
 
     void close(ByteBuf buf, int from, int afterNul) {
-        if (afterNul - from <= 1) {
+        if (MessageNames.isUnnamed(from, afterNul)) {
             unnamed = null;
         } else if (named != null) {
-            named.remove(name(buf, from, afterNul));
+            named.remove(MessageNames.read(buf, from, afterNul));
         }
-    }
-
-    private static String name(ByteBuf buf, int from, int afterNul) {
-        return buf.toString(from, afterNul - 1 - from, StandardCharsets.UTF_8);
     }
 }
