@@ -1,0 +1,88 @@
+// purpose: node-postgres (npm package pg) through pgbalancer with reads on 3 replicas.
+package io.pgbalancer.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Each test runs one scenario of {@code src/test/node/pg_checks.js} against a fresh pgbalancer. The driver comes
+ * from the npm registry: {@code npm ci} (package.json + package-lock.json) runs once, when node_modules is missing.
+ */
+class NodePgIT {
+    private static Path scripts;
+
+    private TestProxy proxy;
+
+    @BeforeAll
+    static void requireNodeAndPg() throws Exception {
+        scripts = DriverScripts.sources("node");
+        assumeTrue(DriverScripts.succeeds(scripts, "node", "--version"), "node is not installed (Debian package nodejs)");
+        if (!Files.isDirectory(scripts.resolve("node_modules/pg"))) {
+            assumeTrue(DriverScripts.succeeds(scripts, "npm", "--version"), "npm is not installed (Debian package npm)");
+            DriverScripts.Result r = DriverScripts.run(List.of("npm", "ci", "--no-audit", "--no-fund"), Map.of(),
+                    scripts, Duration.ofMinutes(5));
+            assertEquals(0, r.exit(), "npm ci of the pg driver failed\n" + r.describe());
+        }
+    }
+
+    @BeforeEach
+    void startProxy() {
+        proxy = TestProxy.startWithReplicas(DriverScripts.POOL);
+    }
+
+    @AfterEach
+    void stopProxy() {
+        proxy.close();
+    }
+
+    private void scenario(String name) throws Exception {
+        DriverScripts.assertScenarioPasses("node-postgres", List.of("node", "pg_checks.js"), name, proxy, scripts,
+                Duration.ofSeconds(180));
+    }
+
+    /** Simple-protocol queries on replicas, multi-statement results, 1000 rows, rowMode array. */
+    @Test
+    void simpleQueries() throws Exception {
+        scenario("simple");
+    }
+
+    /** Unnamed extended-protocol queries with typed values on replicas; parameterised inserts on the primary. */
+    @Test
+    void parameterisedQueries() throws Exception {
+        scenario("parameters");
+    }
+
+    /** {name, text, values} run repeatedly; the same name with another text on a second client; failing executions. */
+    @Test
+    void namedPreparedStatements() throws Exception {
+        scenario("prepared");
+    }
+
+    /** Write then read in one transaction (one backend, the primary), rollback, savepoint, BEGIN READ ONLY. */
+    @Test
+    void transactions() throws Exception {
+        scenario("transaction");
+    }
+
+    /** Errors in both protocols and inside a transaction (25P02 until ROLLBACK), each followed by a query. */
+    @Test
+    void errorThenRecovery() throws Exception {
+        scenario("error");
+    }
+
+    /** 8 clients at once, 25 rounds each, every answer tagged with its client's id. */
+    @Test
+    void concurrentClients() throws Exception {
+        scenario("concurrent");
+    }
+}

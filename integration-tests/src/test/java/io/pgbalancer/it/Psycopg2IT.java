@@ -1,0 +1,88 @@
+// purpose: psycopg2 (libpq, simple protocol) through pgbalancer with reads on 3 replicas.
+package io.pgbalancer.it;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Each test runs one scenario of {@code src/test/python/psycopg2_checks.py} with Debian's python3-psycopg2 (hence
+ * {@code /usr/bin/python3}) against a fresh pgbalancer.
+ */
+class Psycopg2IT {
+    private static final String PYTHON = "/usr/bin/python3";
+    private static Path scripts;
+
+    private TestProxy proxy;
+
+    @BeforeAll
+    static void requirePsycopg2() {
+        scripts = DriverScripts.sources("python");
+        assumeTrue(DriverScripts.succeeds(scripts, PYTHON, "-c", "import psycopg2"),
+                "psycopg2 is not installed for " + PYTHON + " (Debian package python3-psycopg2)");
+    }
+
+    @BeforeEach
+    void startProxy() {
+        proxy = TestProxy.startWithReplicas(DriverScripts.POOL);
+    }
+
+    @AfterEach
+    void stopProxy() {
+        proxy.close();
+    }
+
+    private void scenario(String name) throws Exception {
+        DriverScripts.assertScenarioPasses("psycopg2",
+                List.of(PYTHON, scripts.resolve("psycopg2_checks.py").toString()), name, proxy, scripts,
+                Duration.ofSeconds(180));
+    }
+
+    /** Autocommit reads on replicas, multi-statement queries, SET; psycopg2's implicit BEGIN; read-only sessions. */
+    @Test
+    void simpleQueries() throws Exception {
+        scenario("simple");
+    }
+
+    /** Positional, named, typed and list parameters; executemany; INSERT ... RETURNING on the primary. */
+    @Test
+    void parameters() throws Exception {
+        scenario("parameters");
+    }
+
+    /** Write then read in one transaction (one backend, the primary), rollback, {@code with conn:}, savepoint. */
+    @Test
+    void transactions() throws Exception {
+        scenario("transaction");
+    }
+
+    /** Errors in autocommit and inside a transaction (InFailedSqlTransaction until ROLLBACK), then queries work. */
+    @Test
+    void errorThenRecovery() throws Exception {
+        scenario("error");
+    }
+
+    /** Named (server-side) cursors with fetchmany: read-write and read-only transactions, WITH HOLD across commits. */
+    @Test
+    void namedCursorFetchmany() throws Exception {
+        scenario("named_cursor");
+    }
+
+    /** copy_expert COPY FROM STDIN and COPY TO STDOUT (csv and text), in a transaction, with bad data. */
+    @Test
+    void copyExpert() throws Exception {
+        scenario("copy");
+    }
+
+    /** options='-c DateStyle=Postgres,MDY ...' and PGDATESTYLE: SHOW datestyle on every server that serves the client. */
+    @Test
+    void dateStyleFromStartup() throws Exception {
+        scenario("datestyle");
+    }
+}
