@@ -46,6 +46,8 @@ final class BackendLease {
     private char txStatus = 'I';
     /** The next client message starts a new cycle (the previous one was a Sync, Query or FunctionCall). */
     private boolean cycleBoundary;
+    /** The last client message was a Flush: the client may be waiting for answers, with no Sync coming. */
+    private boolean afterFlush;
     private Target retryTarget;
     private ErrorFields failure;
 
@@ -87,6 +89,10 @@ final class BackendLease {
         return cycleBoundary;
     }
 
+    boolean afterFlush() {
+        return afterFlush;
+    }
+
     /** Answered everything sent, and the last answer was a ReadyForQuery. */
     boolean isSettled() {
         return state == State.IDLE || state == State.IN_TRANSACTION;
@@ -115,6 +121,7 @@ final class BackendLease {
         state = State.IDLE;
         txStatus = 'I';
         cycleBoundary = true;
+        afterFlush = false;
         retryTarget = null;
         failure = null;
         if (replayable) {
@@ -138,6 +145,7 @@ final class BackendLease {
     /** A client message of {@code type} goes to the backend. */
     void sending(byte type) {
         cycleBoundary = type == 'S' || type == 'Q' || type == 'F';
+        afterFlush = type == 'H';
         if (!isRefused()) {
             state = State.BUSY;
         }

@@ -68,10 +68,13 @@ final class FrontendRelay extends FrameRelay {
             outcome = Outcome.TERMINATED;
             return false;
         }
-        if (lease.atCycleBoundary() && lease.txStatus() == 'I' && lease.onReplica()
+        if (lease.txStatus() == 'I' && lease.onReplica() && (lease.atCycleBoundary() || startsAfterFlush(type))
                 && s.checkout.route(buf, at) != Target.REPLICA) {
             // A new cycle that must not run on this replica waits until the replica is done with the last one:
             // one transaction is never split, and no write reaches a replica.
+            if (!lease.atCycleBoundary()) {
+                endWithHiddenSync(at);
+            }
             return hold(buf, at);
         }
         if (segmentStart && type != 'H' && type != 'd' && type != 'c' && type != 'f') {
@@ -90,6 +93,24 @@ final class FrontendRelay extends FrameRelay {
             onMessage(type, buf, at, length);
         } // else: the server skips everything until Sync after an error; forward untouched, owe nothing
         return true;
+    }
+
+    /**
+     * A Query or Parse after a Flush, outside any transaction: asyncpg prepares a read (Parse, Describe, Flush) and
+     * then sends a COPY or prepares a write without a Sync in between. Direct, both run in one implicit transaction,
+     * but the read changed nothing, so the write can start afresh on the primary once the replica is closed off.
+     */
+    private boolean startsAfterFlush(byte type) {
+        return lease.afterFlush() && (type == 'Q' || type == 'P') && !tracker.isDiscarding();
+    }
+
+    /** Ends the replica's open extended-protocol segment with a Sync of pgbalancer's own; its answer stays hidden. */
+    private void endWithHiddenSync(int at) {
+        endRun(at);
+        ByteBuf sync = alloc(5);
+        sync.writeByte('S').writeInt(4);
+        out.add(sync);
+        tracker.add(Expect.INTERNAL);
     }
 
     /** Sends what came before {@code at} and keeps the rest of the chunk for later. */

@@ -124,6 +124,35 @@ class BackendLeaseTest {
     }
 
     @Test
+    void aWriteAfterAFlushedReplicaPrepareClosesTheReplicaOffAndRunsOnThePrimary() {
+        // asyncpg's copy_records_to_table: prepare a read (Parse, Describe, Flush), then COPY without a Sync
+        fromClient(new Msgs().msg('P', "", "SELECT a FROM t LIMIT 1", (short) 0).msg('D', 'S', "").flush());
+        assertSame(replica, session.lease.backend());
+        drain(replicaChannel);
+        fromServer(replica, new Msgs().msg('C', "SET").ready('I').msg('1').msg('t', (short) 0).rowDescription());
+        assertEquals(List.of('1', 't', 'T'), types(drain(client)));
+        fromClient(new Msgs().query("COPY t FROM STDIN"));
+        assertEquals(List.of('S'), types(drain(replicaChannel)), "the replica's segment is ended with a hidden Sync");
+        assertSame(replica, session.lease.backend(), "the COPY waits until the replica is done");
+        fromServer(replica, new Msgs().ready('I'));
+        assertEquals(List.of(), types(drain(client)), "the hidden Sync's answer is not shown");
+        assertSame(primary, session.lease.backend(), "the COPY goes to the primary");
+        assertEquals(List.of('Q'), types(drain(primaryChannel)));
+        assertEquals(1, replicaPool.idleCount(), "the clean replica went back to its pool");
+    }
+
+    @Test
+    void aReadAfterAFlushStaysOnTheReplica() {
+        fromClient(new Msgs().msg('P', "", "SELECT 1", (short) 0).msg('D', 'S', "").flush());
+        drain(replicaChannel);
+        fromServer(replica, new Msgs().msg('C', "SET").ready('I').msg('1').msg('t', (short) 0).rowDescription());
+        drain(client);
+        fromClient(new Msgs().msg('B', "", "", (short) 0, (short) 0, (short) 0).msg('E', "", 0).msg('S'));
+        assertEquals(List.of('B', 'E', 'S'), types(drain(replicaChannel)), "the bound read runs where it was parsed");
+        assertSame(replica, session.lease.backend());
+    }
+
+    @Test
     void aReadTheReplicaRefusesRunsAgainOnThePrimaryUnseen() {
         fromClient(new Msgs().msg('P', "", "SELECT f()", (short) 0).msg('B', "", "", (short) 0, (short) 0, (short) 0)
                 .msg('E', "", 0).msg('S'));
