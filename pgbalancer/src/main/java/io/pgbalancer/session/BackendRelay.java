@@ -219,8 +219,10 @@ final class BackendRelay extends FrameRelay {
         int end = at + length;
         int afterName = Wire.endOfCString(buf, at + 5, end, "ParameterStatus");
         String name = buf.toString(at + 5, afterName - 1 - at - 5, java.nio.charset.StandardCharsets.UTF_8);
-        lease.backend().report(name, Wire.readCString(buf, afterName, end, "ParameterStatus"));
+        String value = Wire.readCString(buf, afterName, end, "ParameterStatus");
+        lease.backend().report(name, value);
         log.trace("{} reports {}", lease.backend(), name);
+        s.settings.reported(name, value);
         return s.settings.hidesReport(name);
     }
 

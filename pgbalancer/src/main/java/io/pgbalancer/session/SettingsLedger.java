@@ -100,6 +100,28 @@ final class SettingsLedger {
         return settings.restoreSql(names);
     }
 
+    /**
+     * A ParameterStatus while the client's statements run. A SET of a reported parameter then records the value the
+     * server settled on: for DateStyle that can combine the SET with the value before it ({@code SET datestyle TO
+     * 'ISO'} keeps the DMY of {@code 'Postgres, DMY'}), so replaying the SET text on another server would differ.
+     */
+    void reported(String parameter, String value) {
+        if (open == null) {
+            return;
+        }
+        String name = parameter.toLowerCase(Locale.ROOT);
+        for (int i = open.size() - 1; i >= 0; i--) {
+            SessionSet set = open.get(i);
+            if (name.equals(set.name()) && set.kind().changesSetting()) {
+                if (set.kind() == SessionSet.Kind.SET) {
+                    open.set(i, new SessionSet(name, SessionSettings.literal(value), SessionSet.Kind.SET,
+                            set.statement()));
+                }
+                return;
+            }
+        }
+    }
+
     /** Whether a ParameterStatus for {@code parameter} reports a server default that a restore will replace. */
     boolean hidesReport(String parameter) {
         if (!resetSeen) {

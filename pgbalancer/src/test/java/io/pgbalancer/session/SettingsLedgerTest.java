@@ -143,6 +143,14 @@ class SettingsLedgerTest {
     }
 
     @Test
+    void aSetRecordsTheValueTheServerReportedForIt() {
+        execute("SET datestyle TO 'ISO'");
+        ledger.reported("DateStyle", "ISO, DMY"); // the server kept the DMY of the value before
+        ledger.readyForQuery('I');
+        assertEquals(true, settings().contains("SET datestyle TO E'ISO, DMY'"), settings());
+    }
+
+    @Test
     void rolledBackResetNeedsNoRestore() {
         execute("BEGIN");
         execute("RESET datestyle");
