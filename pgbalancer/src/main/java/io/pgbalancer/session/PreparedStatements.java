@@ -284,6 +284,9 @@ final class PreparedStatements implements ReadReplay.Listener {
     /** The read's window closed with the client seeing its answers: what it changed is final once answered. */
     @Override
     public void windowEnded() {
+        if (open.isEmpty()) {
+            return; // the usual case: this read defined or closed no names
+        }
         for (Op op : open.toArray(new Op[0])) {
             op.replayable = false;
             if (op.state == ANSWERED) {

@@ -153,6 +153,18 @@ class BackendLeaseTest {
     }
 
     @Test
+    void aClientThatLeavesAfterAFlushNeverHandsItsBackendToTheNextClient() {
+        fromClient(new Msgs().msg('P', "", "SELECT 1", (short) 0).msg('D', 'S', "").flush());
+        drain(replicaChannel);
+        fromServer(replica, new Msgs().msg('C', "SET").ready('I').msg('1').msg('t', (short) 0).rowDescription());
+        assertTrue(session.lease.tracker().isEmpty(), "everything sent was answered, but no Sync came");
+        session.onClientClosed();
+        assertEquals(0, replicaPool.idleCount(), "its open implicit transaction must not reach the next client");
+        assertTrue(replica.isBroken());
+        assertFalse(replicaChannel.isOpen(), "the connection is closed, so the server forgets the statement");
+    }
+
+    @Test
     void aReadTheReplicaRefusesRunsAgainOnThePrimaryUnseen() {
         fromClient(new Msgs().msg('P', "", "SELECT f()", (short) 0).msg('B', "", "", (short) 0, (short) 0, (short) 0)
                 .msg('E', "", 0).msg('S'));
