@@ -24,6 +24,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -423,7 +424,7 @@ class RoutingClassifierIT {
                     "CREATE TABLE pgbench_history (tid int, bid int, aid int, delta int, mtime timestamp,"
                             + " filler char(22))"));
         }
-        RoutingDistributionIT.awaitReplicasReplayed();
+        Replication.awaitReplicasCaughtUp(Duration.ofSeconds(30));
     }
 
     // ------------------------------------------------------------------------------------------------ the corpus
@@ -711,7 +712,7 @@ class RoutingClassifierIT {
     void lockingReadsAndSequenceCallsRunOnThePrimary() throws Exception {
         LocalCluster cl = TestCluster.get();
         executeOnPrimary("INSERT INTO t (id) VALUES (1003) ON CONFLICT DO NOTHING");
-        RoutingDistributionIT.awaitReplicasReplayed();
+        Replication.awaitReplicasCaughtUp(Duration.ofSeconds(30));
         long before = countOnPrimary("SELECT last_value FROM my_seq");
         try (TestProxy proxy = TestProxy.startWithReplicas(POOL); Connection c = connect(proxy);
              Statement st = c.createStatement()) {

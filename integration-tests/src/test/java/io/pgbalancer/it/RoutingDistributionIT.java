@@ -11,6 +11,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -45,7 +46,7 @@ class RoutingDistributionIT {
             st.execute("drop database if exists " + DB + " with (force)");
             st.execute("create database " + DB + " owner app");
         }
-        awaitReplicasReplayed();
+        Replication.awaitReplicasCaughtUp(Duration.ofSeconds(30));
     }
 
     @Test
@@ -259,36 +260,6 @@ class RoutingDistributionIT {
             }
             last = delta;
             Thread.sleep(250);
-        }
-    }
-
-    /** Waits until every replica has replayed the primary's WAL as of now. */
-    static void awaitReplicasReplayed() throws Exception {
-        LocalCluster cl = TestCluster.get();
-        String lsn;
-        try (Connection c = TestCluster.directSuperuser("postgres"); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("select pg_current_wal_lsn()")) {
-            rs.next();
-            lsn = rs.getString(1);
-        }
-        for (int port : cl.replicaPorts()) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            try (Connection c = DriverManager.getConnection(cl.jdbcUrl(port, "postgres"), "postgres", "");
-                 Statement st = c.createStatement()) {
-                while (true) {
-                    try (ResultSet rs = st.executeQuery(
-                            "select pg_last_wal_replay_lsn() >= '" + lsn + "'::pg_lsn")) {
-                        rs.next();
-                        if (rs.getBoolean(1)) {
-                            break;
-                        }
-                    }
-                    if (System.nanoTime() > deadline) {
-                        fail("replica " + port + " did not replay up to " + lsn + " within 30 s");
-                    }
-                    Thread.sleep(50);
-                }
-            }
         }
     }
 }

@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
@@ -27,7 +28,7 @@ class RoutingRetryIT {
                     + " $$ insert into retry_log values (v) returning x $$;"
                     + " grant execute on function retry_write(int) to app; truncate retry_log");
         }
-        Thread.sleep(500);
+        Replication.awaitReplicasCaughtUp(Duration.ofSeconds(30)); // the replicas must know retry_write
         try (TestProxy proxy = TestProxy.startWithReplicas("");
              Connection simple = proxy.connect("preferQueryMode", "simple");
              Connection prepared = proxy.connect("prepareThreshold", "1")) {
