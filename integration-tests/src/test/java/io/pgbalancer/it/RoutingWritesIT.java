@@ -277,7 +277,9 @@ class RoutingWritesIT {
 
     /** ERRORs "in a read-only transaction" the replicas logged for statements on a table w (this class's). */
     private static long writesRefusedOnReplicas() throws Exception {
-        Thread.sleep(200);
+        // No wait needed: without a logging collector a backend writes an ERROR and its STATEMENT line to the log
+        // (stderr, which pg_ctl -l sends to the file) in one write() before it sends the ErrorResponse, so every
+        // refusal is in the file before the proxy, and so the client, has its answer.
         LocalCluster cl = TestCluster.get();
         long n = 0;
         for (int i = 0; i < cl.replicaPorts().size(); i++) {
