@@ -27,6 +27,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -139,7 +140,7 @@ class BadInputIT {
 
     @Test
     void unknownMessageTypeWhileWaitingForABackendIsAProtocolViolation() throws Exception {
-        try (TestProxy proxy = TestProxy.start(TRUST_PROXY)) {
+        try (TestProxy proxy = TestProxy.start(TRUST_PROXY + TestProxy.metricsYaml())) {
             withBystanders(() -> trustConnect(proxy, "app"), () -> {
                 // the bystander holds one of the 2 backends; this holder takes the other, so the bad message waits
                 try (Connection holder = trustConnect(proxy, "app");
@@ -148,7 +149,8 @@ class BadInputIT {
                     Statement st = holder.createStatement();
                     intQuery(st, "select 1");
                     raw.sendRaw(typedHeader('y', 4));
-                    Thread.sleep(300);
+                    Poll.until(Duration.ofSeconds(5), "the raw client to wait for a backend", () ->
+                            proxy.metric("pgbalancer_pool_waiting") == 1);
                     holder.commit(); // frees a backend: the queued 'y' reaches the relay now
                     raw.expectFatal("08P01", "after a message of unknown type 'y' sent while the pool was busy");
                     raw.assertClosed();

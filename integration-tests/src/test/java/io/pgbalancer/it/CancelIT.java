@@ -10,6 +10,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -67,21 +68,15 @@ class CancelIT {
     }
 
     private static void awaitRunning(Connection su, String marker, int count) throws Exception {
-        long deadline = System.nanoTime() + 3_000_000_000L;
-        while (true) {
-            try (Statement st = su.createStatement(); ResultSet rs = st.executeQuery(
-                    "select count(*) from pg_stat_activity where state = 'active' and usename = 'app' "
-                            + "and query like '%" + marker + "%' and query not like '%pg_stat_activity%'")) {
-                rs.next();
-                if (rs.getInt(1) >= count) {
-                    return;
-                }
-            }
-            if (System.nanoTime() > deadline) {
-                fail("the " + count + " queries marked " + marker + " never ran together");
-            }
-            Thread.sleep(10);
-        }
+        Poll.untilValue(Duration.ofSeconds(3), "the " + count + " queries marked " + marker + " to run together",
+                () -> {
+                    try (Statement st = su.createStatement(); ResultSet rs = st.executeQuery(
+                            "select count(*) from pg_stat_activity where state = 'active' and usename = 'app' "
+                                    + "and query like '%" + marker + "%' and query not like '%pg_stat_activity%'")) {
+                        rs.next();
+                        return rs.getInt(1);
+                    }
+                }, running -> running >= count);
     }
 
     /** Two clients sleep at once on two backends; cancelling one (either one) leaves the other untouched. */

@@ -18,6 +18,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -176,34 +177,40 @@ class CliIT {
     }
 
     private static void awaitListening(Process proxy, int port, Path out, Path err) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline) {
-            if (!proxy.isAlive()) {
-                fail("pgbalancer exited with " + proxy.exitValue() + " before listening\n" + logs(out, err));
-            }
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
-                return;
-            } catch (IOException e) {
-                Thread.sleep(100);
-            }
+        try {
+            Poll.until(Duration.ofSeconds(30), "pgbalancer to listen on port " + port, () -> {
+                if (!proxy.isAlive()) {
+                    return true; // reported below
+                }
+                try (Socket s = new Socket()) {
+                    s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
+                    return true;
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "\n" + logs(out, err), e);
         }
-        fail("pgbalancer did not listen on port " + port + " within 30 s\n" + logs(out, err));
+        if (!proxy.isAlive()) {
+            fail("pgbalancer exited with " + proxy.exitValue() + " before listening\n" + logs(out, err));
+        }
     }
 
     private static void assertRefusesNewConnections(int port, Process proxy, Path out, Path err) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-        while (System.nanoTime() < deadline) {
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
-            } catch (ConnectException e) {
-                assertTrue(proxy.isAlive(), "pgbalancer must still be running while a transaction is open\n"
-                        + logs(out, err));
-                return;
-            }
-            Thread.sleep(50);
+        try {
+            Poll.until(Duration.ofSeconds(3), "pgbalancer to refuse new connections after SIGTERM", () -> {
+                try (Socket s = new Socket()) {
+                    s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
+                    return false;
+                } catch (ConnectException e) {
+                    return true;
+                }
+            });
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "\n" + logs(out, err), e);
         }
-        fail("pgbalancer still accepted connections 3 s after SIGTERM\n" + logs(out, err));
+        assertTrue(proxy.isAlive(), "pgbalancer must still be running while a transaction is open\n" + logs(out, err));
     }
 
     private static Connection connect(int port) throws SQLException {

@@ -12,6 +12,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -54,7 +55,8 @@ class KilledClientIT {
             st.execute("TRUNCATE " + TABLE);
             st.execute("INSERT INTO " + TABLE + " VALUES (1, 'initial'), (2, 'initial')");
         }
-        proxy = TestProxy.start(1);
+        proxy = TestProxy.start("pool: {mode: transaction, size: 1, checkout_timeout: 5s}\n"
+                + TestProxy.metricsYaml());
         bg = Executors.newCachedThreadPool();
     }
 
@@ -86,14 +88,8 @@ class KilledClientIT {
     }
 
     private static void awaitGone(Connection su, int pid, long millis, String what) throws Exception {
-        long deadline = System.nanoTime() + millis * 1_000_000;
-        while (backendAlive(su, pid)) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError(what + ": backend " + pid + " still present after " + millis + " ms: "
-                        + activity(su, pid));
-            }
-            Thread.sleep(20);
-        }
+        Poll.untilValue(Duration.ofMillis(millis), what + ": backend " + pid + " to exit", () -> activity(su, pid),
+                "(gone)"::equals);
     }
 
     private static String activity(Connection su, int pid) throws SQLException {
@@ -203,13 +199,8 @@ class KilledClientIT {
                 }
                 return null;
             });
-            // wait until the backend runs the sleep
-            long deadline = System.nanoTime() + 3_000_000_000L;
-            while (scalarLong(su, "select count(*) from pg_stat_activity where pid = " + pid
-                    + " and state = 'active' and query like '%pg_sleep(5) /* killit */%'") == 0) {
-                assertTrue(System.nanoTime() < deadline, "the sleep never started: " + activity(su, pid));
-                Thread.sleep(20);
-            }
+            Poll.untilValue(Duration.ofSeconds(3), "backend " + pid + " to run the sleep", () -> activity(su, pid),
+                    now -> now.startsWith("active: ") && now.contains("pg_sleep(5) /* killit */"));
             long t0 = System.nanoTime();
             a.abort(bg);
             assertThrows(java.util.concurrent.ExecutionException.class, () -> sleeping.get(5, TimeUnit.SECONDS));
@@ -260,7 +251,8 @@ class KilledClientIT {
                     return new Object[] {rs.getObject(1), rs.getInt(2), rs.getLong(3), rs.getString(4)};
                 }
             });
-            Thread.sleep(300);
+            Poll.until(Duration.ofSeconds(5), "the waiter's query to queue for the only backend", () ->
+                    answered.get() || proxy.metric("pgbalancer_pool_waiting") == 1);
             assertTrue(!answered.get(), "the waiter ran although the only backend was held");
             a.abort(bg);
             Object[] r = waiting.get(4, TimeUnit.SECONDS);
@@ -293,7 +285,8 @@ class KilledClientIT {
                     assertEquals(pidA, rs.getInt(1), "pool size 1");
                 }
                 a.close(); // Terminate while idle; the backend now carries b's settings
-                Thread.sleep(200);
+                Poll.until(Duration.ofSeconds(5), "pgbalancer to have let the idle client go", () ->
+                        proxy.metric("pgbalancer_clients") == 1);
                 try (Statement st = b.createStatement(); ResultSet rs = st.executeQuery(
                         "select pg_backend_pid(), current_setting('application_name')")) {
                     rs.next();
@@ -330,11 +323,8 @@ class KilledClientIT {
                 }
             }
             assertEquals(0, dirty.get(), "rounds that saw the killed client's state");
-            long deadline = System.nanoTime() + 2_000_000_000L;
-            while (idleInTransaction(su) > 0 && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            assertEquals(0, idleInTransaction(su));
+            Poll.untilValue(Duration.ofSeconds(2), "no idle-in-transaction session of user app",
+                    () -> idleInTransaction(su), n -> n == 0);
         }
     }
 }

@@ -11,6 +11,7 @@ import java.net.http.HttpResponse;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -41,7 +42,7 @@ class MetricsIT {
                     + " $$ insert into metrics_log values (1) returning x $$;"
                     + " grant execute on function metrics_write() to app");
         }
-        Thread.sleep(500); // let the replicas replay the new function
+        Replication.awaitReplicasCaughtUp(Duration.ofSeconds(30)); // the replicas must know metrics_write
         int metricsPort = TestProxy.freePort();
         try (TestProxy proxy = TestProxy.startWithReplicas("metrics: {host: 127.0.0.1, port: " + metricsPort + "}\n");
              Connection c = proxy.connect()) {

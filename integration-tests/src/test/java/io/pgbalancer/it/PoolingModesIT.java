@@ -14,6 +14,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -156,15 +157,8 @@ class PoolingModesIT {
                         + " and objid = 777001 and granted"));
             }
             // the backend is not closed at disconnect (DISCARD ALL), so the lock must be gone from it
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            boolean got = false;
-            while (!got && System.nanoTime() < deadline) {
-                got = boolQuery(sd, "select pg_try_advisory_lock(777001)");
-                if (!got) {
-                    Thread.sleep(50);
-                }
-            }
-            assertTrue(got, "the advisory lock must be released when its client disconnects");
+            Poll.until(Duration.ofSeconds(5), "the advisory lock to be released when its client disconnects",
+                    () -> boolQuery(sd, "select pg_try_advisory_lock(777001)"));
             sd.execute("select pg_advisory_unlock(777001)");
             assertEquals(1, intQuery(sd, "select count(*) from pg_stat_activity where pid = " + pid),
                     "released by a reset, not by closing the backend");
@@ -239,8 +233,8 @@ class PoolingModesIT {
     void waitersAreServedInArrivalOrder() throws Exception {
         int waiters = 5;
         ExecutorService pool = Executors.newFixedThreadPool(waiters);
-        try (TestProxy proxy = TestProxy.start("pool: {mode: transaction, size: 1, checkout_timeout: 10s}\n");
-             Connection holder = proxy.connect()) {
+        try (TestProxy proxy = TestProxy.start("pool: {mode: transaction, size: 1, checkout_timeout: 10s}\n"
+                + TestProxy.metricsYaml()); Connection holder = proxy.connect()) {
             List<Connection> clients = new ArrayList<>();
             try {
                 for (int i = 0; i < waiters; i++) {
@@ -253,7 +247,10 @@ class PoolingModesIT {
                     Connection c = clients.get(i);
                     // the server assigns transaction ids in the order it runs the transactions
                     served.add(pool.submit(() -> longQuery(c.createStatement(), "select txid_current()")));
-                    Thread.sleep(100);
+                    int queued = i + 1;
+                    Future<Long> last = served.get(i);
+                    Poll.until(Duration.ofSeconds(5), queued + " waiter(s) queued for the only backend", () ->
+                            last.isDone() || proxy.metric("pgbalancer_pool_waiting") == queued);
                 }
                 for (Future<Long> f : served) {
                     assertFalse(f.isDone(), "a waiter was served while the pool was held");

@@ -24,6 +24,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -32,7 +33,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -423,7 +423,7 @@ class RoutingClassifierIT {
                     "CREATE TABLE pgbench_history (tid int, bid int, aid int, delta int, mtime timestamp,"
                             + " filler char(22))"));
         }
-        RoutingDistributionIT.awaitReplicasReplayed();
+        Replication.awaitReplicasCaughtUp(Duration.ofSeconds(30));
     }
 
     // ------------------------------------------------------------------------------------------------ the corpus
@@ -471,7 +471,7 @@ class RoutingClassifierIT {
                 }
             }
         }
-        Thread.sleep(200);
+        // every answer is in, so every refusal is already in the replicas' logs (see refusalsSince)
         String logsAfter = String.join("\n", replicaLogs());
         for (Case k : CASES) {
             int refusals = occurrences(logsAfter, logged(sent.get(k))) - refusedBefore.get(k);
@@ -668,16 +668,14 @@ class RoutingClassifierIT {
         return n;
     }
 
-    /** New refusals of {@code sql} in the replicas' logs since the count was {@code before} (waits up to 3 s). */
-    private static int refusalsSince(String sql, int before) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-        while (true) {
-            int n = refusalCount(sql);
-            if (n > before || System.nanoTime() > deadline) {
-                return n - before;
-            }
-            Thread.sleep(50);
-        }
+    /**
+     * New refusals of {@code sql} in the replicas' logs since the count was {@code before}. Read once, after the
+     * client has its answer: without a logging collector a backend writes an ERROR with its STATEMENT line to the
+     * log (stderr, which pg_ctl -l sends to the file) in one write() before it sends the ErrorResponse, so a replica's
+     * refusal is in the file before the proxy can have retried the statement or passed the error on.
+     */
+    private static int refusalsSince(String sql, int before) throws IOException {
+        return refusalCount(sql) - before;
     }
 
     /** The ERROR line logged just before the last STATEMENT line for {@code sql} on any replica. */
@@ -711,7 +709,7 @@ class RoutingClassifierIT {
     void lockingReadsAndSequenceCallsRunOnThePrimary() throws Exception {
         LocalCluster cl = TestCluster.get();
         executeOnPrimary("INSERT INTO t (id) VALUES (1003) ON CONFLICT DO NOTHING");
-        RoutingDistributionIT.awaitReplicasReplayed();
+        Replication.awaitReplicasCaughtUp(Duration.ofSeconds(30));
         long before = countOnPrimary("SELECT last_value FROM my_seq");
         try (TestProxy proxy = TestProxy.startWithReplicas(POOL); Connection c = connect(proxy);
              Statement st = c.createStatement()) {

@@ -3,7 +3,6 @@ package io.pgbalancer.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.pgbalancer.cluster.LocalCluster;
 import java.sql.Connection;
@@ -11,6 +10,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -45,7 +45,7 @@ class RoutingDistributionIT {
             st.execute("drop database if exists " + DB + " with (force)");
             st.execute("create database " + DB + " owner app");
         }
-        awaitReplicasReplayed();
+        Replication.awaitReplicasCaughtUp(Duration.ofSeconds(30));
     }
 
     @Test
@@ -174,31 +174,19 @@ class RoutingDistributionIT {
     }
 
     /**
-     * Polls the counters until they stop moving and the replicas show at least the reads their results claimed (the
-     * last backends' exit-time flush can trail the proxy's shutdown by a little).
+     * xact_commit deltas since {@code before}, once the proxy's backends have exited (and so flushed their statistics)
+     * and every server shows at least the reads its results claimed.
      */
     private static Map<Integer, Long> awaitCommitDeltas(Map<Integer, Long> before, Map<Integer, Integer> byResult)
             throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        Map<Integer, Long> last = null;
-        while (true) {
-            Map<Integer, Long> now = commits();
-            Map<Integer, Long> delta = new HashMap<>();
-            now.forEach((port, n) -> delta.put(port, n - before.getOrDefault(port, 0L)));
-            boolean complete = byResult.entrySet().stream()
-                    .allMatch(e -> delta.getOrDefault(e.getKey(), 0L) >= e.getValue());
-            if (complete && delta.equals(last)) {
-                return delta;
-            }
-            if (System.nanoTime() > deadline) {
-                if (!complete) {
-                    fail("pg_stat_database never caught up with the reads: deltas " + delta + ", results " + byResult);
-                }
-                return delta;
-            }
-            last = delta;
-            Thread.sleep(250);
-        }
+        awaitClientBackendsGone(DB);
+        return Poll.untilValue(Duration.ofSeconds(20), "pg_stat_database.xact_commit of " + DB
+                + " to count at least the reads each server's results claimed " + byResult, () -> {
+                    Map<Integer, Long> delta = new HashMap<>();
+                    commits().forEach((port, n) -> delta.put(port, n - before.getOrDefault(port, 0L)));
+                    return delta;
+                }, delta -> byResult.entrySet().stream()
+                        .allMatch(e -> delta.getOrDefault(e.getKey(), 0L) >= e.getValue()));
     }
 
     /** xact_commit of {@link #DB} on every server, by port. */
@@ -222,10 +210,8 @@ class RoutingDistributionIT {
      */
     static Map<Integer, Counters> counters(String db) throws SQLException {
         LocalCluster cl = TestCluster.get();
-        List<Integer> ports = new ArrayList<>(cl.replicaPorts());
-        ports.add(0, cl.primaryPort());
         Map<Integer, Counters> out = new HashMap<>();
-        for (int port : ports) {
+        for (int port : servers()) {
             try (Connection c = DriverManager.getConnection(cl.jdbcUrl(port, "postgres"), "postgres", "");
                  Statement st = c.createStatement();
                  ResultSet rs = st.executeQuery("select xact_commit, xact_rollback, tup_inserted, tup_updated,"
@@ -238,57 +224,52 @@ class RoutingDistributionIT {
     }
 
     /**
-     * Counter deltas since {@code before}, once they have stopped moving and {@code complete} holds (servers flush
-     * statistics when a backend exits, or about once a second while busy, or 10 s after going idle: shut the proxy
-     * down first so its backends exit). Fails after 20 s if {@code complete} never holds.
+     * Counter deltas since {@code before}, once no client backend is connected to {@code db} on any server and
+     * {@code complete} holds. Servers flush a backend's statistics when it exits (before it leaves pg_stat_activity),
+     * otherwise about once a second while busy or 10 s after going idle: shut the proxy down first so its backends
+     * exit. Fails after 20 s if either never happens.
      */
     static Map<Integer, Counters> settledDeltas(String db, Map<Integer, Counters> before,
                                                 java.util.function.Predicate<Map<Integer, Counters>> complete)
             throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        Map<Integer, Counters> last = null;
-        while (true) {
-            Map<Integer, Counters> delta = new HashMap<>();
-            counters(db).forEach((port, c) -> delta.put(port, c.minus(before.get(port))));
-            boolean done = complete.test(delta);
-            if (done && delta.equals(last)) {
-                return delta;
-            }
-            if (System.nanoTime() > deadline) {
-                fail("pg_stat_database of " + db + " did not settle: deltas " + delta);
-            }
-            last = delta;
-            Thread.sleep(250);
-        }
+        awaitClientBackendsGone(db);
+        return Poll.untilValue(Duration.ofSeconds(20), "the pg_stat_database deltas of " + db + " to be complete",
+                () -> {
+                    Map<Integer, Counters> delta = new HashMap<>();
+                    counters(db).forEach((port, c) -> delta.put(port, c.minus(before.get(port))));
+                    return delta;
+                }, complete);
     }
 
-    /** Waits until every replica has replayed the primary's WAL as of now. */
-    static void awaitReplicasReplayed() throws Exception {
-        LocalCluster cl = TestCluster.get();
-        String lsn;
-        try (Connection c = TestCluster.directSuperuser("postgres"); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("select pg_current_wal_lsn()")) {
-            rs.next();
-            lsn = rs.getString(1);
-        }
-        for (int port : cl.replicaPorts()) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            try (Connection c = DriverManager.getConnection(cl.jdbcUrl(port, "postgres"), "postgres", "");
-                 Statement st = c.createStatement()) {
-                while (true) {
-                    try (ResultSet rs = st.executeQuery(
-                            "select pg_last_wal_replay_lsn() >= '" + lsn + "'::pg_lsn")) {
-                        rs.next();
-                        if (rs.getBoolean(1)) {
-                            break;
-                        }
-                    }
-                    if (System.nanoTime() > deadline) {
-                        fail("replica " + port + " did not replay up to " + lsn + " within 30 s");
-                    }
-                    Thread.sleep(50);
-                }
+    /**
+     * Waits until no client backend is connected to {@code db} on the primary or any replica: every one has exited,
+     * and flushed its statistics on the way out.
+     */
+    static void awaitClientBackendsGone(String db) throws Exception {
+        Poll.untilValue(Duration.ofSeconds(20), "every client backend connected to " + db
+                + " to exit, on each server (backends by port)", () -> clientBackends(db),
+                byPort -> byPort.values().stream().allMatch(n -> n == 0));
+    }
+
+    /** Client backends connected to {@code db}, by server port. */
+    private static Map<Integer, Long> clientBackends(String db) throws SQLException {
+        Map<Integer, Long> out = new HashMap<>();
+        for (int port : servers()) {
+            try (Connection c = DriverManager.getConnection(TestCluster.get().jdbcUrl(port, "postgres"), "postgres",
+                    ""); Statement st = c.createStatement(); ResultSet rs = st.executeQuery("select count(*) from"
+                    + " pg_stat_activity where backend_type = 'client backend' and datname = '" + db + "'")) {
+                rs.next();
+                out.put(port, rs.getLong(1));
             }
         }
+        return out;
+    }
+
+    /** The primary's port, then the replicas'. */
+    private static List<Integer> servers() {
+        LocalCluster cl = TestCluster.get();
+        List<Integer> ports = new ArrayList<>(cl.replicaPorts());
+        ports.add(0, cl.primaryPort());
+        return ports;
     }
 }

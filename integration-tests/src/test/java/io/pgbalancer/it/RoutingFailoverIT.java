@@ -3,7 +3,6 @@ package io.pgbalancer.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.pgbalancer.cluster.LocalCluster;
 import java.sql.Connection;
@@ -11,6 +10,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -83,18 +83,12 @@ class RoutingFailoverIT {
                 }
                 // the ban is temporary: once the replica is back (on its old port), it gets reads again
                 if (cl.replicaPorts().get(VICTIM) == victimPort) {
-                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-                    while (true) {
-                        Outcome after = reads(warm, clients, 40);
-                        assertTrue(after.errors().isEmpty(), "after the restart: " + after.errors());
-                        if (after.ports().getOrDefault(victimPort, 0) > 0) {
-                            break;
-                        }
-                        if (System.nanoTime() > deadline) {
-                            fail("the restarted replica got no reads within 20 s: " + after.ports());
-                        }
-                        Thread.sleep(250);
-                    }
+                    Poll.until(Duration.ofSeconds(20), "the restarted replica (port " + victimPort
+                            + ") to get reads again once its ban expired", () -> {
+                                Outcome after = reads(warm, clients, 40);
+                                assertTrue(after.errors().isEmpty(), "after the restart: " + after.errors());
+                                return after.ports().getOrDefault(victimPort, 0) > 0;
+                            });
                 }
             } finally {
                 closeAll(clients);
@@ -162,30 +156,24 @@ class RoutingFailoverIT {
         LocalCluster cl = TestCluster.get();
         cl.startReplica(index);
         int port = cl.replicaPorts().get(index);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (true) {
-            boolean inRecovery;
-            try (Connection c = DriverManager.getConnection(cl.jdbcUrl(port, "postgres"), "postgres", "");
-                 Statement st = c.createStatement(); ResultSet rs = st.executeQuery("select pg_is_in_recovery()")) {
-                rs.next();
-                inRecovery = rs.getBoolean(1);
-            }
-            long streaming;
-            try (Connection c = TestCluster.directSuperuser("postgres"); Statement st = c.createStatement();
-                 ResultSet rs = st.executeQuery("select count(*) from pg_stat_replication where state = 'streaming'")) {
-                rs.next();
-                streaming = rs.getLong(1);
-            }
-            if (inRecovery && streaming == cl.replicaPorts().size()) {
-                break;
-            }
-            if (System.nanoTime() > deadline) {
-                fail("replica" + index + " did not come back: in recovery " + inRecovery + ", " + streaming
-                        + " streaming replicas");
-            }
-            Thread.sleep(100);
-        }
-        RoutingDistributionIT.awaitReplicasReplayed();
+        Poll.until(Duration.ofSeconds(60), "replica" + index + " (port " + port + ") to be in recovery again and every"
+                + " replica to stream", () -> {
+                    try (Connection c = DriverManager.getConnection(cl.jdbcUrl(port, "postgres"), "postgres", "");
+                         Statement st = c.createStatement();
+                         ResultSet rs = st.executeQuery("select pg_is_in_recovery()")) {
+                        rs.next();
+                        if (!rs.getBoolean(1)) {
+                            return false;
+                        }
+                    }
+                    try (Connection c = TestCluster.directSuperuser("postgres"); Statement st = c.createStatement();
+                         ResultSet rs = st.executeQuery(
+                                 "select count(*) from pg_stat_replication where state = 'streaming'")) {
+                        rs.next();
+                        return rs.getLong(1) == cl.replicaPorts().size();
+                    }
+                });
+        Replication.awaitReplicasCaughtUp(Duration.ofSeconds(30));
     }
 
     private static Connection connect(TestProxy proxy) throws SQLException {

@@ -4,10 +4,13 @@ package io.pgbalancer.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgbalancer.cluster.LocalCluster;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
@@ -27,7 +30,7 @@ class RoutingRetryIT {
                     + " $$ insert into retry_log values (v) returning x $$;"
                     + " grant execute on function retry_write(int) to app; truncate retry_log");
         }
-        Thread.sleep(500);
+        Replication.awaitReplicasCaughtUp(Duration.ofSeconds(30)); // the replicas must know retry_write
         try (TestProxy proxy = TestProxy.startWithReplicas("");
              Connection simple = proxy.connect("preferQueryMode", "simple");
              Connection prepared = proxy.connect("prepareThreshold", "1")) {
@@ -81,11 +84,18 @@ class RoutingRetryIT {
                     return null;
                 }));
             }
-            Thread.sleep(1000);
+            int victimPort = replicas.get(victim);
+            Poll.until(Duration.ofSeconds(10), "reads flowing, and the proxy connected to the victim replica "
+                    + victimPort, () -> {
+                        assertTrue(errors.isEmpty(), "client-visible errors before the stop: " + errors);
+                        return reads.get() >= 50 && appBackends(victimPort) > 0;
+                    });
             int before = reads.get();
             try {
                 TestCluster.get().stopReplica(victim); // fast shutdown: running queries get FATAL 57P01
-                Thread.sleep(1500);
+                int atStop = reads.get();
+                Poll.until(Duration.ofSeconds(10), "100 more reads after replica " + victimPort + " stopped", () ->
+                        !errors.isEmpty() || reads.get() >= atStop + 100);
             } finally {
                 stop.set(true);
                 for (Future<?> f : clients) {
@@ -109,8 +119,10 @@ class RoutingRetryIT {
         try (TestProxy proxy = TestProxy.start(yaml); Connection c = proxy.connect()) {
             ExecutorService stopper = Executors.newSingleThreadExecutor();
             try {
+                int victimPort = replicas.get(victim);
                 Future<?> stopped = stopper.submit(() -> {
-                    Thread.sleep(700);
+                    Poll.until(Duration.ofSeconds(10), "the read to run on replica " + victimPort, () ->
+                            activeOn(victimPort, "select pg_sleep(2), inet_server_port()") > 0);
                     TestCluster.get().stopReplica(victim);
                     return null;
                 });
@@ -124,6 +136,27 @@ class RoutingRetryIT {
                 stopper.shutdown();
                 TestCluster.get().startReplica(victim);
             }
+        }
+    }
+
+    /** Client backends of user app on the server at {@code port}. */
+    private static long appBackends(int port) throws Exception {
+        return count(port, "select count(*) from pg_stat_activity where backend_type = 'client backend'"
+                + " and usename = 'app'");
+    }
+
+    /** Backends of user app running {@code sql} (a prefix of their query) on the server at {@code port}. */
+    private static long activeOn(int port, String sql) throws Exception {
+        return count(port, "select count(*) from pg_stat_activity where usename = 'app' and state = 'active'"
+                + " and starts_with(query, '" + sql.replace("'", "''") + "')");
+    }
+
+    private static long count(int port, String sql) throws Exception {
+        LocalCluster cl = TestCluster.get();
+        try (Connection c = DriverManager.getConnection(cl.jdbcUrl(port, "postgres"), "postgres", "");
+             Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
         }
     }
 }

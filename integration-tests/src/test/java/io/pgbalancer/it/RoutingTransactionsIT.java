@@ -11,6 +11,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -55,7 +56,7 @@ class RoutingTransactionsIT {
                 TestCluster.APP_PASSWORD); Statement st = c.createStatement()) {
             st.execute("create table tx_log (id serial primary key, client int, txn int, note text)");
         }
-        RoutingDistributionIT.awaitReplicasReplayed();
+        Replication.awaitReplicasCaughtUp(Duration.ofSeconds(30));
     }
 
     @Test

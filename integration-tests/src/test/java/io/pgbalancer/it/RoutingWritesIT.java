@@ -15,6 +15,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -54,7 +55,7 @@ class RoutingWritesIT {
         try (Connection c = appOnPrimary(); Statement st = c.createStatement()) {
             st.execute("create table w (id int primary key, note text)");
         }
-        RoutingDistributionIT.awaitReplicasReplayed();
+        Replication.awaitReplicasCaughtUp(Duration.ofSeconds(30));
     }
 
     // ------------------------------------------------------------------------------------------------ counters
@@ -68,7 +69,7 @@ class RoutingWritesIT {
             st.execute("update w set note = 'updated' where id between 100000 and 100099");
             st.execute("delete from w where id between 100400 and 100449");
         } // the backend exits and flushes its statistics
-        RoutingDistributionIT.awaitReplicasReplayed();
+        Replication.awaitReplicasCaughtUp(Duration.ofSeconds(30));
         Map<Integer, Counters> delta = RoutingDistributionIT.settledDeltas(DB, before, d -> {
             Counters p = d.get(cl.primaryPort());
             return p.inserted() >= 500 && p.updated() >= 100 && p.deleted() >= 50;
@@ -96,7 +97,7 @@ class RoutingWritesIT {
             PsqlIT.Result init = pgbench(pgbench.get(), proxy, "-i", "-s", "1", "-q");
             assertEquals(0, init.exit(), "pgbench -i through the proxy: " + init.describe());
         }
-        RoutingDistributionIT.awaitReplicasReplayed(); // pgbench's first query is a read, on a replica
+        Replication.awaitReplicasCaughtUp(Duration.ofSeconds(30)); // pgbench's first query is a read, on a replica
         Map<Integer, Counters> before = RoutingDistributionIT.settledDeltas(DB, Map.of(), d -> true);
 
         PsqlIT.Result run;
@@ -276,7 +277,9 @@ class RoutingWritesIT {
 
     /** ERRORs "in a read-only transaction" the replicas logged for statements on a table w (this class's). */
     private static long writesRefusedOnReplicas() throws Exception {
-        Thread.sleep(200);
+        // No wait needed: without a logging collector a backend writes an ERROR and its STATEMENT line to the log
+        // (stderr, which pg_ctl -l sends to the file) in one write() before it sends the ErrorResponse, so every
+        // refusal is in the file before the proxy, and so the client, has its answer.
         LocalCluster cl = TestCluster.get();
         long n = 0;
         for (int i = 0; i < cl.replicaPorts().size(); i++) {

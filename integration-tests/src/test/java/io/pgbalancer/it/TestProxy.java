@@ -7,6 +7,10 @@ import io.pgbalancer.config.PgBalancerConfig;
 import io.pgbalancer.server.ProxyServer;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -17,10 +21,18 @@ import java.util.Properties;
 public final class TestProxy implements AutoCloseable {
     private final ProxyServer server;
     private final int port;
+    /** The Prometheus endpoint's port, 0 when the config enables none. */
+    private final int metricsPort;
 
-    private TestProxy(ProxyServer server, int port) {
+    private TestProxy(ProxyServer server, int port, int metricsPort) {
         this.server = server;
         this.port = port;
+        this.metricsPort = metricsPort;
+    }
+
+    /** A {@code metrics} section on a free port, to add to a config so that {@link #metric} can read the meters. */
+    public static String metricsYaml() {
+        return "metrics: {host: 127.0.0.1, port: " + freePort() + "}\n";
     }
 
     /** Transaction pooling, pool size {@code poolSize}, scram-sha-256 for clients. */
@@ -55,7 +67,8 @@ public final class TestProxy implements AutoCloseable {
                 "MD5_PASSWORD", TestCluster.MD5_PASSWORD, "CLEAR_PASSWORD", TestCluster.CLEAR_PASSWORD);
         try {
             PgBalancerConfig config = ConfigLoader.parse(y.toString(), env, "test config");
-            return new TestProxy(new ProxyServer(config).start(), port);
+            return new TestProxy(new ProxyServer(config).start(), port,
+                    config.metrics().enabled() ? config.metrics().port() : 0);
         } catch (Exception e) {
             throw new IllegalStateException("could not start pgbalancer with config:\n" + y, e);
         }
@@ -101,6 +114,39 @@ public final class TestProxy implements AutoCloseable {
             p.setProperty(keyValues[i], keyValues[i + 1]);
         }
         return DriverManager.getConnection(jdbcUrl("app"), p);
+    }
+
+    /**
+     * The sum of the current samples of the Prometheus metric {@code name} (e.g. {@code pgbalancer_pool_waiting})
+     * whose labels include every {@code labels} pair ({@code "user", "app", ...}), read from the metrics endpoint;
+     * 0 when no sample matches. The proxy must have been started with a {@link #metricsYaml()} section.
+     */
+    public double metric(String name, String... labels) throws IOException, InterruptedException {
+        if (metricsPort == 0) {
+            throw new IllegalStateException("this proxy has no metrics endpoint: start it with TestProxy.metricsYaml()");
+        }
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+            throw new IOException("GET /metrics: HTTP " + r.statusCode() + "\n" + r.body());
+        }
+        double sum = 0;
+        for (String line : r.body().split("\n")) {
+            if (line.startsWith("#") || !(line.startsWith(name + "{") || line.startsWith(name + " "))) {
+                continue;
+            }
+            int space = line.lastIndexOf(' ');
+            String labelText = line.substring(name.length(), space);
+            boolean matches = true;
+            for (int i = 0; i + 1 < labels.length; i += 2) {
+                String pair = labels[i] + "=\"" + labels[i + 1] + "\"";
+                matches &= labelText.contains("{" + pair) || labelText.contains("," + pair);
+            }
+            if (matches) {
+                sum += Double.parseDouble(line.substring(space + 1));
+            }
+        }
+        return sum;
     }
 
     public void shutdown(Duration grace) {
