@@ -2,9 +2,8 @@
 package io.pgbalancer.routing;
 
 import io.netty.buffer.ByteBuf;
-import io.pgbalancer.protocol.Wire;
+import io.pgbalancer.protocol.MessageNames;
 import io.pgbalancer.sql.Classification;
-import java.nio.charset.StandardCharsets;
 import java.util.function.Function;
 
 /**
@@ -66,9 +65,9 @@ public final class TransactionRouter {
         int end = at + length;
         return switch (buf.getByte(at)) {
             case 'Q' -> texts.classify(buf, at + 5, end);
-            case 'P' -> texts.classify(buf, Wire.endOfCString(buf, at + 5, end, "Parse statement name"), end);
-            case 'B' -> named(buf, Wire.endOfCString(buf, at + 5, end, "Bind portal"), end, namedStatement);
-            case 'D' -> buf.getByte(at + 5) == 'S' ? named(buf, at + 6, end, namedStatement) : null;
+            case 'P' -> texts.classify(buf, MessageNames.parseStatementEnd(buf, at, end), end);
+            case 'B' -> named(buf, MessageNames.bindPortalEnd(buf, at, end), end, namedStatement);
+            case 'D' -> MessageNames.targetKind(buf, at) == 'S' ? named(buf, at + 6, end, namedStatement) : null;
             default -> null;
         };
     }
@@ -83,7 +82,9 @@ public final class TransactionRouter {
         return switch (c.txn()) {
             case BEGIN_READ_ONLY -> Target.REPLICA;
             case BEGIN -> readOnlySession ? Target.REPLICA : Target.PRIMARY;
-            default -> (readOnlySession || (c.isRead() && !c.pins() && c.sets().isEmpty()))
+            // a statement that pins the session (a session advisory lock, LISTEN, a temp table) goes to the primary
+            // even in a read-only session: a lock taken on a replica would exclude nobody
+            default -> !c.pins() && (readOnlySession || (c.isRead() && c.sets().isEmpty()))
                     ? Target.REPLICA : Target.PRIMARY;
         };
     }
@@ -91,10 +92,10 @@ public final class TransactionRouter {
 
     private static Classification named(ByteBuf buf, int nameAt, int end,
                                         Function<String, Classification> namedStatement) {
-        int afterName = Wire.endOfCString(buf, nameAt, end, "statement name");
-        if (afterName - nameAt <= 1) {
+        int afterName = MessageNames.bindStatementEnd(buf, nameAt, end);
+        if (MessageNames.isUnnamed(nameAt, afterName)) {
             return null; // the unnamed statement never outlives a transaction here
         }
-        return namedStatement.apply(buf.toString(nameAt, afterName - 1 - nameAt, StandardCharsets.UTF_8));
+        return namedStatement.apply(MessageNames.read(buf, nameAt, afterName));
     }
 }

@@ -68,10 +68,11 @@ final class FrontendRelay extends FrameRelay {
             outcome = Outcome.TERMINATED;
             return false;
         }
-        if (lease.txStatus() == 'I' && lease.onReplica() && (lease.atCycleBoundary() || startsAfterFlush(type))
-                && s.checkout.route(buf, at) != Target.REPLICA) {
+        if (lease.txStatus() == 'I' && lease.onReplica() && !s.pinned
+                && (lease.atCycleBoundary() || startsAfterFlush(type)) && s.checkout.route(buf, at) != Target.REPLICA) {
             // A new cycle that must not run on this replica waits until the replica is done with the last one:
-            // one transaction is never split, and no write reaches a replica.
+            // one transaction is never split, and no write reaches a replica. A session pinned to a replica (a hint
+            // or a read-only transaction took a session lock there) stays on it: its state lives there.
             if (!lease.atCycleBoundary()) {
                 endWithHiddenSync(at);
             }

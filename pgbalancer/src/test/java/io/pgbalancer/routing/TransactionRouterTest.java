@@ -88,6 +88,13 @@ class TransactionRouterTest {
     }
 
     @Test
+    void aStatementThatPinsTheSessionGoesToThePrimaryEvenInAReadOnlySession() {
+        // a session advisory lock taken on a replica would exclude nobody; LISTEN there would hear nothing
+        assertEquals(Target.PRIMARY, cycle(new Msgs().query("SELECT pg_advisory_lock(4242)"), true));
+        assertEquals(Target.PRIMARY, cycle(new Msgs().query("LISTEN jobs"), true));
+    }
+
+    @Test
     void aHintOverridesTheClassifier() {
         assertEquals(Target.REPLICA, cycle(new Msgs().query("/* pgbalancer: replica */ INSERT INTO t VALUES (1)"),
                 false));

@@ -165,6 +165,20 @@ class BackendLeaseTest {
     }
 
     @Test
+    void aSessionPinnedOnAReplicaStaysThereInsteadOfHanging() {
+        fromClient(new Msgs().query("/* pgbalancer: replica */ SELECT pg_advisory_lock(777)"));
+        assertSame(replica, session.lease.backend());
+        drain(replicaChannel);
+        fromServer(replica, new Msgs().msg('C', "SET").ready('I').rowDescription().msg('D', (short) 1, 0, "")
+                .msg('C', "SELECT 1").ready('I'));
+        assertEquals(List.of('T', 'D', 'C', 'Z'), types(drain(client)));
+        assertSame(replica, session.lease.backend(), "pinned: the session lock lives on this replica");
+        fromClient(new Msgs().query("SELECT inet_server_port()"));
+        assertEquals(List.of('Q'), types(drain(replicaChannel)),
+                "the next statement runs where the session is pinned, not held for a primary it can never reach");
+    }
+
+    @Test
     void aReadTheReplicaRefusesRunsAgainOnThePrimaryUnseen() {
         fromClient(new Msgs().msg('P', "", "SELECT f()", (short) 0).msg('B', "", "", (short) 0, (short) 0, (short) 0)
                 .msg('E', "", 0).msg('S'));
