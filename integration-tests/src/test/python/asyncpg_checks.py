@@ -83,9 +83,14 @@ async def wait_for_replicas():
                                      timeout=STEP_TIMEOUT)
 
     async def wait():
-        primary = await direct(PRIMARY)
+        # The cluster runs with synchronous_commit = off, so a commit may still sit in the WAL buffers, beyond
+        # pg_current_wal_lsn(). A message committed with synchronous_commit = on flushes the WAL up to itself.
+        primary = await asyncpg.connect(host=HOST, port=PRIMARY, user="postgres", database=DATABASE,
+                                        timeout=STEP_TIMEOUT)
         try:
-            lsn = await primary.fetchval("select pg_current_wal_lsn()::text")
+            await primary.execute("set synchronous_commit = on")
+            await primary.execute("select pg_logical_emit_message(true, 'pgbalancer-it', 'replicas catch up')")
+            lsn = await primary.fetchval("select pg_current_wal_flush_lsn()::text")
         finally:
             await primary.close()
         for port in REPLICAS:

@@ -112,8 +112,14 @@ def wait_for_replicas():
         return c
 
     with step("wait for the replicas to replay the primary's WAL (direct connections)"):
-        with contextlib.closing(direct(PRIMARY)) as p, p.cursor() as cur:
-            cur.execute("select pg_current_wal_lsn()::text")
+        # synchronous_commit is off in the test cluster: a commit may sit in the WAL buffers beyond
+        # pg_current_wal_lsn(); a message committed with synchronous_commit = on flushes the WAL up to itself
+        superuser = psycopg2.connect(host=HOST, port=PRIMARY, user="postgres", dbname=DATABASE, connect_timeout=10)
+        superuser.autocommit = True
+        with contextlib.closing(superuser) as p, p.cursor() as cur:
+            cur.execute("set synchronous_commit = on")
+            cur.execute("select pg_logical_emit_message(true, 'pgbalancer-it', 'replicas catch up')")
+            cur.execute("select pg_current_wal_flush_lsn()::text")
             lsn = cur.fetchone()[0]
         for port in REPLICAS:
             with contextlib.closing(direct(port)) as r, r.cursor() as cur:

@@ -367,6 +367,22 @@ class ProtocolDifferentialIT {
                         .query("show work_mem")
                         .build(),
 
+                WireScript.named("pipelined SETs: one behind a failed Sync is kept, one in the failed Sync is not")
+                        .settings()
+                        .send(parse("", "select 1/0"), bind("", ""), execute("", 0), sync(),
+                                parse("", "set application_name = 'pgb_after_failed_sync'"), bind("", ""),
+                                execute("", 0), sync(),
+                                parse("", "set work_mem = '9MB'"), bind("", ""), execute("", 0),
+                                parse("", "select 1/0"), bind("", ""), execute("", 0), sync())
+                        .awaitReady(3)
+                        .query("show application_name")
+                        .query("show work_mem")
+                        .query("begin")
+                        .query("show application_name")
+                        .query("show work_mem")
+                        .query("commit")
+                        .build(),
+
                 WireScript.named("SAVEPOINT and ROLLBACK TO SAVEPOINT with SETs before and after").settings()
                         .query("begin")
                         .query("set work_mem = '5MB'")

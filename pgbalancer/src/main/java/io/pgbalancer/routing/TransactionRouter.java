@@ -2,6 +2,7 @@
 package io.pgbalancer.routing;
 
 import io.netty.buffer.ByteBuf;
+import io.pgbalancer.protocol.Frames;
 import io.pgbalancer.protocol.MessageNames;
 import io.pgbalancer.sql.Classification;
 import java.util.function.Function;
@@ -24,16 +25,16 @@ public final class TransactionRouter {
      */
     public Target routeCycle(ByteBuf buf, int at, TextClassifier texts,
                              Function<String, Classification> namedStatement, boolean readOnlySession) {
-        Classification c0 = classification(buf, at, buf.getInt(at + 1) + 1, texts, namedStatement);
+        Classification c0 = classification(buf, at, Frames.length(buf, at), texts, namedStatement);
         Target first = c0 == null ? (readOnlySession ? Target.REPLICA : Target.PRIMARY) : decide(c0, readOnlySession);
         if (first == Target.PRIMARY || readOnlySession || buf.getByte(at) == 'Q'
                 || c0.txn() == Classification.TxnControl.BEGIN_READ_ONLY) {
             return first; // a declared read-only transaction stays read-only, wherever it runs
         }
         int end = buf.writerIndex();
-        for (int i = at + buf.getInt(at + 1) + 1; i + 5 <= end; ) {
+        for (int i = Frames.next(buf, at); i + 5 <= end; ) {
             byte type = buf.getByte(i);
-            int length = buf.getInt(i + 1) + 1;
+            int length = Frames.length(buf, i);
             if (type == 'S' || type == 'Q' || i + length > end) {
                 break;
             }

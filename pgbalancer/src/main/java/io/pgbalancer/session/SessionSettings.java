@@ -162,9 +162,18 @@ public final class SessionSettings {
         return v.equals("on") || v.equals("true") || v.equals("yes") || v.equals("1") || v.equals("t");
     }
 
-    private static String unquote(String sql) {
+    /** The value of a SET's value text: a bare word, a '' literal, or an E'' literal as {@link #literal} makes. */
+    static String unquote(String sql) {
         String v = sql == null ? "" : sql.trim();
-        return v.length() >= 2 && v.startsWith("'") && v.endsWith("'") ? v.substring(1, v.length() - 1) : v;
+        boolean escaped = v.length() >= 3 && (v.charAt(0) == 'E' || v.charAt(0) == 'e') && v.charAt(1) == '\'';
+        if (escaped) {
+            v = v.substring(1);
+        }
+        if (v.length() < 2 || !v.startsWith("'") || !v.endsWith("'")) {
+            return v;
+        }
+        v = v.substring(1, v.length() - 1).replace("''", "'");
+        return escaped ? v.replace("\\\\", "\\") : v;
     }
 
     private static String quoteName(String name) {

@@ -151,6 +151,25 @@ class SettingsLedgerTest {
     }
 
     @Test
+    void aReportedValueKeepsAReadOnlySessionReadOnly() {
+        execute("SET default_transaction_read_only = on");
+        ledger.reported("default_transaction_read_only", "on"); // reported since PostgreSQL 14
+        ledger.readyForQuery('I');
+        assertEquals(true, ledger.settings().readOnly(), settings());
+        execute("SET default_transaction_read_only = off");
+        ledger.reported("default_transaction_read_only", "off");
+        ledger.readyForQuery('I');
+        assertEquals(false, ledger.settings().readOnly(), settings());
+    }
+
+    @Test
+    void unquoteReadsEveryLiteralFormItProduces() {
+        assertEquals("on", SessionSettings.unquote("on"));
+        assertEquals("it's", SessionSettings.unquote("'it''s'"));
+        assertEquals("a\\b's", SessionSettings.unquote(SessionSettings.literal("a\\b's")));
+    }
+
+    @Test
     void rolledBackResetNeedsNoRestore() {
         execute("BEGIN");
         execute("RESET datestyle");
