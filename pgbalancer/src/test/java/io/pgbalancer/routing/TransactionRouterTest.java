@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.pgbalancer.sql.Classification;
 import io.pgbalancer.sql.StatementClassifier;
 import java.nio.charset.StandardCharsets;
@@ -19,6 +18,7 @@ import java.util.Set;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import io.pgbalancer.session.TestWire.Msgs;
 
 class TransactionRouterTest {
     private final TransactionRouter router = new TransactionRouter();
@@ -51,7 +51,7 @@ class TransactionRouterTest {
     void autocommitReadsOfEveryKindGoToAReplica() {
         for (String sql : List.of("SELECT 1", "select * from t where id = 1", "WITH x AS (SELECT 1) SELECT * FROM x",
                 "VALUES (1), (2)", "TABLE t", "SHOW search_path", "EXPLAIN SELECT 1")) {
-            assertEquals(Target.REPLICA, cycle(new Msgs().query(sql), false), sql);
+            assertEquals(Target.REPLICA, cycle(msgs().query(sql), false), sql);
         }
     }
 
@@ -61,47 +61,47 @@ class TransactionRouterTest {
                 "SELECT * FROM t FOR UPDATE", "SELECT nextval('s')", "SELECT my_write_fn()",
                 "WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d", "EXPLAIN ANALYZE SELECT 1",
                 "SELECT 1 INTO t2", "CREATE TABLE t3 (x int)", "VACUUM", "SELECT 1; INSERT INTO t VALUES (1)")) {
-            assertEquals(Target.PRIMARY, cycle(new Msgs().query(sql), false), sql);
+            assertEquals(Target.PRIMARY, cycle(msgs().query(sql), false), sql);
         }
     }
 
     @Test
     void aTransactionStartsOnThePrimaryUnlessDeclaredReadOnly() {
-        assertEquals(Target.PRIMARY, cycle(new Msgs().query("BEGIN"), false));
-        assertEquals(Target.PRIMARY, cycle(new Msgs().query("START TRANSACTION ISOLATION LEVEL SERIALIZABLE"), false));
-        assertEquals(Target.REPLICA, cycle(new Msgs().query("BEGIN READ ONLY"), false));
-        assertEquals(Target.REPLICA, cycle(new Msgs().query("START TRANSACTION READ ONLY"), false));
-        assertEquals(Target.REPLICA, cycle(new Msgs().query("begin transaction isolation level repeatable read,"
+        assertEquals(Target.PRIMARY, cycle(msgs().query("BEGIN"), false));
+        assertEquals(Target.PRIMARY, cycle(msgs().query("START TRANSACTION ISOLATION LEVEL SERIALIZABLE"), false));
+        assertEquals(Target.REPLICA, cycle(msgs().query("BEGIN READ ONLY"), false));
+        assertEquals(Target.REPLICA, cycle(msgs().query("START TRANSACTION READ ONLY"), false));
+        assertEquals(Target.REPLICA, cycle(msgs().query("begin transaction isolation level repeatable read,"
                 + " read only"), false));
     }
 
     @Test
     void aReadOnlySessionRunsEveryTransactionOnAReplica() {
-        assertEquals(Target.REPLICA, cycle(new Msgs().query("BEGIN"), true));
-        assertEquals(Target.REPLICA, cycle(new Msgs().query("SELECT 1"), true));
+        assertEquals(Target.REPLICA, cycle(msgs().query("BEGIN"), true));
+        assertEquals(Target.REPLICA, cycle(msgs().query("SELECT 1"), true));
         // the server refuses the write with 25006, exactly as the primary would in such a session
-        assertEquals(Target.REPLICA, cycle(new Msgs().query("INSERT INTO t VALUES (1)"), true));
+        assertEquals(Target.REPLICA, cycle(msgs().query("INSERT INTO t VALUES (1)"), true));
         // nothing to classify: a lone Sync or Flush
-        assertEquals(Target.REPLICA, cycle(new Msgs().sync(), true));
-        assertEquals(Target.PRIMARY, cycle(new Msgs().sync(), false));
-        assertEquals(Target.PRIMARY, cycle(new Msgs().flush(), false));
+        assertEquals(Target.REPLICA, cycle(msgs().sync(), true));
+        assertEquals(Target.PRIMARY, cycle(msgs().sync(), false));
+        assertEquals(Target.PRIMARY, cycle(msgs().flush(), false));
     }
 
     @Test
     void aStatementThatPinsTheSessionGoesToThePrimaryEvenInAReadOnlySession() {
         // a session advisory lock taken on a replica would exclude nobody; LISTEN there would hear nothing
-        assertEquals(Target.PRIMARY, cycle(new Msgs().query("SELECT pg_advisory_lock(4242)"), true));
-        assertEquals(Target.PRIMARY, cycle(new Msgs().query("LISTEN jobs"), true));
+        assertEquals(Target.PRIMARY, cycle(msgs().query("SELECT pg_advisory_lock(4242)"), true));
+        assertEquals(Target.PRIMARY, cycle(msgs().query("LISTEN jobs"), true));
     }
 
     @Test
     void aHintOverridesTheClassifier() {
-        assertEquals(Target.REPLICA, cycle(new Msgs().query("/* pgbalancer: replica */ INSERT INTO t VALUES (1)"),
+        assertEquals(Target.REPLICA, cycle(msgs().query("/* pgbalancer: replica */ INSERT INTO t VALUES (1)"),
                 false));
-        assertEquals(Target.PRIMARY, cycle(new Msgs().query("/* pgbalancer: primary */ SELECT 1"), false));
-        assertEquals(Target.PRIMARY, cycle(new Msgs().query("/* pgbalancer: primary */ SELECT 1"), true),
+        assertEquals(Target.PRIMARY, cycle(msgs().query("/* pgbalancer: primary */ SELECT 1"), false));
+        assertEquals(Target.PRIMARY, cycle(msgs().query("/* pgbalancer: primary */ SELECT 1"), true),
                 "a primary hint wins over the read-only session too");
-        assertEquals(Target.REPLICA, cycle(new Msgs().query("/* not a hint */ SELECT 1"), false));
+        assertEquals(Target.REPLICA, cycle(msgs().query("/* not a hint */ SELECT 1"), false));
     }
 
     @Test
@@ -110,20 +110,20 @@ class TransactionRouterTest {
                 "DECLARE c CURSOR WITH HOLD FOR SELECT 1", "SELECT set_config('search_path', 'x', false)",
                 "LOAD 'auto_explain'")) {
             assertTrue(classifier.classify(sql).pins(), "the classifier pins on " + sql);
-            assertEquals(Target.PRIMARY, cycle(new Msgs().query(sql), false), sql);
+            assertEquals(Target.PRIMARY, cycle(msgs().query(sql), false), sql);
         }
         assertFalse(classifier.classify("SET search_path = x").sets().isEmpty());
-        assertEquals(Target.PRIMARY, cycle(new Msgs().query("SET search_path = x"), false),
+        assertEquals(Target.PRIMARY, cycle(msgs().query("SET search_path = x"), false),
                 "a session SET is not a read");
         assertFalse(classifier.classify("SELECT pg_advisory_xact_lock(1)").pins());
-        assertEquals(Target.PRIMARY, cycle(new Msgs().query("SELECT pg_advisory_xact_lock(1)"), false),
+        assertEquals(Target.PRIMARY, cycle(msgs().query("SELECT pg_advisory_xact_lock(1)"), false),
                 "a transaction-level advisory lock does not pin, but is a write function like every lock");
     }
 
     @Test
     void aSimpleQueryIsItsOwnCycleAndDoesNotLookAtWhatFollows() {
-        Msgs m = new Msgs().query("SELECT 1").query("INSERT INTO t VALUES (1)");
-        ByteBuf buf = m.buf();
+        Msgs m = msgs().query("SELECT 1").query("INSERT INTO t VALUES (1)");
+        ByteBuf buf = m.buf;
         assertEquals(Target.REPLICA, router.routeCycle(buf, 0, texts, lookup, false));
         assertEquals(List.of("SELECT 1"), classified, "the pipelined write is not looked at for this cycle");
         assertEquals(Target.PRIMARY, router.routeCycle(buf, m.offset(1), texts, lookup, false),
@@ -134,40 +134,40 @@ class TransactionRouterTest {
 
     @Test
     void anExtendedCycleRoutesByItsParse() {
-        assertEquals(Target.REPLICA, cycle(new Msgs().parse("", "SELECT $1::int").bind("", "").execute().sync(),
+        assertEquals(Target.REPLICA, cycle(msgs().parse("", "SELECT $1::int").bind("", "").execute().sync(),
                 false));
-        assertEquals(Target.PRIMARY, cycle(new Msgs().parse("", "UPDATE t SET x = $1").bind("", "").execute().sync(),
+        assertEquals(Target.PRIMARY, cycle(msgs().parse("", "UPDATE t SET x = $1").bind("", "").execute().sync(),
                 false));
-        assertEquals(Target.REPLICA, cycle(new Msgs().parse("", "SELECT 1").describeStatement("").sync(), false));
+        assertEquals(Target.REPLICA, cycle(msgs().parse("", "SELECT 1").describeStatement("").sync(), false));
     }
 
     @Test
     void aWriteLaterInTheSameExtendedCycleSendsTheWholeCycleToThePrimary() {
-        Msgs m = new Msgs().parse("", "SELECT 1").bind("", "").execute()
+        Msgs m = msgs().parse("", "SELECT 1").bind("", "").execute()
                 .parse("", "INSERT INTO t VALUES (1)").bind("", "").execute().sync();
         assertEquals(Target.PRIMARY, cycle(m, false), "pgjdbc's batched SELECT; INSERT under one Sync");
 
-        Msgs named = new Msgs().parse("", "SELECT 1").bind("", "").execute().bind("", "ins").execute().sync();
+        Msgs named = msgs().parse("", "SELECT 1").bind("", "").execute().bind("", "ins").execute().sync();
         this.named.put("ins", classifier.classify("INSERT INTO t VALUES ($1)"));
         assertEquals(Target.PRIMARY, cycle(named, false), "a Bind of a named write later in the cycle");
     }
 
     @Test
     void onlyTheCycleUpToItsSyncDecides() {
-        Msgs m = new Msgs().parse("", "SELECT 1").bind("", "").execute().sync()
+        Msgs m = msgs().parse("", "SELECT 1").bind("", "").execute().sync()
                 .parse("", "INSERT INTO t VALUES (1)").bind("", "").execute().sync();
         assertEquals(Target.REPLICA, cycle(m, false), "the write belongs to the next cycle");
-        assertEquals(Target.PRIMARY, router.routeCycle(m.buf(), m.offset(4), texts, lookup, false));
+        assertEquals(Target.PRIMARY, router.routeCycle(m.buf, m.offset(4), texts, lookup, false));
 
-        Msgs thenQuery = new Msgs().parse("", "SELECT 1").bind("", "").execute().query("INSERT INTO t VALUES (1)");
+        Msgs thenQuery = msgs().parse("", "SELECT 1").bind("", "").execute().query("INSERT INTO t VALUES (1)");
         assertEquals(Target.REPLICA, cycle(thenQuery, false), "a simple Query ends the extended cycle too");
     }
 
     @Test
     void aWriteWhoseBytesHaveNotArrivedYetCannotBeSeen() {
-        Msgs m = new Msgs().parse("", "SELECT 1").bind("", "").execute()
+        Msgs m = msgs().parse("", "SELECT 1").bind("", "").execute()
                 .parse("", "INSERT INTO t VALUES (1)").bind("", "").execute().sync();
-        ByteBuf whole = m.buf();
+        ByteBuf whole = m.buf;
         ByteBuf partial = whole.slice(0, m.offset(3) + 10); // the second Parse is cut short
         assertEquals(Target.REPLICA, router.routeCycle(partial, 0, texts, lookup, false));
         assertFalse(classified.contains("INSERT INTO t VALUES (1)"), "an incomplete message is never decoded");
@@ -175,18 +175,18 @@ class TransactionRouterTest {
 
     @Test
     void aDeclaredReadOnlyTransactionOrSessionStaysOnTheReplicaWhateverFollows() {
-        Msgs ro = new Msgs().parse("", "BEGIN READ ONLY").bind("", "").execute()
+        Msgs ro = msgs().parse("", "BEGIN READ ONLY").bind("", "").execute()
                 .parse("", "INSERT INTO t VALUES (1)").bind("", "").execute().sync();
         assertEquals(Target.REPLICA, cycle(ro, false), "the server refuses the write, as it would direct");
 
-        Msgs session = new Msgs().parse("", "SELECT 1").bind("", "").execute()
+        Msgs session = msgs().parse("", "SELECT 1").bind("", "").execute()
                 .parse("", "INSERT INTO t VALUES (1)").bind("", "").execute().sync();
         assertEquals(Target.REPLICA, cycle(session, true));
     }
 
     @Test
     void aHintedWriteLaterInTheCycleStillSendsItToThePrimary() {
-        Msgs m = new Msgs().parse("", "SELECT 1").bind("", "").execute()
+        Msgs m = msgs().parse("", "SELECT 1").bind("", "").execute()
                 .parse("", "/* pgbalancer: primary */ SELECT 2").bind("", "").execute().sync();
         assertEquals(Target.PRIMARY, cycle(m, false));
     }
@@ -197,23 +197,23 @@ class TransactionRouterTest {
     void aNamedStatementRoutesByWhatItsParseWas() {
         named.put("S_1", classifier.classify("SELECT * FROM t WHERE id = $1"));
         named.put("S_2", classifier.classify("UPDATE t SET x = $1"));
-        assertEquals(Target.REPLICA, cycle(new Msgs().bind("", "S_1").execute().sync(), false));
-        assertEquals(Target.PRIMARY, cycle(new Msgs().bind("", "S_2").execute().sync(), false));
-        assertEquals(Target.REPLICA, cycle(new Msgs().bind("portal", "S_1").execute().sync(), false),
+        assertEquals(Target.REPLICA, cycle(msgs().bind("", "S_1").execute().sync(), false));
+        assertEquals(Target.PRIMARY, cycle(msgs().bind("", "S_2").execute().sync(), false));
+        assertEquals(Target.REPLICA, cycle(msgs().bind("portal", "S_1").execute().sync(), false),
                 "the statement name follows the portal name");
-        assertEquals(Target.REPLICA, cycle(new Msgs().describeStatement("S_1").sync(), false));
-        assertEquals(Target.PRIMARY, cycle(new Msgs().describeStatement("S_2").sync(), false));
+        assertEquals(Target.REPLICA, cycle(msgs().describeStatement("S_1").sync(), false));
+        assertEquals(Target.PRIMARY, cycle(msgs().describeStatement("S_2").sync(), false));
         assertEquals(List.of("S_1", "S_2", "S_1", "S_1", "S_2"), lookedUp, "each looked up by its exact name");
     }
 
     @Test
     void anUnknownOrUnnamedStatementOrAPortalDescribeCannotBeReadAndGoesToThePrimary() {
-        assertEquals(Target.PRIMARY, cycle(new Msgs().bind("", "never_parsed").execute().sync(), false));
-        assertEquals(Target.PRIMARY, cycle(new Msgs().bind("", "").execute().sync(), false),
+        assertEquals(Target.PRIMARY, cycle(msgs().bind("", "never_parsed").execute().sync(), false));
+        assertEquals(Target.PRIMARY, cycle(msgs().bind("", "").execute().sync(), false),
                 "the unnamed statement never outlives its transaction, so a lone Bind of it is unknown");
-        assertEquals(Target.PRIMARY, cycle(new Msgs().describePortal("").sync(), false));
+        assertEquals(Target.PRIMARY, cycle(msgs().describePortal("").sync(), false));
         assertEquals(List.of("never_parsed"), lookedUp, "the unnamed statement and portals are never looked up");
-        assertEquals(Target.REPLICA, cycle(new Msgs().bind("", "never_parsed").execute().sync(), true),
+        assertEquals(Target.REPLICA, cycle(msgs().bind("", "never_parsed").execute().sync(), true),
                 "a read-only session reads on a replica even then");
     }
 
@@ -221,8 +221,8 @@ class TransactionRouterTest {
 
     @Test
     void routeDecidesOnOneMessageOnly() {
-        Msgs m = new Msgs().parse("", "SELECT 1").parse("", "DELETE FROM t").sync();
-        ByteBuf buf = m.buf();
+        Msgs m = msgs().parse("", "SELECT 1").parse("", "DELETE FROM t").sync();
+        ByteBuf buf = m.buf;
         assertEquals(Target.REPLICA, router.route(buf, 0, m.offset(1), texts, lookup, false));
         assertEquals(Target.PRIMARY, router.route(buf, m.offset(1), m.offset(2) - m.offset(1), texts, lookup, false));
         assertEquals(Target.PRIMARY, router.route(buf, m.offset(2), 5, texts, lookup, false));
@@ -232,77 +232,13 @@ class TransactionRouterTest {
     // ---------------------------------------------------------------------------------------------- helpers
 
     private Target cycle(Msgs m, boolean readOnlySession) {
-        return router.routeCycle(m.buf(), 0, texts, lookup, readOnlySession);
+        return router.routeCycle(m.buf, 0, texts, lookup, readOnlySession);
     }
 
-    /** Frontend messages in one buffer, remembering where each starts. */
-    private final class Msgs {
-        private final ByteBuf buf = Unpooled.buffer();
-        private final List<Integer> starts = new ArrayList<>();
-
-        Msgs() {
-            buffers.add(buf);
-        }
-
-        ByteBuf buf() {
-            return buf;
-        }
-
-        int offset(int message) {
-            return starts.get(message);
-        }
-
-        private Msgs msg(char type, Object... parts) {
-            starts.add(buf.writerIndex());
-            buf.writeByte(type);
-            int at = buf.writerIndex();
-            buf.writeInt(0);
-            for (Object p : parts) {
-                if (p instanceof String s) {
-                    buf.writeCharSequence(s, StandardCharsets.UTF_8);
-                    buf.writeByte(0);
-                } else if (p instanceof Character c) {
-                    buf.writeByte(c);
-                } else if (p instanceof Short s) {
-                    buf.writeShort(s);
-                } else if (p instanceof Integer i) {
-                    buf.writeInt(i);
-                }
-            }
-            buf.setInt(at, buf.writerIndex() - at);
-            return this;
-        }
-
-        Msgs query(String sql) {
-            return msg('Q', sql);
-        }
-
-        Msgs parse(String name, String sql) {
-            return msg('P', name, sql, (short) 0);
-        }
-
-        Msgs bind(String portal, String statement) {
-            return msg('B', portal, statement, (short) 0, (short) 0, (short) 0);
-        }
-
-        Msgs execute() {
-            return msg('E', "", 0);
-        }
-
-        Msgs describeStatement(String name) {
-            return msg('D', 'S', name);
-        }
-
-        Msgs describePortal(String name) {
-            return msg('D', 'P', name);
-        }
-
-        Msgs sync() {
-            return msg('S');
-        }
-
-        Msgs flush() {
-            return msg('H');
-        }
+    /** Frontend messages in one buffer (see TestWire.Msgs), released after the test. */
+    private Msgs msgs() {
+        Msgs m = new Msgs();
+        buffers.add(m.buf);
+        return m;
     }
 }

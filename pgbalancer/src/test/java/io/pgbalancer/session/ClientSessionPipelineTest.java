@@ -6,9 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.ResourceLeakDetector;
 import io.pgbalancer.cancel.CancelRegistry;
@@ -20,9 +17,7 @@ import io.pgbalancer.pool.PoolRegistry;
 import io.pgbalancer.routing.Router;
 import io.pgbalancer.pool.PoolSettings;
 import io.pgbalancer.sql.StatementClassifier;
-import java.lang.reflect.Constructor;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -30,6 +25,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import io.pgbalancer.session.TestWire.Msg;
+import io.pgbalancer.session.TestWire.Msgs;
+
+import static io.pgbalancer.session.TestWire.drain;
+import static io.pgbalancer.session.TestWire.messages;
+import static io.pgbalancer.session.TestWire.types;
 
 /**
  * A session on an EmbeddedChannel client, with one pooled backend connection whose channel is also an
@@ -64,11 +65,7 @@ class ClientSessionPipelineTest {
         server = new EmbeddedChannel();
         PoolRegistry pools = new PoolRegistry(PoolSettings.from(config.pool()), user -> "secret", sweeper);
         pool = pools.pool(config.primary(), "app", "db");
-        Constructor<BackendConnection> ctor = BackendConnection.class.getDeclaredConstructor(BackendPool.class,
-                Channel.class);
-        ctor.setAccessible(true);
-        backend = ctor.newInstance(pool, server);
-        pool.release(backend); // the only idle connection
+        backend = TestWire.connection(pool, server); // the only idle connection
         StatementClassifier classifier = new StatementClassifier(Set.of(), 100);
         SessionServices services = new SessionServices(config, pools, classifier, new CancelRegistry(),
                 new SessionTracker(), new Router(config));
@@ -95,68 +92,6 @@ class ClientSessionPipelineTest {
 
     // ---- wire helpers ----
 
-    private static final class Msgs {
-        final ByteBuf buf = Unpooled.buffer();
-
-        private Msgs msg(char type, Object... parts) {
-            buf.writeByte(type);
-            int at = buf.writerIndex();
-            buf.writeInt(0);
-            for (Object p : parts) {
-                if (p instanceof String s) {
-                    buf.writeCharSequence(s, StandardCharsets.UTF_8);
-                    buf.writeByte(0);
-                } else if (p instanceof Character c) {
-                    buf.writeByte(c);
-                } else if (p instanceof Short s) {
-                    buf.writeShort(s);
-                } else if (p instanceof Integer i) {
-                    buf.writeInt(i);
-                } else {
-                    throw new IllegalArgumentException(String.valueOf(p));
-                }
-            }
-            buf.setInt(at, buf.writerIndex() - at);
-            return this;
-        }
-
-        Msgs parse(String name, String sql) {
-            return msg('P', name, sql, (short) 0);
-        }
-
-        Msgs bind(String statement) {
-            return msg('B', "", statement, (short) 0, (short) 0, (short) 0);
-        }
-
-        Msgs closeStatement(String name) {
-            return msg('C', 'S', name);
-        }
-
-        Msgs describeStatement(String name) {
-            return msg('D', 'S', name);
-        }
-
-        Msgs execute() {
-            return msg('E', "", 0);
-        }
-
-        Msgs sync() {
-            return msg('S');
-        }
-
-        Msgs flush() {
-            return msg('H');
-        }
-
-        Msgs error(String sqlState, String message) {
-            return msg('E', 'S', "ERROR", 'V', "ERROR", 'C', sqlState, 'M', message, (char) 0);
-        }
-
-        Msgs ready(char status) {
-            return msg('Z', status);
-        }
-    }
-
     private static Msgs msgs() {
         return new Msgs();
     }
@@ -171,60 +106,11 @@ class ClientSessionPipelineTest {
         client.runPendingTasks();
     }
 
-    private static byte[] drain(EmbeddedChannel ch) {
-        ch.runPendingTasks();
-        ByteBuf all = Unpooled.buffer();
-        try {
-            for (Object o; (o = ch.readOutbound()) != null; ) {
-                ByteBuf b = (ByteBuf) o;
-                all.writeBytes(b);
-                b.release();
-            }
-            byte[] out = new byte[all.readableBytes()];
-            all.readBytes(out);
-            return out;
-        } finally {
-            all.release();
-        }
-    }
-
-    record Msg(char type, byte[] body) {
-        String cstring(int from) {
-            int end = from;
-            while (body[end] != 0) {
-                end++;
-            }
-            return new String(body, from, end - from, StandardCharsets.UTF_8);
-        }
-    }
-
-    private static List<Msg> messages(byte[] bytes) {
-        List<Msg> out = new ArrayList<>();
-        int at = 0;
-        while (at < bytes.length) {
-            int len = ((bytes[at + 1] & 0xFF) << 24) | ((bytes[at + 2] & 0xFF) << 16) | ((bytes[at + 3] & 0xFF) << 8)
-                    | (bytes[at + 4] & 0xFF);
-            byte[] body = new byte[len - 4];
-            System.arraycopy(bytes, at + 5, body, 0, body.length);
-            out.add(new Msg((char) bytes[at], body));
-            at += len + 1;
-        }
-        return out;
-    }
-
-    private static List<Character> types(byte[] bytes) {
-        return messages(bytes).stream().map(Msg::type).toList();
-    }
-
     private static byte[] bytes(Msgs m) {
         byte[] out = new byte[m.buf.readableBytes()];
         m.buf.readBytes(out);
         m.buf.release();
         return out;
-    }
-
-    private static List<Character> types(List<Msg> msgs) {
-        return msgs.stream().map(Msg::type).toList();
     }
 
     /** What PostgreSQL answers to {@code sent} when every message succeeds (statements return no rows). */

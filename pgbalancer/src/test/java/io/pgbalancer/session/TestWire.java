@@ -28,8 +28,15 @@ public final class TestWire {
 
     public static final class Msgs {
         public final ByteBuf buf = Unpooled.buffer();
+        private final List<Integer> starts = new ArrayList<>();
+
+        /** Where message number {@code message} (0 for the first) starts in {@link #buf}. */
+        public int offset(int message) {
+            return starts.get(message);
+        }
 
         public Msgs msg(char type, Object... parts) {
+            starts.add(buf.writerIndex());
             buf.writeByte(type);
             int at = buf.writerIndex();
             buf.writeInt(0);
@@ -55,6 +62,18 @@ public final class TestWire {
 
         public Msgs bind(String statement) {
             return msg('B', "", statement, (short) 0, (short) 0, (short) 0);
+        }
+
+        public Msgs bind(String portal, String statement) {
+            return msg('B', portal, statement, (short) 0, (short) 0, (short) 0);
+        }
+
+        public Msgs closeStatement(String name) {
+            return msg('C', 'S', name);
+        }
+
+        public Msgs describePortal(String name) {
+            return msg('D', 'P', name);
         }
 
         public Msgs describeStatement(String name) {
@@ -130,6 +149,10 @@ public final class TestWire {
             at += len + 1;
         }
         return out;
+    }
+
+    public static List<Character> types(List<Msg> msgs) {
+        return msgs.stream().map(Msg::type).toList();
     }
 
     public static List<Character> types(byte[] bytes) {
