@@ -17,7 +17,7 @@ public final class BackendConnection {
     /** Values the server last reported with ParameterStatus. Touched only by the current owner. */
     private final Map<String, String> reported = new HashMap<>();
     /** Proxy-named prepared statements that exist on this connection, bounded by pool.max_prepared_statements. */
-    public final ServerStatements prepared;
+    private final ServerStatements statements;
     /** The client settings this connection holds, as last synced; NONE for a fresh or reset connection. */
     private SessionSettings settings = SessionSettings.NONE;
     /** Set when the connection must not be reused (protocol confusion, dirty state, fatal error). */
@@ -30,7 +30,7 @@ public final class BackendConnection {
         this.key = pool.key();
         this.pool = pool;
         this.channel = channel;
-        this.prepared = new ServerStatements(pool.settings().maxPreparedStatements());
+        this.statements = new ServerStatements(pool.settings().maxPreparedStatements());
     }
 
     public PoolKey key() {
@@ -44,6 +44,11 @@ public final class BackendConnection {
 
     public Channel channel() {
         return channel;
+    }
+
+    /** The proxy-named prepared statements that exist on this connection (see ServerStatements). */
+    public ServerStatements statements() {
+        return statements;
     }
 
     /** BackendKeyData from login: what a CancelRequest for this connection must carry. */

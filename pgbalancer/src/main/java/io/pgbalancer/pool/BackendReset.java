@@ -33,7 +33,7 @@ public final class BackendReset implements BackendListener {
                 if (BackendMessage.of(type) == BackendMessage.ERROR_RESPONSE) {
                     failed = true;
                 } else if (BackendMessage.of(type) == BackendMessage.READY_FOR_QUERY) {
-                    backend.prepared.clear();
+                    backend.statements().clear();
                     backend.settings(null);
                     if (failed || buf.getByte(at + 5) != 'I') {
                         backend.markBroken();

@@ -110,7 +110,7 @@ final class BackendRelay extends FrameRelay {
                 onError(buf, at, length);
                 if (head != 0 && !Expect.endsAtReadyForQuery(head)) {
                     // the failed message and everything up to Sync never happened on the server
-                    tracker.skipToSync(name -> lease.backend().prepared.remove((String) name));
+                    tracker.skipToSync();
                 }
                 return;
             }

@@ -231,7 +231,7 @@ final class FrontendRelay extends FrameRelay {
         buf.getBytes(afterName, body);
         PreparedStatements.Op op = s.statements.define(clientName, body, c, lease.replay().isOpen());
         String backendName = op.statement().backendName();
-        ServerStatements server = lease.backend().prepared;
+        ServerStatements server = lease.backend().statements();
         if (server.use(backendName)) {
             addFake(Expect.FAKE_PARSE_COMPLETE, op);
             return;
@@ -266,7 +266,7 @@ final class FrontendRelay extends FrameRelay {
         out.add(p);
         tracker.add(Expect.PARSE_HIDDEN);
         tracker.add(Expect.PARSE); // its ErrorResponse goes to the client
-        lease.backend().prepared.closeLater(clientName);
+        lease.backend().statements().closeLater(clientName);
     }
 
     /**
@@ -276,7 +276,7 @@ final class FrontendRelay extends FrameRelay {
      * settings sync. Statements used by the transaction still running are not closed (see ServerStatements).
      */
     private void housekeeping(int at) {
-        ServerStatements server = lease.backend().prepared;
+        ServerStatements server = lease.backend().statements();
         boolean atRest = tracker.isEmpty() ? lease.state() == BackendLease.State.IDLE
                 : tracker.size() == 1 && tracker.headKind() == Expect.INTERNAL; // only a settings sync queued
         if (atRest && lease.txStatus() == 'I') {
@@ -302,7 +302,7 @@ final class FrontendRelay extends FrameRelay {
 
     /** Re-creates a client's statement on this backend before its first use here; the answer stays hidden. */
     private void ensurePrepared(PreparedStatements.Statement st) {
-        ServerStatements server = lease.backend().prepared;
+        ServerStatements server = lease.backend().statements();
         if (server.add(st.backendName())) {
             ByteBuf body = io.netty.buffer.Unpooled.wrappedBuffer(st.body().bytes());
             ByteBuf p = alloc(body.readableBytes() + 32);

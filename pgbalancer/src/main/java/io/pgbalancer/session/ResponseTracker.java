@@ -109,21 +109,15 @@ final class ResponseTracker {
         return tag;
     }
 
-    /** ErrorResponse to an extended-protocol message: drop it and everything the server will skip until Sync. */
-    void skipToSync() {
-        skipToSync(tag -> { });
-    }
-
     /**
-     * As {@link #skipToSync()}. Each dropped entry's {@link Tag} is told {@link Tag#skipped()}, newest first, so
-     * changes made one after another (a Close then a Parse of the same name) are undone in reverse; any other
-     * non-null tag is handed to {@code dropped}.
+     * ErrorResponse to an extended-protocol message: drop it and everything the server will skip until Sync. Each
+     * dropped entry's {@link Tag} is told {@link Tag#skipped()}, newest first, so changes made one after another (a
+     * Close then a Parse of the same name) are undone in reverse. Other tags (classifications) are just dropped.
      */
-    void skipToSync(java.util.function.Consumer<Object> dropped) {
-        java.util.ArrayList<Object> skipped = null;
+    void skipToSync() {
+        java.util.ArrayList<Tag> skipped = null;
         while (size > 0 && !Expect.endsAtReadyForQuery(kinds[head])) {
-            Object tag = drop();
-            if (tag != null) {
+            if (drop() instanceof Tag tag) {
                 if (skipped == null) {
                     skipped = new java.util.ArrayList<>();
                 }
@@ -134,11 +128,7 @@ final class ResponseTracker {
             discardingUntilSync = true;
         }
         for (int i = skipped == null ? -1 : skipped.size() - 1; i >= 0; i--) {
-            if (skipped.get(i) instanceof Tag t) {
-                t.skipped();
-            } else if (skipped.get(i) instanceof String name) {
-                dropped.accept(name); // a statement name; other entries carry classifications (see SettingsLedger)
-            }
+            skipped.get(i).skipped();
         }
     }
 

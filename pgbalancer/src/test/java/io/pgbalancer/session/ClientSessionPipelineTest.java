@@ -148,7 +148,7 @@ class ClientSessionPipelineTest {
         assertEquals(List.of('P', 'B', 'E', 'S'), sent.stream().map(Msg::type).toList());
         String backendName = sent.get(0).cstring(0);
         assertTrue(backendName.startsWith("pgbalancer_"), backendName);
-        assertTrue(backend.prepared.contains(backendName));
+        assertTrue(backend.statements().contains(backendName));
         fromServer(msgs().msg('1').msg('2').msg('D', (short) 0).msg('C', "SELECT 1").ready('I'));
         assertEquals(List.of('1', '2', 'D', 'C', 'Z'), types(drain(client)));
         assertTrue(session.lease.tracker().isEmpty());
@@ -169,8 +169,8 @@ class ClientSessionPipelineTest {
         String goodName = sent.get(1).cstring(0);
         fromServer(msgs().error("42601", "syntax error at or near \"SELEC\"").ready('I'));
         assertEquals(List.of('E', 'Z'), types(drain(client)));
-        assertFalse(backend.prepared.contains(badName), "the failed Parse is forgotten");
-        assertFalse(backend.prepared.contains(goodName),
+        assertFalse(backend.statements().contains(badName), "the failed Parse is forgotten");
+        assertFalse(backend.statements().contains(goodName),
                 "the Parse the server skipped until Sync is still recorded as prepared on the backend");
 
         // consequence: the client retries; the proxy must send the Parse, not fake its ParseComplete
@@ -372,7 +372,7 @@ class ClientSessionPipelineTest {
         }
         String n1 = backendNameOf("s1");
         String n3 = backendNameOf("s3");
-        assertEquals(3, backend.prepared.size(), "one over until the next transaction starts");
+        assertEquals(3, backend.statements().size(), "one over until the next transaction starts");
 
         fromClient(msgs().bind("s3").execute().sync());
         List<Msg> sent = messages(drain(server));
@@ -382,8 +382,8 @@ class ClientSessionPipelineTest {
         assertEquals(n3, sent.get(2).cstring(1));
         fromServer(answersTo(sent));
         assertEquals(List.of('2', 'C', 'Z'), types(drain(client)), "the hidden Close's answers stay hidden");
-        assertEquals(2, backend.prepared.size());
-        assertFalse(backend.prepared.contains(n1));
+        assertEquals(2, backend.statements().size());
+        assertFalse(backend.statements().contains(n1));
 
         fromClient(msgs().bind("s1").execute().sync());
         sent = messages(drain(server));
@@ -409,7 +409,7 @@ class ClientSessionPipelineTest {
             fromServer(inTransaction(sent));
             drain(client);
         }
-        assertEquals(3, backend.prepared.size());
+        assertEquals(3, backend.statements().size());
         fromClient(msgs().msg('Q', "COMMIT"));
         drain(server);
         fromServer(msgs().msg('C', "COMMIT").ready('I'));
@@ -419,7 +419,7 @@ class ClientSessionPipelineTest {
         assertEquals(List.of('C', 'C', 'S', 'B', 'E', 'S'), types(sent), "after it, the two oldest go");
         fromServer(answersTo(sent));
         assertEquals(List.of('2', 'C', 'Z'), types(drain(client)));
-        assertEquals(1, backend.prepared.size());
+        assertEquals(1, backend.statements().size());
     }
 
     /** Answers like {@link #answersTo} but with ReadyForQuery 'T' (inside a transaction block). */
@@ -477,7 +477,7 @@ class ClientSessionPipelineTest {
         long seconds = (System.nanoTime() - started) / 1_000_000_000L;
         long heapAfter = retainedHeap();
         int globalAfter = global.size();
-        int onBackend = backend.prepared.size();
+        int onBackend = backend.statements().size();
         session.onClientClosed();
         client.close();
         long heapGone = retainedHeap();
