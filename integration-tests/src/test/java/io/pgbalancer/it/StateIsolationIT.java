@@ -1,4 +1,4 @@
-// purpose: 50 concurrent clients with their own application_name and search_path share 4 backends; every answer (settings, rows, parameters) must be the asking client's own.
+// purpose: 50 concurrent clients with their own application_name and search_path share 4 backends per server, reads routed to 3 replicas; every answer (settings, rows, parameters) must be the asking client's own.
 package io.pgbalancer.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -43,7 +43,8 @@ class StateIsolationIT {
 
     @BeforeAll
     static void setUp() throws Exception {
-        proxy = TestProxy.start(POOL_SIZE);
+        proxy = TestProxy.startWithReplicas("pool: {mode: transaction, size: " + POOL_SIZE
+                + ", checkout_timeout: 20s}\n");
         try (Connection su = TestCluster.directSuperuser("app"); Statement st = su.createStatement()) {
             st.execute("SET ROLE app");
             for (int n = 0; n < CLIENTS; n++) {
@@ -54,6 +55,7 @@ class StateIsolationIT {
                 st.execute("INSERT INTO " + s + ".whoami VALUES ('" + s + "')");
             }
         }
+        Replication.awaitReplicasCaughtUp(java.time.Duration.ofSeconds(60)); // the reads run on the replicas
         HikariConfig cfg = new HikariConfig();
         cfg.setJdbcUrl(proxy.jdbcUrl("app"));
         cfg.setUsername("app");
@@ -148,11 +150,12 @@ class StateIsolationIT {
     @Test
     void settingsAndSearchPathFollowEachClient() throws Exception {
         AtomicLong queries = new AtomicLong();
+        AtomicLong onReplicas = new AtomicLong();
         Set<Integer> backends = ConcurrentHashMap.newKeySet();
         List<String> mixUps = runClients((n, c, bad) -> {
             String expectedPath = SCHEMA + n + ", public";
             String sql = "select current_setting('application_name'), current_setting('search_path'), "
-                    + "(select tag from whoami), %s::int, pg_backend_pid()";
+                    + "(select tag from whoami), %s::int, pg_backend_pid(), pg_is_in_recovery()";
             try (PreparedStatement ps = c.prepareStatement(String.format(sql, "?"));
                  Statement st = c.createStatement()) {
                 for (int i = 0; i < ITERATIONS; i++) {
@@ -174,6 +177,9 @@ class StateIsolationIT {
                         check(bad, n, "whoami", SCHEMA + n, rs.getString(3));
                         check(bad, n, "parameter", param, rs.getInt(4));
                         backends.add(rs.getInt(5));
+                        if (rs.getBoolean(6)) {
+                            onReplicas.incrementAndGet();
+                        }
                         if (rs.next()) {
                             bad.add("client " + n + " got an extra row");
                         }
@@ -185,8 +191,13 @@ class StateIsolationIT {
         assertEquals(List.of(), mixUps.subList(0, Math.min(20, mixUps.size())), mixUps.size() + " mix-ups");
         assertEquals((long) CLIENTS * ITERATIONS, queries.get());
         // nothing here fails or breaks a connection, so the pool's backends should live through the whole run
-        assertTrue(backends.size() <= POOL_SIZE, "backends were replaced during the run (pool size " + POOL_SIZE
-                + "), pids seen: " + backends);
+        // reads are routed: nearly all of them ran on replicas (a few first executions of pgjdbc's named statements
+        // under this much concurrency still go to the primary; see the issue notes)
+        assertTrue(onReplicas.get() >= queries.get() * 95 / 100, "reads ran on replicas: " + onReplicas + " of "
+                + queries);
+        int servers = 1 + TestCluster.get().replicaPorts().size();
+        assertTrue(backends.size() <= POOL_SIZE * servers, "backends were replaced during the run (pool size "
+                + POOL_SIZE + " per server), pids seen: " + backends);
     }
 
     @Test
