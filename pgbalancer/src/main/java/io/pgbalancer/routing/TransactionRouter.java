@@ -25,6 +25,7 @@ public final class TransactionRouter {
      */
     public Target routeCycle(ByteBuf buf, int at, TextClassifier texts,
                              Function<String, Classification> namedStatement, boolean readOnlySession) {
+        at = firstDeciding(buf, at);
         Classification c0 = classification(buf, at, Frames.length(buf, at), texts, namedStatement);
         Target first = c0 == null ? (readOnlySession ? Target.REPLICA : Target.PRIMARY) : decide(c0, readOnlySession);
         if (first == Target.PRIMARY || readOnlySession || buf.getByte(at) == 'Q'
@@ -45,6 +46,22 @@ public final class TransactionRouter {
             i += length;
         }
         return first;
+    }
+
+    /**
+     * Skips leading messages that carry no statement: pgjdbc starts a cycle with Close of a statement it evicted from
+     * its cache, then Parse/Bind/Execute of the real one; the Close must not send that read to the primary.
+     */
+    private static int firstDeciding(ByteBuf buf, int at) {
+        int end = buf.writerIndex();
+        while (true) {
+            byte type = buf.getByte(at);
+            int next = Frames.next(buf, at);
+            if ((type != 'C' && type != 'H') || next + 5 > end || buf.getByte(next) == 'S') {
+                return at;
+            }
+            at = next;
+        }
     }
 
     /**

@@ -3,6 +3,7 @@ package io.pgbalancer.session;
 
 import io.netty.buffer.ByteBuf;
 import io.pgbalancer.pool.BackendConnection;
+import io.pgbalancer.protocol.Frames;
 import io.pgbalancer.protocol.ProtocolException;
 import io.pgbalancer.routing.Target;
 import java.util.ArrayDeque;
@@ -13,6 +14,8 @@ final class ClientInput {
     private final Checkout checkout;
     private final FrontendRelay frontend;
     private final WaitingInput waiting = new WaitingInput();
+    /** Leading Close messages whose cycle's deciding statement has not arrived yet (see onlyCloses). */
+    private ByteBuf undecided;
 
     ClientInput(ClientSession session, Checkout checkout) {
         this.s = session;
@@ -31,6 +34,20 @@ final class ClientInput {
 
     void release() {
         waiting.release();
+        if (undecided != null) {
+            undecided.release();
+            undecided = null;
+        }
+    }
+
+    /**
+     * A chunk of nothing but Close messages: pgjdbc starts a cycle by closing statements it evicted from its cache,
+     * and the Parse or Bind that says where the cycle belongs can arrive in the next TCP segment. Without Flush or
+     * Sync the client waits for no answer, so the chunk can wait for the rest instead of sending a read to the
+     * primary.
+     */
+    private static boolean onlyCloses(ByteBuf frames) {
+        return Frames.walk(frames, (type, buf, at, length) -> type == 'C');
     }
 
     /** Complete client messages; takes ownership of {@code frames}. */
@@ -46,6 +63,14 @@ final class ClientInput {
             return;
         }
         if (!s.lease.isAttached() && !checkout.isWaiting()) {
+            if (undecided != null) {
+                frames = s.client.alloc().compositeBuffer(2).addComponents(true, undecided, frames);
+                undecided = null;
+            }
+            if (onlyCloses(frames)) {
+                undecided = frames; // the statement that decides where this cycle runs is still on its way
+                return;
+            }
             Target forced = checkout.takeForced();
             Target target = forced != null ? forced : checkout.route(frames, frames.readerIndex());
             BackendConnection idle = checkout.idleOrWait(target);

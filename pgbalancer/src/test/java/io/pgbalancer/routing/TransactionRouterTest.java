@@ -88,6 +88,17 @@ class TransactionRouterTest {
     }
 
     @Test
+    void aLeadingCloseOrFlushDoesNotDecide() {
+        // pgjdbc closes a statement it evicted from its cache at the start of the next cycle
+        assertEquals(Target.REPLICA, cycle(msgs().msg('C', 'S', "S_1").parse("S_2", "SELECT 1").bind("", "S_2")
+                .execute().sync(), false));
+        assertEquals(Target.PRIMARY, cycle(msgs().msg('C', 'S', "S_1").parse("S_2", "INSERT INTO t VALUES (1)")
+                .bind("", "S_2").execute().sync(), false));
+        assertEquals(Target.REPLICA, cycle(msgs().flush().query("SELECT 1"), false));
+        assertEquals(Target.PRIMARY, cycle(msgs().msg('C', 'S', "S_1").sync(), false), "nothing to classify");
+    }
+
+    @Test
     void aStatementThatPinsTheSessionGoesToThePrimaryEvenInAReadOnlySession() {
         // a session advisory lock taken on a replica would exclude nobody; LISTEN there would hear nothing
         assertEquals(Target.PRIMARY, cycle(msgs().query("SELECT pg_advisory_lock(4242)"), true));

@@ -179,6 +179,20 @@ class BackendLeaseTest {
     }
 
     @Test
+    void leadingClosesWaitForTheStatementThatDecidesWhereTheCycleRuns() {
+        // pgjdbc closes evicted statements first; the rest of the cycle can come in the next TCP segment
+        fromClient(new Msgs().closeStatement("S_1").closeStatement("S_2"));
+        assertEquals(State.DETACHED, session.lease.state(), "no server chosen from Closes alone");
+        assertEquals(List.of(), types(drain(primaryChannel)));
+        fromClient(new Msgs().parse("", "SELECT 1").bind("").execute().sync());
+        assertSame(replica, session.lease.backend(), "the read decides: a replica");
+        assertEquals(List.of('Q', 'P', 'B', 'E', 'S'), types(drain(replicaChannel)),
+                "the settings sync, then the read; the unknown names' Closes are answered by pgbalancer");
+        fromServer(replica, new Msgs().msg('C', "SET").ready('I').msg('1').msg('2').msg('C', "SELECT 0").ready('I'));
+        assertEquals(List.of('3', '3', '1', '2', 'C', 'Z'), types(drain(client)), "every Close answered, in order");
+    }
+
+    @Test
     void aReadTheReplicaRefusesRunsAgainOnThePrimaryUnseen() {
         fromClient(new Msgs().msg('P', "", "SELECT f()", (short) 0).msg('B', "", "", (short) 0, (short) 0, (short) 0)
                 .msg('E', "", 0).msg('S'));
