@@ -13,6 +13,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -76,8 +77,18 @@ public final class FakePostgres implements AutoCloseable {
     }
 
     @Override
+    /**
+     * Stops listening before it returns: a connection attempt after close() is refused. (Closing a ServerSocket
+     * while another thread is blocked in accept() is deferred until that thread wakes, and until then the socket can
+     * still take a connection; so the acceptor is waited for.)
+     */
     public void close() {
         closeQuietly(server);
+        try {
+            acceptor.join(TimeUnit.SECONDS.toMillis(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         dropAll();
     }
 
