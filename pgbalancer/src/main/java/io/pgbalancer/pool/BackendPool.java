@@ -97,7 +97,7 @@ public final class BackendPool {
                 synchronized (this) {
                     all.add(c);
                 }
-                release(c);
+                release(c, true);
             } else {
                 synchronized (this) {
                     total--;
@@ -149,8 +149,16 @@ public final class BackendPool {
 
     /** Returns a clean connection (ReadyForQuery idle, nothing outstanding) to the pool or to the oldest waiter. */
     public void release(BackendConnection c) {
+        release(c, false);
+    }
+
+    /**
+     * {@code fresh}: just opened and logged in, never used. max_lifetime does not apply to it yet: its age counts
+     * from before the connect, and a limit shorter than a login would otherwise open connections in a loop.
+     */
+    private void release(BackendConnection c, boolean fresh) {
         c.owner(null);
-        if (c.isBroken() || !c.channel().isActive() || expired(c)) {
+        if (c.isBroken() || !c.channel().isActive() || (!fresh && expired(c))) {
             c.channel().close();
             return;
         }

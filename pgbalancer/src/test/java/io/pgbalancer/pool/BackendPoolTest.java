@@ -281,6 +281,16 @@ class BackendPoolTest {
     }
 
     @Test
+    void aMaxLifetimeShorterThanALoginStillHandsOutTheNewConnection() throws Exception {
+        BackendPool p = pool(2, Duration.ofSeconds(30), LONG, Duration.ofMillis(1));
+        BackendConnection c = get(p.acquire(loop));
+        assertTrue(c.channel().isActive());
+        assertEquals(1, server.accepted(), "the new connection is handed out, not closed and opened again");
+        p.release(c);
+        await(() -> !c.channel().isActive(), "the used connection past max_lifetime to close at release");
+    }
+
+    @Test
     void maxLifetimeEvictsIdleConnectionsOnceTheyAreOldEnough() throws Exception {
         BackendPool p = pool(2, Duration.ofSeconds(30), NONE, Duration.ofMillis(500));
         BackendConnection c = get(p.acquire(loop));
