@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class BackendNode {
     private final Backend backend;
     private final AtomicInteger inUse = new AtomicInteger();
+    private final AtomicInteger waiting = new AtomicInteger();
     private final java.util.concurrent.atomic.AtomicLong transactions = new java.util.concurrent.atomic.AtomicLong();
     private volatile long bannedUntilNanos;
 
@@ -44,6 +45,21 @@ public final class BackendNode {
 
     public void checkedIn() {
         inUse.decrementAndGet();
+    }
+
+    /** A client chose this server and waits for one of its connections (all of them are busy). */
+    public void waitStarted() {
+        waiting.incrementAndGet();
+    }
+
+    /** That client got its connection, or gave up. */
+    public void waitEnded() {
+        waiting.decrementAndGet();
+    }
+
+    /** Work in flight here: transactions holding a connection plus clients already waiting for one. */
+    public int outstanding() {
+        return inUse.get() + waiting.get();
     }
 
     /** At its max_connections: more work would pile up here instead of queueing. */

@@ -67,8 +67,9 @@ public final class ReplicaSelector {
     }
 
     /**
-     * Least work in flight per unit of weight; among equals, the one that has served the fewest transactions per
-     * unit of weight, so shares converge on the weights even for a few long-lived clients.
+     * Least work in flight (transactions holding a connection, and clients queued for one) per unit of weight;
+     * among equals, the one that has served the fewest transactions per unit of weight, so shares converge on the
+     * weights even for a few long-lived clients.
      */
     private static BackendNode leastOutstanding(List<BackendNode> nodes) {
         BackendNode best = null;
@@ -78,7 +79,7 @@ public final class ReplicaSelector {
                 continue;
             }
             // compare per unit of weight without division
-            long load = (long) c.inUse() * best.weight() - (long) best.inUse() * c.weight();
+            long load = (long) c.outstanding() * best.weight() - (long) best.outstanding() * c.weight();
             if (load < 0 || (load == 0 && c.transactions() * best.weight() < best.transactions() * c.weight())) {
                 best = c;
             }

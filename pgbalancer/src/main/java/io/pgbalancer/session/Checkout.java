@@ -92,6 +92,7 @@ final class Checkout {
     private void wait(Target target, BackendNode chosen) {
         waiting = true;
         waitingFor = target;
+        chosen.waitStarted(); // the next read's choice counts this client as work on that server already
         poolOf(chosen).acquire(s.loop).addListener(f -> onAcquired(f, chosen));
     }
 
@@ -101,6 +102,7 @@ final class Checkout {
 
     private void onAcquired(Future<? super BackendConnection> f, BackendNode chosen) {
         waiting = false;
+        chosen.waitEnded();
         if (!f.isSuccess()) {
             if (!s.isClosed()) {
                 fail(f.cause(), chosen);

@@ -60,6 +60,25 @@ class ReplicaSelectorTest {
     }
 
     @Test
+    void leastOutstandingCountsClientsQueuedForAConnection() {
+        // eight reads at once on a cold pool: each choice must see the clients already waiting on a replica
+        BackendNode a = node(1, Role.REPLICA, 1, null);
+        BackendNode b = node(2, Role.REPLICA, 1, null);
+        BackendNode c = node(3, Role.REPLICA, 1, null);
+        ReplicaSelector s = new ReplicaSelector(PRIMARY, List.of(a, b, c), Balance.LEAST_OUTSTANDING,
+                PrimaryReads.FALLBACK);
+        Map<BackendNode, Integer> chosen = new java.util.HashMap<>();
+        for (int i = 0; i < 9; i++) {
+            BackendNode n = s.forRead();
+            n.waitStarted(); // no connection is free yet: the client queues
+            chosen.merge(n, 1, Integer::sum);
+        }
+        assertEquals(Map.of(a, 3, b, 3, c, 3), chosen);
+        a.waitEnded();
+        assertEquals(8, a.outstanding() + b.outstanding() + c.outstanding());
+    }
+
+    @Test
     void roundRobinIsSmoothAndWeighted() {
         BackendNode a = node(1, Role.REPLICA, 1, null);
         BackendNode b = node(2, Role.REPLICA, 2, null);
