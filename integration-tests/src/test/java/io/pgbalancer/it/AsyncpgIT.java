@@ -4,11 +4,8 @@ package io.pgbalancer.it;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,11 +15,10 @@ import org.junit.jupiter.api.Test;
  * sends Bind/Execute/Sync; the script bounds every call at 20 s, so a proxy that holds those answers back fails
  * the scenario at the step that hung.
  */
-class AsyncpgIT {
+class AsyncpgIT extends DriverScenarios {
     private static final String PYTHON = "/usr/bin/python3";
     private static Path scripts;
 
-    private TestProxy proxy;
 
     @BeforeAll
     static void requireAsyncpg() {
@@ -31,19 +27,19 @@ class AsyncpgIT {
                 "asyncpg is not installed for " + PYTHON + " (Debian package python3-asyncpg)");
     }
 
-    @BeforeEach
-    void startProxy() {
-        proxy = TestProxy.startWithReplicas(DriverScripts.POOL);
+    @Override
+    String driver() {
+        return "asyncpg";
     }
 
-    @AfterEach
-    void stopProxy() {
-        proxy.close();
+    @Override
+    List<String> command() {
+        return List.of(PYTHON, scripts.resolve("asyncpg_checks.py").toString());
     }
 
-    private void scenario(String name) throws Exception {
-        DriverScripts.assertScenarioPasses("asyncpg", List.of(PYTHON, scripts.resolve("asyncpg_checks.py").toString()),
-                name, proxy, scripts, Duration.ofSeconds(180));
+    @Override
+    Path scripts() {
+        return scripts;
     }
 
     /** fetchval("select 1"), parameters, where autocommit reads run (replicas, spread), 100 rows. */

@@ -9,19 +9,16 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * Each test runs one scenario of {@code src/test/node/pg_checks.js} against a fresh pgbalancer. The driver comes
  * from the npm registry: {@code npm ci} (package.json + package-lock.json) runs once, when node_modules is missing.
  */
-class NodePgIT {
+class NodePgIT extends DriverScenarios {
     private static Path scripts;
 
-    private TestProxy proxy;
 
     @BeforeAll
     static void requireNodeAndPg() throws Exception {
@@ -35,19 +32,19 @@ class NodePgIT {
         }
     }
 
-    @BeforeEach
-    void startProxy() {
-        proxy = TestProxy.startWithReplicas(DriverScripts.POOL);
+    @Override
+    String driver() {
+        return "node-postgres";
     }
 
-    @AfterEach
-    void stopProxy() {
-        proxy.close();
+    @Override
+    List<String> command() {
+        return List.of("node", "pg_checks.js");
     }
 
-    private void scenario(String name) throws Exception {
-        DriverScripts.assertScenarioPasses("node-postgres", List.of("node", "pg_checks.js"), name, proxy, scripts,
-                Duration.ofSeconds(180));
+    @Override
+    Path scripts() {
+        return scripts;
     }
 
     /** Simple-protocol queries on replicas, multi-statement results, 1000 rows, rowMode array. */

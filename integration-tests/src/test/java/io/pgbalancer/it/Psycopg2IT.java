@@ -4,22 +4,18 @@ package io.pgbalancer.it;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * Each test runs one scenario of {@code src/test/python/psycopg2_checks.py} with Debian's python3-psycopg2 (hence
  * {@code /usr/bin/python3}) against a fresh pgbalancer.
  */
-class Psycopg2IT {
+class Psycopg2IT extends DriverScenarios {
     private static final String PYTHON = "/usr/bin/python3";
     private static Path scripts;
 
-    private TestProxy proxy;
 
     @BeforeAll
     static void requirePsycopg2() {
@@ -28,20 +24,19 @@ class Psycopg2IT {
                 "psycopg2 is not installed for " + PYTHON + " (Debian package python3-psycopg2)");
     }
 
-    @BeforeEach
-    void startProxy() {
-        proxy = TestProxy.startWithReplicas(DriverScripts.POOL);
+    @Override
+    String driver() {
+        return "psycopg2";
     }
 
-    @AfterEach
-    void stopProxy() {
-        proxy.close();
+    @Override
+    List<String> command() {
+        return List.of(PYTHON, scripts.resolve("psycopg2_checks.py").toString());
     }
 
-    private void scenario(String name) throws Exception {
-        DriverScripts.assertScenarioPasses("psycopg2",
-                List.of(PYTHON, scripts.resolve("psycopg2_checks.py").toString()), name, proxy, scripts,
-                Duration.ofSeconds(180));
+    @Override
+    Path scripts() {
+        return scripts;
     }
 
     /** Autocommit reads on replicas, multi-statement queries, SET; psycopg2's implicit BEGIN; read-only sessions. */

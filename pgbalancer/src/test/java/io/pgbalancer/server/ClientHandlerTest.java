@@ -107,20 +107,7 @@ class ClientHandlerTest {
 
     /** Everything written to the client so far, as one byte array; releases the buffers. */
     private static byte[] written(EmbeddedChannel ch) {
-        ch.runPendingTasks();
-        ByteBuf all = Unpooled.buffer();
-        try {
-            for (Object o; (o = ch.readOutbound()) != null; ) {
-                ByteBuf b = (ByteBuf) o;
-                all.writeBytes(b);
-                b.release();
-            }
-            byte[] out = new byte[all.readableBytes()];
-            all.readBytes(out);
-            return out;
-        } finally {
-            all.release();
-        }
+        return io.pgbalancer.session.TestWire.drain(ch);
     }
 
     record Msg(char type, byte[] body) {
