@@ -9,7 +9,7 @@ import org.yaml.snakeyaml.nodes.Node;
 final class ConfigReader {
     static final String ROOT_PATH = "(root)";
     static final List<String> KEYS = List.of("listen", "pool", "auth", "backends", "limits", "shutdown", "routing",
-            "metrics");
+            "metrics", "monitor");
 
     private ConfigReader() {
     }
@@ -43,11 +43,12 @@ final class ConfigReader {
         if (backendsComplete) {
             RoutingReader.checkBackends(values, routingSection, routing, backends);
         }
+        Monitor monitor = MonitorReader.read(values, section(values, top, "monitor", MonitorReader.KEYS), auth);
         if (!problems.isEmpty()) {
             return Optional.empty();
         }
         return Optional.of(new PgBalancerConfig(listen, pool, auth, backends, limits, shutdown, routing,
-                metrics));
+                metrics, monitor));
     }
 
     private static MappingReader section(ValueReader values, MappingReader top, String key, List<String> keys) {

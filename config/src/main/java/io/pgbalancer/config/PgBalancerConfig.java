@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Objects;
 
 public record PgBalancerConfig(Listen listen, Pool pool, Auth auth, List<Backend> backends, Limits limits,
-                               Shutdown shutdown, Routing routing, Metrics metrics) {
+                               Shutdown shutdown, Routing routing, Metrics metrics, Monitor monitor) {
     public PgBalancerConfig {
         Objects.requireNonNull(listen, "listen");
         Objects.requireNonNull(pool, "pool");
@@ -15,6 +15,7 @@ public record PgBalancerConfig(Listen listen, Pool pool, Auth auth, List<Backend
         Objects.requireNonNull(shutdown, "shutdown");
         Objects.requireNonNull(metrics, "metrics");
         Objects.requireNonNull(routing, "routing");
+        Objects.requireNonNull(monitor, "monitor");
     }
 
     /**
@@ -32,7 +33,8 @@ public record PgBalancerConfig(Listen listen, Pool pool, Auth auth, List<Backend
                 + " + " + replicas + (replicas == 1 ? " replica" : " replicas")
                 + ", " + users + (users == 1 ? " user" : " users")
                 + " (" + auth.method().yamlName() + ")"
-                + ", routing " + routing.balance().yamlName();
+                + ", routing " + routing.balance().yamlName()
+                + ", consistency " + routing.consistency().yamlName();
     }
 
     /** The single backend with role primary (a loaded configuration always has exactly one). */

@@ -1,6 +1,7 @@
 // purpose: read/write routing and load-balancing settings (YAML section "routing")
 package io.pgbalancer.config;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 
@@ -10,17 +11,30 @@ import java.util.Objects;
  * and distinct ignoring case.
  */
 public record Routing(Balance balance, PrimaryReads primaryReads, List<String> writeFunctions,
-                      VolatileFunctions volatileFunctions) {
+                      VolatileFunctions volatileFunctions, Consistency consistency, Duration causalWait,
+                      MaxLag maxLag) {
     public static final Balance DEFAULT_BALANCE = Balance.LEAST_OUTSTANDING;
     public static final PrimaryReads DEFAULT_PRIMARY_READS = PrimaryReads.FALLBACK;
     public static final List<String> DEFAULT_WRITE_FUNCTIONS = List.of();
     public static final VolatileFunctions DEFAULT_VOLATILE_FUNCTIONS = VolatileFunctions.REPLICA;
+    public static final Consistency DEFAULT_CONSISTENCY = Consistency.USER;
+    public static final Duration DEFAULT_CAUSAL_WAIT = Duration.ofMillis(50);
 
     public Routing {
         Objects.requireNonNull(balance, "balance");
         Objects.requireNonNull(primaryReads, "primaryReads");
         writeFunctions = List.copyOf(writeFunctions);
         Objects.requireNonNull(volatileFunctions, "volatileFunctions");
+        Objects.requireNonNull(consistency, "consistency");
+        Objects.requireNonNull(causalWait, "causalWait");
+        Objects.requireNonNull(maxLag, "maxLag");
+    }
+
+    /** The read/write routing options with the default consistency, causal wait and no lag bound. */
+    public Routing(Balance balance, PrimaryReads primaryReads, List<String> writeFunctions,
+                   VolatileFunctions volatileFunctions) {
+        this(balance, primaryReads, writeFunctions, volatileFunctions, DEFAULT_CONSISTENCY, DEFAULT_CAUSAL_WAIT,
+                MaxLag.NONE);
     }
 
     public static Routing defaults() {

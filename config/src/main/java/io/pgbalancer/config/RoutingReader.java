@@ -10,7 +10,11 @@ import java.util.Optional;
 import org.yaml.snakeyaml.nodes.Node;
 
 final class RoutingReader {
-    static final List<String> KEYS = List.of("balance", "primary_reads", "write_functions", "volatile_functions");
+    static final List<String> KEYS = List.of("balance", "primary_reads", "write_functions", "volatile_functions",
+            "consistency", "causal_wait", "max_lag");
+    static final List<String> MAX_LAG_KEYS = List.of("bytes", "time");
+    /** A causal wait longer than this would hold a client longer than running the read on the primary ever could. */
+    static final java.time.Duration MAX_CAUSAL_WAIT = java.time.Duration.ofSeconds(60);
     static final String FUNCTION_NAME = "a non-empty function name";
 
     private RoutingReader() {
@@ -29,7 +33,38 @@ final class RoutingReader {
                 .flatMap(n -> values.choice(routing.path("volatile_functions"), n, VolatileFunctions.class,
                         VolatileFunctions::yamlName))
                 .orElse(Routing.DEFAULT_VOLATILE_FUNCTIONS);
-        return new Routing(balance, primaryReads, writeFunctions, volatileFunctions);
+        Consistency consistency = routing.get("consistency")
+                .flatMap(n -> values.choice(routing.path("consistency"), n, Consistency.class, Consistency::yamlName))
+                .orElse(Routing.DEFAULT_CONSISTENCY);
+        java.time.Duration causalWait = routing.get("causal_wait")
+                .flatMap(n -> values.duration(routing.path("causal_wait"), n, ValueReader.DurationRule.ZERO_ALLOWED))
+                .filter(d -> {
+                    if (d.compareTo(MAX_CAUSAL_WAIT) > 0) {
+                        values.problems().add(routing.path("causal_wait"), routing.get("causal_wait").orElseThrow(),
+                                "must be at most 60s, got " + d.toMillis() + "ms");
+                        return false;
+                    }
+                    return true;
+                })
+                .orElse(Routing.DEFAULT_CAUSAL_WAIT);
+        MaxLag maxLag = readMaxLag(values, routing);
+        return new Routing(balance, primaryReads, writeFunctions, volatileFunctions, consistency, causalWait, maxLag);
+    }
+
+    private static MaxLag readMaxLag(ValueReader values, MappingReader routing) {
+        if (routing.get("max_lag").isEmpty() || Nodes.isNull(routing.get("max_lag").get())) {
+            return MaxLag.NONE;
+        }
+        String path = routing.path("max_lag");
+        return values.mapping(path, routing.get("max_lag").get(), MAX_LAG_KEYS).map(m -> {
+            Long bytes = m.get("bytes")
+                    .flatMap(n -> values.size(m.path("bytes"), n, 1, Integer.MAX_VALUE, "1B and 2GB"))
+                    .map(Integer::longValue).orElse(null);
+            java.time.Duration time = m.get("time")
+                    .flatMap(n -> values.duration(m.path("time"), n, ValueReader.DurationRule.POSITIVE))
+                    .orElse(null);
+            return new MaxLag(bytes, time);
+        }).orElse(MaxLag.NONE);
     }
 
     /** Names as written; duplicates are compared ignoring case (PostgreSQL folds unquoted names). */
