@@ -3,6 +3,7 @@ package io.pgbalancer.routing;
 
 import io.pgbalancer.config.Backend;
 import io.pgbalancer.config.Role;
+import io.pgbalancer.monitor.BackendStatus;
 import java.util.concurrent.atomic.AtomicInteger;
 
 public final class BackendNode {
@@ -11,6 +12,7 @@ public final class BackendNode {
     private final AtomicInteger waiting = new AtomicInteger();
     private final java.util.concurrent.atomic.AtomicLong transactions = new java.util.concurrent.atomic.AtomicLong();
     private volatile long bannedUntilNanos;
+    private volatile BackendStatus status = BackendStatus.UNKNOWN;
 
     public BackendNode(Backend backend) {
         this.backend = backend;
@@ -71,6 +73,20 @@ public final class BackendNode {
     /** Keeps reads away for a while after the server refused a connection or died. */
     public void ban(long nanos) {
         bannedUntilNanos = System.nanoTime() + nanos;
+    }
+
+    /** Lifts a ban: the server answers again. */
+    public void unban() {
+        bannedUntilNanos = 0;
+    }
+
+    /** What the monitor last saw of this server. */
+    public BackendStatus status() {
+        return status;
+    }
+
+    public void status(BackendStatus latest) {
+        status = latest;
     }
 
     public boolean isBanned() {

@@ -2,7 +2,11 @@
 package io.pgbalancer.routing;
 
 import io.pgbalancer.config.Balance;
+import io.pgbalancer.config.MaxLag;
 import io.pgbalancer.config.PrimaryReads;
+import io.pgbalancer.causal.Lsn;
+import io.pgbalancer.causal.ProxySettings;
+import io.pgbalancer.monitor.BackendStatus;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -19,29 +23,46 @@ public final class ReplicaSelector {
     private final List<BackendNode> replicas;
     private final Balance balance;
     private final PrimaryReads primaryReads;
+    private final MaxLag maxLag;
     private final int[] credit;
 
-    public ReplicaSelector(BackendNode primary, List<BackendNode> replicas, Balance balance, PrimaryReads primaryReads) {
+    public ReplicaSelector(BackendNode primary, List<BackendNode> replicas, Balance balance, PrimaryReads primaryReads,
+                           MaxLag maxLag) {
         this.primary = primary;
+        this.maxLag = maxLag;
         this.replicas = List.copyOf(replicas);
         this.balance = balance;
         this.primaryReads = primaryReads;
         this.credit = new int[replicas.size() + 1];
     }
 
+    public ReplicaSelector(BackendNode primary, List<BackendNode> replicas, Balance balance, PrimaryReads primaryReads) {
+        this(primary, replicas, balance, primaryReads, MaxLag.NONE);
+    }
+
     public BackendNode primary() {
         return primary;
     }
 
-    /** The server for a read, or null when none may take it (primary_reads: never and no usable replica). */
+    /** The server for a read with no position to see and no bound, or null (primary_reads: never, no replica up). */
     public BackendNode forRead() {
+        BackendNode n = forRead(Lsn.NONE, ProxySettings.UNBOUNDED);
+        return n == null && primaryReads == PrimaryReads.FALLBACK ? primary : n;
+    }
+
+    /**
+     * A replica that is up, within routing.max_lag and {@code maxStalenessNanos}, and has replayed {@code requiredLsn}
+     * (or the primary, with primary_reads: always); null when there is none: then {@link #whyNot} says why.
+     */
+    public BackendNode forRead(long requiredLsn, long maxStalenessNanos) {
         List<BackendNode> candidates = new ArrayList<>(replicas.size() + 1);
         for (BackendNode r : replicas) {
-            if (!r.isBanned()) {
+            if (!r.isBanned() && withinBounds(r.status(), maxStalenessNanos)
+                    && Lsn.reached(r.status().lsn(), requiredLsn)) {
                 candidates.add(r);
             }
         }
-        if (primaryReads == PrimaryReads.ALWAYS || (candidates.isEmpty() && primaryReads == PrimaryReads.FALLBACK)) {
+        if (primaryReads == PrimaryReads.ALWAYS) {
             candidates.add(primary);
         }
         if (candidates.isEmpty()) {
@@ -64,6 +85,41 @@ public final class ReplicaSelector {
             case ROUND_ROBIN -> smoothRoundRobin(withRoom);
             case RANDOM -> weightedRandom(withRoom);
         };
+    }
+
+    /** Why {@link #forRead(long, long)} found no replica: none up, all too far behind, or none caught up yet. */
+    public ReadReason whyNot(long maxStalenessNanos) {
+        boolean up = false;
+        boolean withinLag = false;
+        for (BackendNode r : replicas) {
+            if (!r.isBanned()) {
+                up = true;
+                if (withinBounds(r.status(), ProxySettings.UNBOUNDED)) {
+                    withinLag = true;
+                    if (withinBounds(r.status(), maxStalenessNanos)) {
+                        return ReadReason.CONSISTENCY;
+                    }
+                }
+            }
+        }
+        return !up ? ReadReason.UNAVAILABLE : withinLag ? ReadReason.STALENESS : ReadReason.LAG;
+    }
+
+    /** Within routing.max_lag and the read's own staleness bound, as of the monitor's last poll. */
+    private boolean withinBounds(BackendStatus st, long maxStalenessNanos) {
+        if (maxLag.isBounded() || maxStalenessNanos >= 0) {
+            if (!st.reachable()) {
+                return false; // not polled yet: its lag is unknown
+            }
+            if (maxLag.bytes() != null && st.lagBytes() > maxLag.bytes()) {
+                return false;
+            }
+            if (maxLag.time() != null && st.lagNanos() > maxLag.time().toNanos()) {
+                return false;
+            }
+            return maxStalenessNanos < 0 || st.lagNanos() <= maxStalenessNanos;
+        }
+        return true;
     }
 
     /**

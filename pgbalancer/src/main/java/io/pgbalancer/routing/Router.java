@@ -1,7 +1,9 @@
 // The routing decisions of the running proxy: which server a transaction goes to, and which servers to avoid.
 package io.pgbalancer.routing;
 
+import io.pgbalancer.causal.CommitPositions;
 import io.pgbalancer.config.Backend;
+import io.pgbalancer.monitor.ReplayWaits;
 import io.pgbalancer.config.PgBalancerConfig;
 import io.pgbalancer.config.Role;
 import java.util.ArrayList;
@@ -17,6 +19,9 @@ public final class Router {
     private final Map<Backend, BackendNode> nodes = new IdentityHashMap<>();
     private final ReplicaSelector selector;
     private final TransactionRouter transactions;
+    private final ReadOutcomes reads = new ReadOutcomes();
+    private final CommitPositions commits = new CommitPositions();
+    private final ReplayWaits replayWaits = new ReplayWaits();
     private final java.util.concurrent.atomic.AtomicLong retriesOnPrimary = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong retriesElsewhere = new java.util.concurrent.atomic.AtomicLong();
 
@@ -33,7 +38,7 @@ public final class Router {
             }
         }
         this.selector = new ReplicaSelector(primary, replicas, config.routing().balance(),
-                config.routing().primaryReads());
+                config.routing().primaryReads(), config.routing().maxLag());
         this.transactions = new TransactionRouter();
     }
 
@@ -48,6 +53,31 @@ public final class Router {
     /** The server for a transaction with this target; null when a read has nowhere to go. */
     public BackendNode choose(Target target) {
         return target == Target.PRIMARY ? selector.primary() : selector.forRead();
+    }
+
+    /** A fresh enough replica for a read (see ReplicaSelector#forRead(long, long)), or null. */
+    public BackendNode forRead(long requiredLsn, long maxStalenessNanos) {
+        return selector.forRead(requiredLsn, maxStalenessNanos);
+    }
+
+    /** Why no replica could take a read with this staleness bound. */
+    public ReadReason whyNoReplica(long maxStalenessNanos) {
+        return selector.whyNot(maxStalenessNanos);
+    }
+
+    /** Commit positions learned through this pgbalancer, for causal reads. */
+    public CommitPositions commits() {
+        return commits;
+    }
+
+    /** Reads waiting for a replica to replay their position. */
+    public ReplayWaits replayWaits() {
+        return replayWaits;
+    }
+
+    /** Where reads went, and why. */
+    public ReadOutcomes reads() {
+        return reads;
     }
 
     /** Counts a read run again: on the primary after a replica refused it (25006), or elsewhere after a failure. */

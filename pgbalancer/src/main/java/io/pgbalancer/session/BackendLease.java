@@ -49,6 +49,8 @@ final class BackendLease {
     /** The last client message was a Flush: the client may be waiting for answers, with no Sync coming. */
     private boolean afterFlush;
     private Target retryTarget;
+    /** Routed to the primary as a transaction that may write: its commits' positions are learned. */
+    private boolean mayHaveWritten;
     private ErrorFields failure;
 
     BackendLease(Channel client) {
@@ -89,6 +91,11 @@ final class BackendLease {
         return cycleBoundary;
     }
 
+    /** Routed to the primary as a transaction that may write (not a read that fell back there). */
+    boolean mayHaveWritten() {
+        return mayHaveWritten;
+    }
+
     boolean afterFlush() {
         return afterFlush;
     }
@@ -114,7 +121,8 @@ final class BackendLease {
     // --- named transitions
 
     /** A pooled connection (always clean) now serves this client; a replica read stays replayable for a while. */
-    void attach(BackendConnection b, BackendNode n, boolean replayable) {
+    void attach(BackendConnection b, BackendNode n, boolean replayable, boolean writes) {
+        mayHaveWritten = writes && n.isPrimary();
         backend = b;
         node = n;
         n.checkedOut();

@@ -17,11 +17,13 @@ final class BackendRelay extends FrameRelay {
     private final BackendLease lease;
     private final ResponseTracker tracker;
     private ErrorFields internalError;
+    private final CommitLearner commits;
 
     BackendRelay(ClientSession session) {
         this.s = session;
         this.lease = session.lease;
         this.tracker = session.lease.tracker();
+        this.commits = session.commits;
     }
 
     /** Relays a chunk of complete backend messages to the client; the lease's state says what comes next. */
@@ -101,7 +103,10 @@ final class BackendRelay extends FrameRelay {
             case READY_FOR_QUERY -> {
                 tracker.popThroughReadyForQuery();
                 char status = (char) buf.getByte(at + 5);
-                onReadyForQuery(status, at, length);
+                boolean held = onReadyForQuery(status, at, length);
+                if (commits.holdsReadyForQuery(status, held)) {
+                    cut(at, length); // goes out once the commit's position is known
+                }
                 emitFakesAt(at + length); // e.g. a pipelined Close's CloseComplete, first answer of the next cycle
                 lease.readyForQuery(status);
                 return;
@@ -159,14 +164,17 @@ final class BackendRelay extends FrameRelay {
         }
     }
 
-    /** The client's ReadyForQuery; it is held back (cut) while the client's settings are being restored. */
-    private void onReadyForQuery(char status, int at, int length) {
+    /**
+     * The client's ReadyForQuery; it is held back (cut) while the client's settings are being restored. Returns
+     * whether it was.
+     */
+    private boolean onReadyForQuery(char status, int at, int length) {
         String restore = s.settings.readyForQuery(status);
         if (status == 'I' && s.settings.settings() != lease.backend().settings()) {
             lease.backend().settings(s.settings.settings());
         }
         if (restore == null) {
-            return;
+            return false;
         }
         // A RESET left a startup parameter at the server's default. Put the client's value back before anything the
         // client sends next, and, when nothing else is owed, hold this ReadyForQuery until then: the client sees the
@@ -176,11 +184,13 @@ final class BackendRelay extends FrameRelay {
             cut(at, length);
         }
         lease.sendHidden(restore, Expect.RESTORE, hold ? Character.valueOf(status) : null);
+        return hold;
     }
 
     /** Answers to a settings sync: hidden from the client, which already sees these values (see Expect.RESTORE). */
     private void onInternalAnswer(byte type, ByteBuf buf, int at, int length) {
         BackendMessage m = BackendMessage.of(type);
+        int kind = tracker.headKind();
         if (m == BackendMessage.PARAMETER_STATUS && tracker.headKind() == Expect.RESTORE) {
             storeParameter(buf, at, length); // left in the run: the client saw the server's default reported by
             return;                          // RESET, so it must see its own value come back
@@ -188,11 +198,25 @@ final class BackendRelay extends FrameRelay {
         cut(at, length);
         switch (m) {
             case PARAMETER_STATUS -> storeParameter(buf, at, length);
-            case ERROR_RESPONSE -> internalError = ErrorFields.parse(buf, at, length);
+            case DATA_ROW -> {
+                if (kind == Expect.COMMIT_LSN) {
+                    commits.onDataRow(buf, at);
+                }
+            }
+            case ERROR_RESPONSE -> {
+                if (kind != Expect.COMMIT_LSN) { // in an aborted transaction: no position, nothing wrong
+                    internalError = ErrorFields.parse(buf, at, length);
+                }
+            }
             case READY_FOR_QUERY -> {
                 Character heldReadyForQuery = tracker.headTag() instanceof Character c ? c : null;
                 tracker.popThroughReadyForQuery();
-                lease.readyForQuery((char) buf.getByte(at + 5));
+                char status = (char) buf.getByte(at + 5);
+                lease.readyForQuery(status);
+                if (kind == Expect.COMMIT_LSN) {
+                    char h = commits.onAnswered(status);
+                    heldReadyForQuery = h == 0 ? null : Character.valueOf(h);
+                }
                 ErrorFields error = internalError;
                 internalError = null;
                 if (error != null) {

@@ -3,12 +3,17 @@ package io.pgbalancer.session;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.pgbalancer.causal.Lsn;
+import io.pgbalancer.config.PrimaryReads;
+import io.pgbalancer.monitor.ReplayWaits;
 import io.pgbalancer.pool.BackendConnection;
 import io.pgbalancer.pool.BackendLoginException;
 import io.pgbalancer.pool.BackendPool;
 import io.pgbalancer.pool.PoolTimeoutException;
 import io.pgbalancer.protocol.ErrorFields;
 import io.pgbalancer.routing.BackendNode;
+import io.pgbalancer.routing.ReadReason;
 import io.pgbalancer.routing.Router;
 import io.pgbalancer.routing.Target;
 import java.util.concurrent.TimeUnit;
@@ -16,24 +21,43 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A replica that refuses connections (no answer, or SQLSTATE class 57: starting, stopping, recovering) is banned
- * for a while and the read tries another server, so the client never sees the refusal. Every other failure ends
- * the session with an error that names the server and the cause.
+ * A read goes to a replica that has replayed the WAL position the session's consistency requires (see
+ * SessionCausality). When none has, the session waits up to routing.causal_wait for one (woken by the monitor), then
+ * reads on the primary. A replica that refuses connections (no answer, or SQLSTATE class 57: starting, stopping,
+ * recovering) is banned for a while and the read tries another server, so the client never sees the refusal. Every
+ * other failure ends the session with an error that names the server and the cause.
  */
-final class Checkout {
+final class Checkout implements ReplayWaits.Waiter {
     private static final Logger log = LoggerFactory.getLogger(Checkout.class);
     private static final String NOWHERE = "pgbalancer: no replica is available for a read and routing.primary_reads"
             + " is never";
 
     private final ClientSession s;
+    private final Router router;
+    private final long causalWaitNanos;
+    private final boolean primaryReadsNever;
     private boolean waiting;
     private Target waitingFor;
     private int failedReplicaAttempts;
     /** Where the next checkout must go, overriding the classification (a read re-run on the primary). */
     private Target forced;
+    /** The transaction being checked out was routed to the primary as one that may write. */
+    private boolean writes;
+    /** The read waiting for replay: the position it needs, its staleness bound, its deadline, when it began. */
+    private long replayNeeded;
+    private long replayStaleness;
+    private long replayDeadline;
+    private long replayWaitStarted;
+    private ScheduledFuture<?> replayTimer;
+    private boolean replayWaiting;
+    /** The staleness bound of the read being routed (a leading max_staleness hint), -1 when none. */
+    private long hintStaleness = -1;
 
     Checkout(ClientSession session) {
         this.s = session;
+        this.router = session.services.router();
+        this.causalWaitNanos = session.services.config().routing().causalWait().toNanos();
+        this.primaryReadsNever = session.services.config().routing().primaryReads() == PrimaryReads.NEVER;
     }
 
     /** Where the cycle starting at {@code at} should run. Session pooling and s.pinned sessions use the primary. */
@@ -49,6 +73,11 @@ final class Checkout {
 
     boolean isWaiting() {
         return waiting;
+    }
+
+    /** Whether the transaction now checked out was routed to the primary as one that may write. */
+    boolean writes() {
+        return writes;
     }
 
     void force(Target target) {
@@ -67,9 +96,8 @@ final class Checkout {
      * {@link ClientSession#onCheckedOut}, or has been ended when no server may take it.
      */
     BackendConnection idleOrWait(Target target) {
-        BackendNode chosen = s.services.router().choose(target);
+        BackendNode chosen = pick(target);
         if (chosen == null) {
-            s.terminate("08006", NOWHERE);
             return null;
         }
         BackendConnection idle = poolOf(chosen).pollIdle(s.loop);
@@ -81,12 +109,132 @@ final class Checkout {
 
     /** Waits for a connection to a server for {@code target}. */
     void waitFor(Target target) {
-        BackendNode chosen = s.services.router().choose(target);
-        if (chosen == null) {
-            s.terminate("08006", NOWHERE);
+        BackendNode chosen = pick(target);
+        if (chosen != null) {
+            wait(target, chosen);
+        }
+    }
+
+    /** The server for {@code target}; null when the read waits for replay or the session was ended. */
+    private BackendNode pick(Target target) {
+        writes = target == Target.PRIMARY;
+        if (target == Target.PRIMARY) {
+            return router.primary();
+        }
+        long staleness = boundOf(s.causality.settings().maxStalenessNanos(), hintStaleness);
+        return pickRead(s.causality.requiredLsn(), staleness, System.nanoTime() + causalWaitNanos, false);
+    }
+
+    private static long boundOf(long a, long b) {
+        return a < 0 ? b : b < 0 ? a : Math.min(a, b);
+    }
+
+    private BackendNode pickRead(long needed, long staleness, long deadline, boolean waited) {
+        BackendNode n = router.forRead(needed, staleness);
+        if (n != null) {
+            router.reads().count(n.isPrimary() ? ReadReason.BALANCED
+                    : waited ? ReadReason.AFTER_WAIT : ReadReason.CAUGHT_UP);
+            return n;
+        }
+        ReadReason why = router.whyNoReplica(staleness);
+        if (why == ReadReason.CONSISTENCY && deadline - System.nanoTime() > 0) {
+            startReplayWait(needed, staleness, deadline);
+            return null;
+        }
+        if (primaryReadsNever) {
+            s.terminate("08006", nowhere(why, needed));
+            return null;
+        }
+        router.reads().count(why);
+        return router.primary();
+    }
+
+    /** The error for a read that may not fall back to the primary. */
+    private String nowhere(ReadReason why, long needed) {
+        return switch (why) {
+            case CONSISTENCY -> {
+                BackendNode closest = null;
+                for (BackendNode n : router.nodes()) {
+                    if (!n.isPrimary() && !n.isBanned() && (closest == null
+                            || Lsn.reached(n.status().lsn(), closest.status().lsn()))) {
+                        closest = n;
+                    }
+                }
+                yield "pgbalancer: no replica replayed WAL position " + Lsn.format(needed) + " within"
+                        + " routing.causal_wait (" + TimeUnit.NANOSECONDS.toMillis(causalWaitNanos) + " ms)"
+                        + (closest == null ? "" : "; the closest, " + closest.backend().address() + ", is at "
+                        + Lsn.format(closest.status().lsn()) + ", "
+                        + Lsn.distance(needed, closest.status().lsn()) + " bytes behind")
+                        + ", and routing.primary_reads is never";
+            }
+            case LAG -> "pgbalancer: every replica is beyond routing.max_lag and routing.primary_reads is never";
+            case STALENESS -> "pgbalancer: no replica is within the read's max_staleness and routing.primary_reads"
+                    + " is never";
+            default -> NOWHERE;
+        };
+    }
+
+    private void startReplayWait(long needed, long staleness, long deadline) {
+        waiting = true;
+        waitingFor = Target.REPLICA;
+        replayNeeded = needed;
+        replayStaleness = staleness;
+        replayDeadline = deadline;
+        if (!replayWaiting) {
+            replayWaiting = true;
+            replayWaitStarted = System.nanoTime();
+        }
+        router.replayWaits().add(this);
+        replayTimer = s.loop.schedule(this::replayWaitTimedOut, deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public long requiredLsn() {
+        return replayNeeded;
+    }
+
+    /** On a monitor thread: a replica has replayed the position. */
+    @Override
+    public void wake(BackendNode node) {
+        s.loop.execute(this::replayWaitEnded);
+    }
+
+    private void replayWaitTimedOut() {
+        if (router.replayWaits().remove(this)) { // else a wake is on its way
+            replayWaitEnded();
+        }
+    }
+
+    private void replayWaitEnded() {
+        replayTimer.cancel(false);
+        waiting = false;
+        if (s.isClosed()) {
             return;
         }
-        wait(target, chosen);
+        BackendNode chosen = pickRead(replayNeeded, replayStaleness, replayDeadline, true);
+        if (chosen == null) {
+            return; // waits again (the replica was banned meanwhile), or the session was ended
+        }
+        replayWaiting = false;
+        router.reads().waited(System.nanoTime() - replayWaitStarted);
+        BackendConnection idle = poolOf(chosen).pollIdle(s.loop);
+        if (idle != null) {
+            s.onCheckedOut(idle);
+        } else {
+            wait(Target.REPLICA, chosen);
+        }
+    }
+
+    /** The session ended: a read waiting for replay stops waiting. */
+    void close() {
+        if (replayWaiting && router.replayWaits().remove(this)) {
+            replayTimer.cancel(false);
+        }
+    }
+
+    /** The staleness bound of the read about to be checked out (its hint), -1 for none. */
+    void hintStaleness(long nanos) {
+        hintStaleness = nanos;
     }
 
     private void wait(Target target, BackendNode chosen) {

@@ -6,6 +6,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.EventExecutor;
 import io.pgbalancer.cancel.CancelRegistry;
+import io.pgbalancer.causal.SessionCausality;
 import io.pgbalancer.pool.BackendConnection;
 import io.pgbalancer.pool.BackendListener;
 import io.pgbalancer.protocol.ServerMessages;
@@ -24,6 +25,8 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     final StatementMemo memo;
     final SettingsLedger settings;
     final BackendLease lease;
+    final SessionCausality causality;
+    final CommitLearner commits;
     final String user;
     final String database;
     final EventLoop loop;
@@ -50,8 +53,11 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         this.database = database;
         this.settings = new SettingsLedger(settings);
         this.lease = new BackendLease(client);
+        this.causality = new SessionCausality(services.config().routing().consistency(),
+                services.router().commits(), user, database);
         this.memo = new StatementMemo(services.classifier());
         this.checkout = new Checkout(this);
+        this.commits = new CommitLearner(this);
         this.retry = new ReadRetry(this);
         this.cancelKey = services.cancels().register(this);
         this.backendRelay = new BackendRelay(this);
@@ -92,7 +98,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
 
     void attach(BackendConnection b) {
         BackendNode node = services.router().node(b.key().backend());
-        lease.attach(b, node, !node.isPrimary() && !pinned && !services.sessionPooling());
+        lease.attach(b, node, !node.isPrimary() && !pinned && !services.sessionPooling(), checkout.writes());
         b.owner(this);
         lease.syncSettings(settings.settings());
     }
@@ -238,6 +244,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         }
         closed = true;
         services.cancels().unregister(cancelKey);
+        checkout.close();
         lease.replay().close();
         services.sessions().remove(this);
         input.release();

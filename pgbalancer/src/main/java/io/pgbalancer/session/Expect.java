@@ -25,17 +25,20 @@ final class Expect {
     /** Proxy-internal simple query that puts back settings a client's RESET left at the server's default: as INTERNAL,
      * but its ParameterStatus messages go to the client. */
     static final int RESTORE = 12;
+    /** Proxy-internal query for the WAL position after a commit: as INTERNAL, but its DataRow carries the position
+     * and an error (an aborted transaction) only means no position was learned. */
+    static final int COMMIT_LSN = 13;
     /** No backend message: the proxy answers ParseComplete itself when the entry reaches the head. */
     static final int FAKE_PARSE_COMPLETE = 10;
     /** No backend message: the proxy answers CloseComplete itself when the entry reaches the head. */
     static final int FAKE_CLOSE_COMPLETE = 11;
 
     static boolean endsAtReadyForQuery(int kind) {
-        return kind == SYNC || kind == QUERY || kind == INTERNAL || kind == RESTORE;
+        return kind == SYNC || kind == QUERY || kind == INTERNAL || kind == RESTORE || kind == COMMIT_LSN;
     }
 
     static boolean isInternal(int kind) {
-        return kind == INTERNAL || kind == RESTORE;
+        return kind == INTERNAL || kind == RESTORE || kind == COMMIT_LSN;
     }
 
     static boolean isFake(int kind) {

@@ -84,6 +84,7 @@ final class FrontendRelay extends FrameRelay {
                 return hold(buf, at);
             }
             statements.housekeeping(at);
+            s.commits.cycleStarts();
         }
         segmentStart = type == 'S' || type == 'Q' || type == 'F' || (segmentStart && type == 'H');
         lease.sending(type);
@@ -132,6 +133,8 @@ final class FrontendRelay extends FrameRelay {
                 Classification c = classify(buf, at + 5, end);
                 note(c);
                 tracker.add(Expect.QUERY, effects(c));
+                s.commits.statement(c);
+                sendBehind(end, s.commits.afterCycle());
             }
             case 'P' -> {
                 int afterName = MessageNames.parseStatementEnd(buf, at, end);
@@ -139,8 +142,10 @@ final class FrontendRelay extends FrameRelay {
                     unnamedStatement = classify(buf, afterName, end); // re-parsed freely, runs as is
                     note(unnamedStatement);
                     tracker.add(Expect.PARSE);
+                    s.commits.statement(unnamedStatement);
                 } else {
                     statements.parse(buf, at, length, afterName);
+                    s.commits.statement(classify(buf, afterName, end));
                 }
             }
             case 'B' -> {
@@ -150,6 +155,7 @@ final class FrontendRelay extends FrameRelay {
                         : statements.bind(buf, at, length, afterPortal, afterName);
                 portals.bind(buf, at + 5, afterPortal, effects(bound));
                 tracker.add(Expect.BIND);
+                s.commits.statement(bound);
             }
             case 'D' -> {
                 byte kind = MessageNames.targetKind(buf, at);
@@ -172,8 +178,14 @@ final class FrontendRelay extends FrameRelay {
                 }
             }
             case 'E' -> tracker.add(Expect.EXECUTE, portals.effectsOf(buf, at, end));
-            case 'S' -> tracker.add(Expect.SYNC);
-            case 'F' -> tracker.add(Expect.QUERY);
+            case 'S' -> {
+                tracker.add(Expect.SYNC);
+                sendBehind(end, s.commits.afterCycle());
+            }
+            case 'F' -> {
+                tracker.add(Expect.QUERY);
+                s.commits.statement(null);
+            }
             case 'H' -> {
                 if (!lease.isRefused()) {
                     lease.replay().endForFlush(); // a client waiting on Flush gets every answer the server has given
@@ -184,6 +196,14 @@ final class FrontendRelay extends FrameRelay {
             }
             default -> throw new io.pgbalancer.protocol.ProtocolException("unexpected message type '" + (char) type
                     + "' (0x" + Integer.toHexString(type & 0xFF) + ") from client");
+        }
+    }
+
+    /** Sends {@code hidden} (if any) right behind the client's message that ends at {@code end}. */
+    private void sendBehind(int end, ByteBuf hidden) {
+        if (hidden != null) {
+            endRun(end);
+            out.add(hidden);
         }
     }
 
