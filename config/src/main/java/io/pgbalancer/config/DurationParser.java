@@ -35,4 +35,26 @@ final class DurationParser {
         Duration magnitude = Duration.of(Long.parseLong(m.group(2)), UNITS.get(m.group(3)));
         return m.group(1).isEmpty() ? magnitude : magnitude.negated();
     }
+
+    /**
+     * A non-negative duration in the largest unit that represents it exactly ({@code 60s}, {@code 1500ms},
+     * {@code 2d}); never overflows for durations {@link #parse} returns (unlike {@link Duration#toMillis()}).
+     */
+    static String format(Duration d) {
+        long seconds = d.getSeconds();
+        int millis = d.getNano() / 1_000_000;
+        if (millis != 0 || seconds == 0) {
+            return (seconds * 1000 + millis) + "ms";
+        }
+        if (seconds % 86_400 == 0) {
+            return seconds / 86_400 + "d";
+        }
+        if (seconds % 3600 == 0) {
+            return seconds / 3600 + "h";
+        }
+        if (seconds % 60 == 0) {
+            return seconds / 60 + "m";
+        }
+        return seconds + "s";
+    }
 }

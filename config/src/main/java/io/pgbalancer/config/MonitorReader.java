@@ -4,6 +4,8 @@ package io.pgbalancer.config;
 import io.pgbalancer.config.ValueReader.DurationRule;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import org.yaml.snakeyaml.nodes.Node;
 
 final class MonitorReader {
     static final List<String> KEYS = List.of("interval", "fast_interval", "connect_timeout", "query_timeout", "user",
@@ -13,11 +15,15 @@ final class MonitorReader {
     }
 
     static Monitor read(ValueReader values, MappingReader monitor, Auth auth) {
-        Duration interval = duration(values, monitor, "interval", Monitor.DEFAULT_INTERVAL);
+        // Empty when interval is present but invalid (already reported): fast_interval is then not compared.
+        Optional<Duration> interval = monitor.read("interval",
+                (path, node) -> values.duration(path, node, DurationRule.POSITIVE), Monitor.DEFAULT_INTERVAL);
         Duration fast = duration(values, monitor, "fast_interval", Monitor.DEFAULT_FAST_INTERVAL);
-        if (fast.compareTo(interval) > 0 && monitor.get("fast_interval").isPresent()) {
-            values.problems().add(monitor.path("fast_interval"), monitor.get("fast_interval").orElseThrow(),
-                    "must not be longer than monitor.interval (" + interval.toMillis() + "ms)");
+        if (interval.isPresent() && fast.compareTo(interval.get()) > 0) {
+            // fast_interval was read successfully here: its default (1ms) is never longer than a valid interval.
+            Node fastNode = monitor.get("fast_interval").orElseThrow();
+            values.problems().add(monitor.path("fast_interval"), fastNode, "must not be longer than monitor.interval ("
+                    + DurationParser.format(interval.get()) + "), got " + Nodes.kind(fastNode));
         }
         Duration connect = duration(values, monitor, "connect_timeout", Monitor.DEFAULT_CONNECT_TIMEOUT);
         Duration query = duration(values, monitor, "query_timeout", Monitor.DEFAULT_QUERY_TIMEOUT);
@@ -32,7 +38,7 @@ final class MonitorReader {
         }
         String database = monitor.get("database").flatMap(n -> values.string(monitor.path("database"), n, false))
                 .orElse(Monitor.DEFAULT_DATABASE);
-        return new Monitor(interval, fast, connect, query, user, password, database);
+        return new Monitor(interval.orElse(Monitor.DEFAULT_INTERVAL), fast, connect, query, user, password, database);
     }
 
     private static Duration duration(ValueReader values, MappingReader monitor, String key, Duration fallback) {

@@ -15,6 +15,8 @@ final class RoutingReader {
     static final List<String> MAX_LAG_KEYS = List.of("bytes", "time");
     /** A causal wait longer than this would hold a client longer than running the read on the primary ever could. */
     static final java.time.Duration MAX_CAUSAL_WAIT = java.time.Duration.ofSeconds(60);
+    /** The largest routing.max_lag.bytes, inclusive: 2GB (as everywhere in the file, GB = 1024^3 bytes). */
+    static final long MAX_LAG_BYTES = 2L * 1024 * 1024 * 1024;
     static final String FUNCTION_NAME = "a non-empty function name";
 
     private RoutingReader() {
@@ -37,15 +39,8 @@ final class RoutingReader {
                 .flatMap(n -> values.choice(routing.path("consistency"), n, Consistency.class, Consistency::yamlName))
                 .orElse(Routing.DEFAULT_CONSISTENCY);
         java.time.Duration causalWait = routing.get("causal_wait")
-                .flatMap(n -> values.duration(routing.path("causal_wait"), n, ValueReader.DurationRule.ZERO_ALLOWED))
-                .filter(d -> {
-                    if (d.compareTo(MAX_CAUSAL_WAIT) > 0) {
-                        values.problems().add(routing.path("causal_wait"), routing.get("causal_wait").orElseThrow(),
-                                "must be at most 60s, got " + d.toMillis() + "ms");
-                        return false;
-                    }
-                    return true;
-                })
+                .flatMap(n -> values.duration(routing.path("causal_wait"), n, ValueReader.DurationRule.ZERO_ALLOWED,
+                        MAX_CAUSAL_WAIT, "60s"))
                 .orElse(Routing.DEFAULT_CAUSAL_WAIT);
         MaxLag maxLag = readMaxLag(values, routing);
         return new Routing(balance, primaryReads, writeFunctions, volatileFunctions, consistency, causalWait, maxLag);
@@ -58,8 +53,8 @@ final class RoutingReader {
         String path = routing.path("max_lag");
         return values.mapping(path, routing.get("max_lag").get(), MAX_LAG_KEYS).map(m -> {
             Long bytes = m.get("bytes")
-                    .flatMap(n -> values.size(m.path("bytes"), n, 1, Integer.MAX_VALUE, "1B and 2GB"))
-                    .map(Integer::longValue).orElse(null);
+                    .flatMap(n -> values.byteCount(m.path("bytes"), n, 1, MAX_LAG_BYTES, "1B and 2GB"))
+                    .orElse(null);
             java.time.Duration time = m.get("time")
                     .flatMap(n -> values.duration(m.path("time"), n, ValueReader.DurationRule.POSITIVE))
                     .orElse(null);

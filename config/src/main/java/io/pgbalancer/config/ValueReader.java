@@ -148,6 +148,14 @@ final class ValueReader {
 
     /** A duration such as 5s; never negative, zero only when {@code rule} allows it. */
     Optional<Duration> duration(String path, Node node, DurationRule rule) {
+        return duration(path, node, rule, null, null);
+    }
+
+    /**
+     * Like {@link #duration(String, Node, DurationRule)}, and at most {@code max} (no bound if null), which
+     * messages show as {@code maxText} ("must be at most 60s").
+     */
+    Optional<Duration> duration(String path, Node node, DurationRule rule, Duration max, String maxText) {
         return text(path, node, DurationParser.EXPECTATION).flatMap(t -> {
             Duration d;
             try {
@@ -164,12 +172,20 @@ final class ValueReader {
             if (d.isZero() && rule == DurationRule.POSITIVE) {
                 return fail(path, "must be greater than 0, got " + t.describe(false), t);
             }
+            if (max != null && d.compareTo(max) > 0) {
+                return fail(path, "must be at most " + maxText + ", got " + t.describe(false), t);
+            }
             return Optional.of(d);
         });
     }
 
     /** A byte size such as 256MB within [min, max]; {@code range} is how the bounds are shown ("1kB and 1GiB"). */
     Optional<Integer> size(String path, Node node, int min, int max, String range) {
+        return byteCount(path, node, min, max, range).map(Long::intValue);
+    }
+
+    /** Like {@link #size}, for bounds beyond an int. */
+    Optional<Long> byteCount(String path, Node node, long min, long max, String range) {
         return text(path, node, SizeParser.EXPECTATION).flatMap(t -> {
             Long bytes;
             try {
@@ -183,7 +199,7 @@ final class ValueReader {
             if (bytes < min || bytes > max) {
                 return fail(path, "must be between " + range + ", got " + t.describe(false), t);
             }
-            return Optional.of(bytes.intValue());
+            return Optional.of(bytes);
         });
     }
 

@@ -28,6 +28,15 @@ final class ConfigAssertions {
         return problems(yaml, Map.of());
     }
 
+    /**
+     * Parses {@code yaml}, expecting failure, and returns the lines of {@link ConfigException#report()} without the
+     * header and source name: {@code "5:16: routing.consistency: expected one of ..."} (line:column: problem).
+     */
+    static List<String> located(String yaml) {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, Map.of(), "t"));
+        return e.report().lines().skip(1).map(line -> line.trim().substring("t:".length())).toList();
+    }
+
     static List<String> problems(String yaml, Map<String, String> env) {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, env, "test.yaml"));
         return e.problems().stream().map(ConfigProblem::toString).toList();

@@ -46,7 +46,10 @@ class ConfigLoaderValidTest {
         assertEquals(new Limits(256 * 1024 * 1024, 10_000), config.limits());
         assertEquals(new Shutdown(Duration.ofSeconds(30)), config.shutdown());
         assertEquals(new Routing(Balance.LEAST_OUTSTANDING, PrimaryReads.FALLBACK, List.of(),
-                VolatileFunctions.REPLICA), config.routing());
+                VolatileFunctions.REPLICA, Consistency.USER, Duration.ofMillis(50), MaxLag.NONE), config.routing());
+        assertEquals(new Metrics("127.0.0.1", Metrics.DISABLED), config.metrics());
+        assertEquals(new Monitor(Duration.ofSeconds(1), Duration.ofMillis(1), Duration.ofSeconds(2),
+                Duration.ofSeconds(2), "app", "secret", "postgres"), config.monitor());
     }
 
     @Test
@@ -55,7 +58,7 @@ class ConfigLoaderValidTest {
 
         assertEquals(new User("app", "s3cret"), config.auth().users().get(0));
         assertEquals("config OK: listen 127.0.0.1:6432, transaction pooling, pool size 20, 1 primary + 0 replicas,"
-                + " 1 user (scram-sha-256), routing least-outstanding", config.summary());
+                + " 1 user (scram-sha-256), routing least-outstanding, consistency user", config.summary());
     }
 
     @Test
@@ -86,6 +89,18 @@ class ConfigLoaderValidTest {
                   primary_reads: always
                   write_functions: [nextval, setval, public.bump_counter]
                   volatile_functions: primary
+                  consistency: global
+                  causal_wait: 250ms
+                  max_lag: {bytes: 16MB, time: 5s}
+                metrics: {host: 0.0.0.0, port: 9930}
+                monitor:
+                  interval: 2s
+                  fast_interval: 5ms
+                  connect_timeout: 3s
+                  query_timeout: 4s
+                  user: monitor
+                  password: m0n
+                  database: ops
                 """);
 
         assertEquals(new Listen("0.0.0.0", 7432), config.listen());
@@ -99,10 +114,14 @@ class ConfigLoaderValidTest {
         assertEquals(new Limits(65536, 500), config.limits());
         assertEquals(Duration.ZERO, config.shutdown().gracePeriod());
         assertEquals(new Routing(Balance.ROUND_ROBIN, PrimaryReads.ALWAYS,
-                List.of("nextval", "setval", "public.bump_counter"), VolatileFunctions.PRIMARY), config.routing());
+                List.of("nextval", "setval", "public.bump_counter"), VolatileFunctions.PRIMARY, Consistency.GLOBAL,
+                Duration.ofMillis(250), new MaxLag(16L * 1024 * 1024, Duration.ofSeconds(5))), config.routing());
+        assertEquals(new Metrics("0.0.0.0", 9930), config.metrics());
+        assertEquals(new Monitor(Duration.ofSeconds(2), Duration.ofMillis(5), Duration.ofSeconds(3),
+                Duration.ofSeconds(4), "monitor", "m0n", "ops"), config.monitor());
         assertEquals(new Backend("db-0.internal", 5432, Role.PRIMARY, 1, 100), config.primary());
         assertEquals("config OK: listen 0.0.0.0:7432, session pooling, pool size 50, 1 primary + 2 replicas,"
-                + " 2 users (md5), routing round-robin", config.summary());
+                + " 2 users (md5), routing round-robin, consistency global", config.summary());
     }
 
     @Test
@@ -127,11 +146,12 @@ class ConfigLoaderValidTest {
 
     @Test
     void emptySectionsMeanDefaults() throws ConfigException {
-        PgBalancerConfig config = parse(MINIMAL + "pool:\n  # size: 10\nlimits: {}\nshutdown:\nrouting:\n");
+        PgBalancerConfig config = parse(MINIMAL + "pool:\n  # size: 10\nlimits: {}\nshutdown:\nrouting:\nmonitor:\n");
         assertEquals(Pool.defaults(), config.pool());
         assertEquals(Limits.defaults(), config.limits());
         assertEquals(Shutdown.defaults(), config.shutdown());
         assertEquals(Routing.defaults(), config.routing());
+        assertEquals(parse(MINIMAL).monitor(), config.monitor());
     }
 
     @Test

@@ -3,11 +3,16 @@ package io.pgbalancer.config;
 
 import static io.pgbalancer.config.ConfigAssertions.AUTH;
 import static io.pgbalancer.config.ConfigAssertions.MINIMAL;
+import static io.pgbalancer.config.ConfigAssertions.located;
 import static io.pgbalancer.config.ConfigAssertions.parse;
 import static io.pgbalancer.config.ConfigAssertions.problems;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -31,12 +36,34 @@ class RoutingConfigTest {
         assertEquals(PrimaryReads.FALLBACK, routing.primaryReads());
         assertEquals(List.of(), routing.writeFunctions());
         assertEquals(VolatileFunctions.REPLICA, routing.volatileFunctions());
+        assertEquals(Consistency.USER, routing.consistency());
+        assertEquals(Duration.ofMillis(50), routing.causalWait());
+        assertEquals(MaxLag.NONE, routing.maxLag());
+        assertFalse(routing.maxLag().isBounded());
     }
 
     @Test
     void defaultsMatchTheConstants() {
         assertEquals(new Routing(Routing.DEFAULT_BALANCE, Routing.DEFAULT_PRIMARY_READS,
                 Routing.DEFAULT_WRITE_FUNCTIONS, Routing.DEFAULT_VOLATILE_FUNCTIONS), Routing.defaults());
+        assertEquals(Consistency.USER, Routing.DEFAULT_CONSISTENCY);
+        assertEquals(Duration.ofMillis(50), Routing.DEFAULT_CAUSAL_WAIT);
+        // The four-argument constructor fills in the causal-read defaults.
+        assertEquals(new Routing(Balance.RANDOM, PrimaryReads.NEVER, List.of("f"), VolatileFunctions.PRIMARY,
+                Consistency.USER, Duration.ofMillis(50), MaxLag.NONE),
+                new Routing(Balance.RANDOM, PrimaryReads.NEVER, List.of("f"), VolatileFunctions.PRIMARY));
+        assertNull(MaxLag.NONE.bytes());
+        assertNull(MaxLag.NONE.time());
+    }
+
+    @Test
+    void causalReadSettingsAreRequired() {
+        assertThrows(NullPointerException.class, () -> new Routing(Balance.RANDOM, PrimaryReads.NEVER, List.of(),
+                VolatileFunctions.REPLICA, null, Duration.ZERO, MaxLag.NONE));
+        assertThrows(NullPointerException.class, () -> new Routing(Balance.RANDOM, PrimaryReads.NEVER, List.of(),
+                VolatileFunctions.REPLICA, Consistency.USER, null, MaxLag.NONE));
+        assertThrows(NullPointerException.class, () -> new Routing(Balance.RANDOM, PrimaryReads.NEVER, List.of(),
+                VolatileFunctions.REPLICA, Consistency.USER, Duration.ZERO, null));
     }
 
     @Test
@@ -54,12 +81,18 @@ class RoutingConfigTest {
                   primary_reads: never
                   write_functions: [nextval, setval, pg_advisory_lock, app.allocate_id, "${AUDIT_FN}"]
                   volatile_functions: primary
-                """, Map.of("AUDIT_FN", "audit.log_event"));
+                  consistency: session
+                  causal_wait: 2s
+                  max_lag:
+                    bytes: "${LAG_BYTES}"
+                    time: 500ms
+                """, Map.of("AUDIT_FN", "audit.log_event", "LAG_BYTES", "64kB"));
         assertEquals(new Routing(Balance.RANDOM, PrimaryReads.NEVER,
                 List.of("nextval", "setval", "pg_advisory_lock", "app.allocate_id", "audit.log_event"),
-                VolatileFunctions.PRIMARY), config.routing());
+                VolatileFunctions.PRIMARY, Consistency.SESSION, Duration.ofSeconds(2),
+                new MaxLag(65536L, Duration.ofMillis(500))), config.routing());
         assertEquals("config OK: listen 127.0.0.1:6432, transaction pooling, pool size 20, 1 primary + 1 replica,"
-                + " 1 user (scram-sha-256), routing random", config.summary());
+                + " 1 user (scram-sha-256), routing random, consistency session", config.summary());
     }
 
     @ParameterizedTest
@@ -96,6 +129,161 @@ class RoutingConfigTest {
         assertEquals(yaml, expected.yamlName());
     }
 
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "session  | SESSION",
+        "user     | USER",
+        "global   | GLOBAL",
+        "eventual | EVENTUAL",
+    })
+    void everyConsistency(String yaml, Consistency expected) throws ConfigException {
+        PgBalancerConfig config = parse(MINIMAL + "routing: {consistency: " + yaml + "}\n");
+        assertEquals(expected, config.routing().consistency());
+        assertEquals(yaml, expected.yamlName());
+        assertTrue(config.summary().endsWith(", routing least-outstanding, consistency " + yaml), config.summary());
+    }
+
+    @Test
+    void summaryMentionsTheDefaultConsistency() throws ConfigException {
+        assertTrue(parse(MINIMAL).summary().endsWith(", consistency user"));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "0        | 0",
+        "0s       | 0",
+        "0ms      | 0",
+        "1ms      | 1",
+        "50ms     | 50",
+        "1s       | 1000",
+        "60s      | 60000",
+        "1m       | 60000",
+        "60000ms  | 60000",
+    })
+    void causalWaitFromZeroToSixtySeconds(String yaml, long millis) throws ConfigException {
+        if (yaml.equals("0")) {
+            // A bare 0 has no unit and, like every duration, is rejected; "0 allowed" means 0s / 0ms.
+            assertEquals(List.of("5:16: routing.causal_wait: expected a duration such as 500ms, 5s, 10m or 1h,"
+                    + " got \"0\""), located(MINIMAL + "routing:\n  causal_wait: 0\n"));
+            return;
+        }
+        assertEquals(Duration.ofMillis(millis), parse(MINIMAL + "routing: {causal_wait: " + yaml + "}\n").routing()
+                .causalWait());
+    }
+
+    @Test
+    void maxLagAbsentEmptyOrNullIsUnbounded() throws ConfigException {
+        for (String yaml : List.of("routing: {}\n", "routing: {max_lag: {}}\n", "routing:\n  max_lag:\n",
+                "routing: {max_lag: ~}\n", "routing: {max_lag: null}\n")) {
+            MaxLag lag = parse(MINIMAL + yaml).routing().maxLag();
+            assertEquals(MaxLag.NONE, lag, yaml);
+            assertNull(lag.bytes(), yaml);
+            assertNull(lag.time(), yaml);
+            assertFalse(lag.isBounded(), yaml);
+        }
+    }
+
+    @Test
+    void maxLagBoundsAreEachOptional() throws ConfigException {
+        MaxLag bytesOnly = parse(MINIMAL + "routing: {max_lag: {bytes: 16MB}}\n").routing().maxLag();
+        assertEquals(new MaxLag(16L * 1024 * 1024, null), bytesOnly);
+        assertTrue(bytesOnly.isBounded());
+        MaxLag timeOnly = parse(MINIMAL + "routing: {max_lag: {time: 5s}}\n").routing().maxLag();
+        assertEquals(new MaxLag(null, Duration.ofSeconds(5)), timeOnly);
+        assertTrue(timeOnly.isBounded());
+        assertEquals(new MaxLag(16L * 1024 * 1024, Duration.ofSeconds(5)),
+                parse(MINIMAL + "routing: {max_lag: {bytes: 16MB, time: 5s}}\n").routing().maxLag());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "1       | 1",
+        "1B      | 1",
+        "65536   | 65536",
+        "1kB     | 1024",
+        "16MB    | 16777216",
+        "1GiB    | 1073741824",
+        "2GB     | 2147483648",
+        "2048MB  | 2147483648",
+    })
+    void maxLagBytesFromOneByteToTwoGigabytes(String yaml, long bytes) throws ConfigException {
+        assertEquals(bytes, parse(MINIMAL + "routing: {max_lag: {bytes: " + yaml + "}}\n").routing().maxLag()
+                .bytes());
+    }
+
+    @Test
+    void unknownMaxLagKeyNamesTheAllowedKeys() {
+        assertEquals(List.of("5:25: routing.max_lag.lag: unknown key (expected one of: bytes, time)"),
+                located(MINIMAL + "routing:\n  max_lag: {bytes: 1MB, lag: 5s}\n"));
+        assertEquals(List.of("6:5: routing.max_lag.seconds: unknown key (expected one of: bytes, time)"),
+                located(MINIMAL + "routing:\n  max_lag:\n    seconds: 5\n"));
+    }
+
+    /** Each entry goes on line 5, under "routing:"; the expectation is "line:column: path: message". */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "consistency: strong          | 5:16: routing.consistency: expected one of session, user, global, eventual,"
+                + " got \"strong\"",
+        "consistency: USER            | 5:16: routing.consistency: expected one of session, user, global, eventual,"
+                + " got \"USER\"",
+        "consistency: ~               | 5:16: routing.consistency: expected one of session, user, global, eventual,"
+                + " got null",
+        "consistency: [user]          | 5:16: routing.consistency: expected one of session, user, global, eventual,"
+                + " got a list",
+        "causal_wait: 61s             | 5:16: routing.causal_wait: must be at most 60s, got \"61s\"",
+        "causal_wait: 60001ms         | 5:16: routing.causal_wait: must be at most 60s, got \"60001ms\"",
+        "causal_wait: 2m              | 5:16: routing.causal_wait: must be at most 60s, got \"2m\"",
+        "causal_wait: 1h              | 5:16: routing.causal_wait: must be at most 60s, got \"1h\"",
+        "causal_wait: 200000000000d   | 5:16: routing.causal_wait: must be at most 60s, got \"200000000000d\"",
+        "causal_wait: 999999999999999999d | 5:16: routing.causal_wait: duration is too large,"
+                + " got \"999999999999999999d\"",
+        "causal_wait: -1ms            | 5:16: routing.causal_wait: must not be negative, got \"-1ms\"",
+        "causal_wait: 50              | 5:16: routing.causal_wait: expected a duration such as 500ms, 5s, 10m or 1h,"
+                + " got \"50\"",
+        "causal_wait: ~               | 5:16: routing.causal_wait: expected a duration such as 500ms, 5s, 10m or 1h,"
+                + " got null",
+        "max_lag: 16MB                | 5:12: routing.max_lag: expected a mapping, got \"16MB\"",
+        "max_lag: [16MB, 5s]          | 5:12: routing.max_lag: expected a mapping, got a list",
+        "max_lag: {bytes: 0}          | 5:20: routing.max_lag.bytes: must be between 1B and 2GB, got \"0\"",
+        "max_lag: {bytes: 2049MB}     | 5:20: routing.max_lag.bytes: must be between 1B and 2GB, got \"2049MB\"",
+        "max_lag: {bytes: 1TB}        | 5:20: routing.max_lag.bytes: must be between 1B and 2GB, got \"1TB\"",
+        "max_lag: {bytes: 16mb}       | 5:20: routing.max_lag.bytes: expected a size such as 65536, 64kB, 256MB or"
+                + " 1GiB, got \"16mb\"",
+        "max_lag: {bytes: -1}         | 5:20: routing.max_lag.bytes: expected a size such as 65536, 64kB, 256MB or"
+                + " 1GiB, got \"-1\"",
+        "max_lag: {bytes: ~}          | 5:20: routing.max_lag.bytes: expected a size such as 65536, 64kB, 256MB or"
+                + " 1GiB, got null",
+        "max_lag: {time: 0s}          | 5:19: routing.max_lag.time: must be greater than 0, got \"0s\"",
+        "max_lag: {time: 5}           | 5:19: routing.max_lag.time: expected a duration such as 500ms, 5s, 10m or 1h,"
+                + " got \"5\"",
+        "max_lag: {time: -5s}         | 5:19: routing.max_lag.time: must not be negative, got \"-5s\"",
+        "max_lag: {time: ~}           | 5:19: routing.max_lag.time: expected a duration such as 500ms, 5s, 10m or 1h,"
+                + " got null",
+        "max_lag: {bytes: 1MB, bytes: 2MB} | 5:25: routing.max_lag.bytes: duplicate key (first defined at line 5)",
+    })
+    void badCausalReadValues(String entry, String expected) {
+        assertEquals(List.of(expected), located(MINIMAL + "routing:\n  " + entry + "\n"));
+    }
+
+    @Test
+    void causalReadProblemsAreAllReportedInDocumentOrder() {
+        assertEquals(List.of(
+                "5:16: routing.consistency: expected one of session, user, global, eventual, got \"causal\"",
+                "6:16: routing.causal_wait: must be at most 60s, got \"90s\"",
+                "8:12: routing.max_lag.bytes: must be between 1B and 2GB, got \"0B\"",
+                "9:11: routing.max_lag.time: must be greater than 0, got \"0ms\"",
+                "10:5: routing.max_lag.rows: unknown key (expected one of: bytes, time)"),
+                located(MINIMAL + """
+                        routing:
+                          consistency: causal
+                          causal_wait: 90s
+                          max_lag:
+                            bytes: 0B
+                            time: 0ms
+                            rows: 10
+                        """));
+    }
+
     @Test
     void fallbackAndAlwaysNeedNoReplica() throws ConfigException {
         assertEquals(PrimaryReads.FALLBACK, parse(MINIMAL + "routing: {primary_reads: fallback}\n").routing()
@@ -118,7 +306,8 @@ class RoutingConfigTest {
     @Test
     void unknownKeyNamesTheAllowedKeys() {
         assertEquals(List.of("routing.balancing: unknown key (expected one of: balance, primary_reads,"
-                + " write_functions, volatile_functions)"), problems(MINIMAL + "routing: {balancing: random}\n"));
+                + " write_functions, volatile_functions, consistency, causal_wait, max_lag)"),
+                problems(MINIMAL + "routing: {balancing: random}\n"));
     }
 
     @ParameterizedTest
@@ -208,7 +397,7 @@ class RoutingConfigTest {
                 "routing.write_functions[2]: duplicate function \"nextval\" (same as routing.write_functions[0])",
                 "routing.volatile_functions: expected one of replica, primary, got \"sometimes\"",
                 "routing.sticky: unknown key (expected one of: balance, primary_reads, write_functions,"
-                        + " volatile_functions)",
+                        + " volatile_functions, consistency, causal_wait, max_lag)",
                 "pool.size: expected a positive integer, got 0");
         assertEquals(expected, e.problems().stream().map(ConfigProblem::toString).toList());
         assertEquals("my.yaml:5:12: " + expected.get(0),

@@ -1,4 +1,4 @@
-// purpose: unit tests for DurationParser and SizeParser
+// purpose: unit tests for DurationParser (parse and format) and SizeParser
 package io.pgbalancer.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class ValueParsersTest {
@@ -31,6 +32,23 @@ class ValueParsersTest {
     @Test
     void durationOverflow() {
         assertThrows(ArithmeticException.class, () -> DurationParser.parse("999999999999999999d"));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "0s            | 0ms",
+        "1ms           | 1ms",
+        "1500ms        | 1500ms",
+        "1000ms        | 1s",
+        "90s           | 90s",
+        "60s           | 1m",
+        "120m          | 2h",
+        "48h           | 2d",
+        "200000000000d | 200000000000d",
+        "999999999999999999ms | 999999999999999999ms",
+    })
+    void durationFormatUsesTheLargestExactUnit(String text, String formatted) {
+        assertEquals(formatted, DurationParser.format(DurationParser.parse(text)));
     }
 
     @Test
