@@ -53,7 +53,7 @@ final class ServerConfig {
         s.put("max_connections", "300");
         s.put("shared_buffers", "64MB");
         s.put("fsync", "off");
-        s.put("synchronous_commit", "off");
+        s.put("synchronous_commit", "on"); // PostgreSQL's default: a commit's WAL is written at once, so replicas get it at once
         s.put("full_page_writes", "off");
         s.put("logging_collector", "off");
         s.put("wal_receiver_status_interval", "1s");

@@ -3,6 +3,8 @@ package io.pgbalancer.metrics;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.pgbalancer.routing.ReadReason;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -19,6 +21,12 @@ public final class ProxyMetrics {
     public static final String BACKEND_IN_USE = "pgbalancer.backend.in.use";
     public static final String BACKEND_TRANSACTIONS = "pgbalancer.backend.transactions";
     public static final String READ_RETRIES = "pgbalancer.read.retries";
+    public static final String READS = "pgbalancer.reads";
+    public static final String CAUSAL_WAIT = "pgbalancer.causal.wait";
+    public static final String REPLICA_LAG_BYTES = "pgbalancer.replica.lag.bytes";
+    public static final String REPLICA_LAG_SECONDS = "pgbalancer.replica.lag.seconds";
+    public static final String BACKEND_BANNED = "pgbalancer.backend.banned";
+    public static final String BACKEND_UP = "pgbalancer.backend.up";
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
@@ -31,7 +39,28 @@ public final class ProxyMetrics {
                     .description("client transactions holding a connection to this server").register(registry);
             FunctionCounter.builder(BACKEND_TRANSACTIONS, node, BackendNode::transactions).tags(tags)
                     .description("transactions given to this server").register(registry);
+            Gauge.builder(BACKEND_BANNED, node, n -> n.isBanned() ? 1 : 0).tags(tags)
+                    .description("1 while the server takes no reads (it failed, refused or does not answer the"
+                            + " monitor)").register(registry);
+            Gauge.builder(BACKEND_UP, node, n -> n.status().reachable() ? 1 : 0).tags(tags)
+                    .description("1 when the server answered the monitor's last poll").register(registry);
+            if (!node.isPrimary()) {
+                Gauge.builder(REPLICA_LAG_BYTES, node, n -> n.status().lagBytes()).tags(tags).baseUnit("bytes")
+                        .description("WAL the replica had not replayed at the last poll").register(registry);
+                Gauge.builder(REPLICA_LAG_SECONDS, node, n -> n.status().lagNanos() / 1e9).tags(tags)
+                        .description("how old the newest write the replica lacked at the last poll can be")
+                        .register(registry);
+            }
         }
+        for (ReadReason reason : ReadReason.values()) {
+            FunctionCounter.builder(READS, router.reads(), r -> r.total(reason))
+                    .tags("target", reason.target(), "reason", reason.label())
+                    .description("reads by where they ran and why").register(registry);
+        }
+        Timer causalWait = Timer.builder(CAUSAL_WAIT).publishPercentileHistogram()
+                .description("time reads waited for a replica to replay the position they must see")
+                .register(registry);
+        router.reads().onWait(nanos -> causalWait.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS));
         FunctionCounter.builder(READ_RETRIES, router, Router::retriesOnPrimary)
                 .tags("reason", "read_only_transaction")
                 .description("reads re-run on the primary after a replica refused them (SQLSTATE 25006)")

@@ -26,6 +26,7 @@ public final class ProxyServer implements AutoCloseable {
     private final ProxyContext context;
     private Channel listener;
     private io.pgbalancer.metrics.MetricsEndpoint metricsEndpoint;
+    private io.pgbalancer.monitor.BackendMonitor monitor;
 
     public ProxyServer(PgBalancerConfig config) {
         this.config = config;
@@ -59,6 +60,9 @@ public final class ProxyServer implements AutoCloseable {
             throw new IllegalStateException("cannot listen on " + config.listen().host() + ":" + config.listen().port()
                     + " (listen): " + e.getMessage(), e);
         }
+        var router = context.sessionServices().router();
+        monitor = new io.pgbalancer.monitor.BackendMonitor(router.nodes(), config.monitor(), router.replayWaits())
+                .start();
         if (config.metrics().enabled()) {
             var metrics = new io.pgbalancer.metrics.ProxyMetrics(context.sessions(), context.pools(),
                     context.sessionServices().router());
@@ -99,6 +103,9 @@ public final class ProxyServer implements AutoCloseable {
         }
         context.sessions().closeAll("terminating connection due to administrator command");
         context.pools().close();
+        if (monitor != null) {
+            monitor.close();
+        }
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         workers.shutdownGracefully(100, 2000, TimeUnit.MILLISECONDS).syncUninterruptibly();
     }
