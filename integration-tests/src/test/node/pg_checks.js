@@ -327,7 +327,33 @@ async function scenarioConcurrent () {
   assert.ok(used.size >= 2, `${clients} concurrent clients used only the replicas ${[...used]}`)
 }
 
+/** 10,000 times: insert a row, then read it back at once on the same connection (routed to a replica). */
+async function scenarioCausal () {
+  const n = Number(process.env.PGB_CAUSAL_ITERATIONS || '10000')
+  const client = await connect()
+  try {
+    await step('create table', client.query('drop table if exists node_it_causal; create table node_it_causal (id int primary key)'))
+    let stale = 0
+    let onReplicas = 0
+    const loop = async () => {
+      for (let i = 0; i < n; i++) {
+        await client.query('insert into node_it_causal values ($1)', [i])
+        const r = await client.query('select count(*)::int as c, inet_server_port() as port from node_it_causal where id = $1', [i])
+        if (r.rows[0].c !== 1) stale++
+        if (REPLICAS.includes(r.rows[0].port)) onReplicas++
+      }
+    }
+    await step(`${n} x (insert, read it back)`, loop(), 150000)
+    console.log(`causal: ${n} iterations, ${stale} stale reads, ${onReplicas} reads on replicas`)
+    if (stale !== 0) throw new Error(`${stale} reads missed the connection's own committed row`)
+    if (onReplicas <= n / 2) throw new Error(`only ${onReplicas} of ${n} reads ran on replicas`)
+  } finally {
+    await close(client)
+  }
+}
+
 const SCENARIOS = {
+  causal: scenarioCausal,
   simple: scenarioSimple,
   parameters: scenarioParameters,
   prepared: scenarioPrepared,

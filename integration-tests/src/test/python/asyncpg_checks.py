@@ -486,7 +486,34 @@ async def scenario_concurrent():
     check(len(used) >= 2, f"{clients} concurrent clients used only the replicas {sorted(used)}")
 
 
+async def scenario_causal():
+    """10,000 times: insert a row, then read it back at once on the same connection (routed to a replica)."""
+    n = int(os.environ.get("PGB_CAUSAL_ITERATIONS", "10000"))
+    conn = await connect()
+    try:
+        await step("create table", conn.execute(
+            "drop table if exists asyncpg_it_causal; create table asyncpg_it_causal (id int primary key)"))
+
+        async def loop():
+            stale = on_replicas = 0
+            for i in range(n):
+                await conn.execute("insert into asyncpg_it_causal values ($1)", i)
+                row = await conn.fetchrow("select count(*) as c, inet_server_port() as port"
+                                          " from asyncpg_it_causal where id = $1", i)
+                stale += row["c"] != 1
+                on_replicas += row["port"] in REPLICAS
+            return stale, on_replicas
+
+        stale, on_replicas = await step(f"{n} x (insert, read it back)", loop(), timeout=SCRIPT_TIMEOUT)
+        print(f"causal: {n} iterations, {stale} stale reads, {on_replicas} reads on replicas", flush=True)
+        eq(stale, 0, "reads that missed the connection's own committed row")
+        check(on_replicas > n // 2, f"only {on_replicas} of {n} reads ran on replicas")
+    finally:
+        await close(conn)
+
+
 SCENARIOS = {
+    "causal": scenario_causal,
     "fetchval": scenario_fetchval,
     "prepared": scenario_prepared,
     "executemany": scenario_executemany,

@@ -546,7 +546,30 @@ def scenario_datestyle():
         conn.close()
 
 
+def scenario_causal():
+    """10,000 times: insert a row, then read it back at once on the same connection (routed to a replica)."""
+    n = int(os.environ.get("PGB_CAUSAL_ITERATIONS", "10000"))
+    conn = connect()
+    try:
+        run(conn, "drop table if exists psycopg2_it_causal; create table psycopg2_it_causal (id int primary key)")
+        stale = on_replicas = 0
+        with step(f"{n} x (insert, read it back)", timeout=150):
+            cur = conn.cursor()
+            for i in range(n):
+                cur.execute("insert into psycopg2_it_causal values (%s)", (i,))
+                cur.execute("select count(*), inet_server_port() from psycopg2_it_causal where id = %s", (i,))
+                count, port = cur.fetchone()
+                stale += count != 1
+                on_replicas += port in REPLICAS
+        print(f"causal: {n} iterations, {stale} stale reads, {on_replicas} reads on replicas", flush=True)
+        eq(stale, 0, "reads that missed the connection's own committed row")
+        check(on_replicas > n // 2, f"only {on_replicas} of {n} reads ran on replicas")
+    finally:
+        conn.close()
+
+
 SCENARIOS = {
+    "causal": scenario_causal,
     "simple": scenario_simple,
     "parameters": scenario_parameters,
     "transaction": scenario_transaction,

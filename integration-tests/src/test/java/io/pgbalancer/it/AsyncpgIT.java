@@ -43,6 +43,12 @@ class AsyncpgIT extends DriverScenarios {
     }
 
     /** fetchval("select 1"), parameters, where autocommit reads run (replicas, spread), 100 rows. */
+    /** 10,000 x (insert a row, read it back) on one connection with reads routed: never stale (causal reads). */
+    @Test
+    void causalReadsNeverMissTheConnectionsOwnWrite() throws Exception {
+        scenario("causal");
+    }
+
     @Test
     void fetchval() throws Exception {
         scenario("fetchval");

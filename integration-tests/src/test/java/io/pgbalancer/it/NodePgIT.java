@@ -48,6 +48,12 @@ class NodePgIT extends DriverScenarios {
     }
 
     /** Simple-protocol queries on replicas, multi-statement results, 1000 rows, rowMode array. */
+    /** 10,000 x (insert a row, read it back) on one connection with reads routed: never stale (causal reads). */
+    @Test
+    void causalReadsNeverMissTheConnectionsOwnWrite() throws Exception {
+        scenario("causal");
+    }
+
     @Test
     void simpleQueries() throws Exception {
         scenario("simple");

@@ -39,7 +39,7 @@ import static io.pgbalancer.session.TestWire.types;
  * servers, reading what pgbalancer forwards to each and feeding their answers, with reads routed to the replica.
  */
 class BackendLeaseTest {
-    private final DefaultEventLoopGroup sweeper = new DefaultEventLoopGroup(1);
+    private DefaultEventLoopGroup sweeper = new DefaultEventLoopGroup(1);
     private EmbeddedChannel client;
     private EmbeddedChannel primaryChannel;
     private EmbeddedChannel replicaChannel;
@@ -55,12 +55,17 @@ class BackendLeaseTest {
 
     @BeforeEach
     void setUp() throws Exception {
+        start("eventual"); // the lease's life cycle; commit positions are tested below with consistency user
+    }
+
+    private void start(String consistency) throws Exception {
         PgBalancerConfig config = ConfigLoader.parse("""
                 auth: {users: [{name: app, password: secret}]}
                 backends:
                   - {host: 127.0.0.1, port: 1, role: primary}
                   - {host: 127.0.0.1, port: 2, role: replica}
-                """, Map.of(), "test");
+                routing: {consistency: %s}
+                """.formatted(consistency), Map.of(), "test");
         client = new EmbeddedChannel();
         primaryChannel = new EmbeddedChannel();
         replicaChannel = new EmbeddedChannel();
@@ -268,6 +273,85 @@ class BackendLeaseTest {
         assertEquals(List.of('S', 'Z'), out.stream().map(Msg::type).toList());
         assertEquals("DateStyle", out.get(0).cstring(0));
         assertEquals(State.DETACHED, session.lease.state());
+    }
+
+    // ---- commit positions (consistency user) ----
+
+    private void restart(String consistency) throws Exception {
+        tearDown();
+        sweeper = new DefaultEventLoopGroup(1);
+        start(consistency);
+    }
+
+    private static Msgs lsnAnswer(String lsn) {
+        return new Msgs().msg('T', (short) 1, "pg_current_wal_insert_lsn", 0, (short) 0, 3220, (short) 8, -1,
+                (short) 0).msg('D', (short) 1, lsn.length(), lsn).msg('C', "SELECT 1").ready('I');
+    }
+
+    @Test
+    void anAutocommitWriteLearnsItsCommitPositionBehindItInOneRoundTrip() throws Exception {
+        restart("user");
+        fromClient(new Msgs().query("INSERT INTO t VALUES (1)"));
+        List<Msg> sent = messages(drain(primaryChannel));
+        assertEquals(List.of('Q', 'Q'), types(sent), "the write and the position query, sent together");
+        assertEquals(CommitLearner.SQL, sent.get(1).cstring(0));
+        fromServer(primary, new Msgs().msg('C', "INSERT 0 1").ready('I'));
+        assertEquals(List.of('C'), types(drain(client)), "ReadyForQuery waits for the commit's position");
+        assertEquals(State.BUSY, session.lease.state());
+        fromServer(primary, lsnAnswer("0/3000060"));
+        assertEquals(List.of('Z'), types(drain(client)), "the position query's answers stay hidden");
+        assertEquals(io.pgbalancer.causal.Lsn.parse("0/3000060"), session.causality.commitLsn());
+        assertEquals(session.causality.commitLsn(), session.causality.requiredLsn(), "user scope needs it");
+        assertEquals(State.DETACHED, session.lease.state());
+    }
+
+    @Test
+    void anExplicitTransactionLearnsItsPositionOnlyAfterCommitNeverInsideIt() throws Exception {
+        restart("user");
+        fromClient(new Msgs().query("BEGIN"));
+        assertEquals(List.of('Q'), types(drain(primaryChannel)), "nothing is sent inside the transaction");
+        fromServer(primary, new Msgs().msg('C', "BEGIN").ready('T'));
+        fromClient(new Msgs().query("INSERT INTO t VALUES (1)"));
+        assertEquals(List.of('Q'), types(drain(primaryChannel)));
+        fromServer(primary, new Msgs().msg('C', "INSERT 0 1").ready('T'));
+        fromClient(new Msgs().query("COMMIT"));
+        assertEquals(List.of('Q'), types(drain(primaryChannel)));
+        assertEquals(List.of('C', 'Z', 'C', 'Z'), types(drain(client)));
+        fromServer(primary, new Msgs().msg('C', "COMMIT").ready('I'));
+        assertEquals(List.of('C'), types(drain(client)), "COMMIT's ReadyForQuery is held");
+        List<Msg> sent = messages(drain(primaryChannel));
+        assertEquals(List.of('Q'), types(sent), "the position query goes after the commit");
+        assertEquals(CommitLearner.SQL, sent.get(0).cstring(0));
+        fromServer(primary, lsnAnswer("1/A0"));
+        assertEquals(List.of('Z'), types(drain(client)));
+        assertEquals(io.pgbalancer.causal.Lsn.parse("1/A0"), session.causality.commitLsn());
+    }
+
+    @Test
+    void aFailedPositionQueryOnlyMeansNoPositionAndTheClientCarriesOn() throws Exception {
+        restart("user");
+        fromClient(new Msgs().query("INSERT INTO t VALUES (1)"));
+        drain(primaryChannel);
+        fromServer(primary, new Msgs().msg('C', "INSERT 0 1").ready('I').error("XX000", "boom").ready('I'));
+        assertEquals(List.of('C', 'Z'), types(drain(client)));
+        assertEquals(0, session.causality.commitLsn());
+        assertEquals(State.DETACHED, session.lease.state());
+        assertTrue(client.isActive());
+    }
+
+    @Test
+    void readsOnReplicasAndEventualConsistencyLearnNothing() throws Exception {
+        restart("user");
+        fromClient(new Msgs().query("SELECT 1"));
+        assertSame(replica, session.lease.backend());
+        assertEquals(List.of('Q', 'Q'), types(drain(replicaChannel)), "settings sync and the read, nothing else");
+        fromServer(replica, new Msgs().msg('C', "SET").ready('I').msg('C', "SELECT 0").ready('I'));
+        assertEquals(List.of('C', 'Z'), types(drain(client)));
+        restart("eventual");
+        fromClient(new Msgs().query("INSERT INTO t VALUES (1)"));
+        assertEquals(List.of('Q'), types(drain(primaryChannel)), "eventual: no position query");
+        fromServer(primary, new Msgs().msg('C', "INSERT 0 1").ready('I'));
+        assertEquals(List.of('C', 'Z'), types(drain(client)));
     }
 
     // ---- wire helpers ----

@@ -59,7 +59,8 @@ class ClientSessionPipelineTest {
                 auth: {users: [{name: app, password: secret}]}
                 backends:
                   - {host: 127.0.0.1, port: 1, role: primary}
-                """ + extraYaml, Map.of(), "test");
+                """ + (extraYaml.contains("routing:") ? "" : "routing: {consistency: eventual}\n") + extraYaml,
+                Map.of(), "test");
         sweeper = new io.netty.channel.DefaultEventLoopGroup(1);
         client = new EmbeddedChannel();
         server = new EmbeddedChannel();
