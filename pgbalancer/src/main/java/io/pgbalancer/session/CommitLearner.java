@@ -8,9 +8,8 @@ import io.pgbalancer.sql.Classification;
 import java.nio.charset.StandardCharsets;
 
 /**
- * After a transaction routed to the primary as a write ends (ReadyForQuery 'I'), a hidden
- * {@code SELECT pg_current_wal_insert_lsn()} on the same backend returns a position at or after the end of its
- * COMMIT record. The client's ReadyForQuery is held until the answer is in, so no read that follows the client's
+ * After a transaction routed to the primary as a write ends (ReadyForQuery 'I'), a hidden query (see {@link #SQL})
+ * on the same backend returns a position at or after the end of its COMMIT record. The client's ReadyForQuery is held until the answer is in, so no read that follows the client's
  * commit, on any connection, can be routed before the commit's position is known.
  * <p>
  * An autocommit cycle (it starts outside a transaction, nothing else is owed, and none of its statements is
@@ -21,7 +20,14 @@ import java.nio.charset.StandardCharsets;
  * next one.
  */
 final class CommitLearner {
-    static final String SQL = "SELECT pg_current_wal_insert_lsn()";
+    /**
+     * With synchronous_commit on (or local, remote_write, remote_apply) the commit record was flushed before the
+     * commit returned, so the flush position covers it, and replicas can always reach it: WAL inserted by others but
+     * not yet flushed (a read's page pruning, written by the WAL writer up to wal_writer_delay later) is not waited
+     * for. With synchronous_commit off only the insert position is sure to cover the commit.
+     */
+    static final String SQL = "SELECT (CASE WHEN current_setting('synchronous_commit') = 'off'"
+            + " THEN pg_current_wal_insert_lsn() ELSE pg_current_wal_flush_lsn() END)::text";
 
     private final ClientSession s;
     private final BackendLease lease;
@@ -51,6 +57,73 @@ final class CommitLearner {
         if (c == null || c.txn() != Classification.TxnControl.NONE || c.statementCount() != 1) {
             autocommitCycle = false;
         }
+    }
+
+    /**
+     * The text of a statement of the cycle, from {@code from} to {@code end}. A COPY may leave the server waiting for
+     * the client's data, where a query of pgbalancer's would break the protocol: its position is learned after its
+     * ReadyForQuery instead.
+     */
+    void statementText(ByteBuf buf, int from, int end) {
+        if (autocommitCycle && startsWithCopy(buf, from, end)) {
+            autocommitCycle = false;
+        }
+    }
+
+    /** A named statement the cycle binds: its text decides as in {@link #statementText}. */
+    void namedStatement(String name) {
+        if (!autocommitCycle) {
+            return;
+        }
+        PreparedStatements.Statement st = s.statements.get(name);
+        if (st == null) {
+            autocommitCycle = false;
+            return;
+        }
+        byte[] body = st.body().bytes();
+        statementText(io.netty.buffer.Unpooled.wrappedBuffer(body), 0, body.length);
+    }
+
+    /** Whether the first keyword (after spaces and comments) is COPY. */
+    static boolean startsWithCopy(ByteBuf buf, int i, int end) {
+        while (i < end) {
+            int c = buf.getByte(i) & 0xFF;
+            if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
+                i++;
+            } else if (c == '-' && i + 1 < end && buf.getByte(i + 1) == '-') {
+                while (i < end && buf.getByte(i) != '\n') {
+                    i++;
+                }
+            } else if (c == '/' && i + 1 < end && buf.getByte(i + 1) == '*') {
+                int depth = 0;
+                do { // block comments nest
+                    if (buf.getByte(i) == '/' && i + 1 < end && buf.getByte(i + 1) == '*') {
+                        depth++;
+                        i += 2;
+                    } else if (buf.getByte(i) == '*' && i + 1 < end && buf.getByte(i + 1) == '/') {
+                        depth--;
+                        i += 2;
+                    } else {
+                        i++;
+                    }
+                } while (depth > 0 && i < end);
+            } else {
+                break;
+            }
+        }
+        if (i + 4 > end) {
+            return false;
+        }
+        for (int k = 0; k < 4; k++) {
+            if ((buf.getByte(i + k) | 0x20) != "copy".charAt(k)) {
+                return false;
+            }
+        }
+        if (i + 4 == end) {
+            return true;
+        }
+        int next = buf.getByte(i + 4) & 0xFF;
+        return !(Character.isLetterOrDigit(next) || next == '_' || next == '$' || next >= 0x80);
     }
 
     /** At the cycle's Sync or Query: the hidden query to send right behind it, tracked, or null. */

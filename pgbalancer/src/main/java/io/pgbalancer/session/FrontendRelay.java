@@ -134,6 +134,7 @@ final class FrontendRelay extends FrameRelay {
                 note(c);
                 tracker.add(Expect.QUERY, effects(c));
                 s.commits.statement(c);
+                s.commits.statementText(buf, at + 5, end);
                 sendBehind(end, s.commits.afterCycle());
             }
             case 'P' -> {
@@ -147,6 +148,7 @@ final class FrontendRelay extends FrameRelay {
                     statements.parse(buf, at, length, afterName);
                     s.commits.statement(classify(buf, afterName, end));
                 }
+                s.commits.statementText(buf, afterName, end);
             }
             case 'B' -> {
                 int afterPortal = MessageNames.bindPortalEnd(buf, at, end);
@@ -156,6 +158,9 @@ final class FrontendRelay extends FrameRelay {
                 portals.bind(buf, at + 5, afterPortal, effects(bound));
                 tracker.add(Expect.BIND);
                 s.commits.statement(bound);
+                if (!MessageNames.isUnnamed(afterPortal, afterName)) {
+                    s.commits.namedStatement(MessageNames.read(buf, afterPortal, afterName));
+                }
             }
             case 'D' -> {
                 byte kind = MessageNames.targetKind(buf, at);

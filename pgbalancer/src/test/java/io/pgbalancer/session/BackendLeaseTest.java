@@ -284,7 +284,7 @@ class BackendLeaseTest {
     }
 
     private static Msgs lsnAnswer(String lsn) {
-        return new Msgs().msg('T', (short) 1, "pg_current_wal_insert_lsn", 0, (short) 0, 3220, (short) 8, -1,
+        return new Msgs().msg('T', (short) 1, "text", 0, (short) 0, 3220, (short) 8, -1,
                 (short) 0).msg('D', (short) 1, lsn.length(), lsn).msg('C', "SELECT 1").ready('I');
     }
 
