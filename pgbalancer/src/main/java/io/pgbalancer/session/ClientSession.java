@@ -6,6 +6,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.EventExecutor;
 import io.pgbalancer.cancel.CancelRegistry;
+import io.pgbalancer.causal.ProxySettings;
+import io.pgbalancer.causal.ProxyStatements;
 import io.pgbalancer.pool.BackendConnection;
 import io.pgbalancer.pool.BackendListener;
 import io.pgbalancer.protocol.ServerMessages;
@@ -33,6 +35,11 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     private final BackendRelay backendRelay;
     final ClientInput input;
     private final Backpressure backpressure;
+    final ProxySettings proxySettings = new ProxySettings();
+    /** Answers SET/SHOW/RESET pgbalancer.* between transactions (see ClientInput). */
+    final ProxyStatements proxy = new ProxyStatements(proxySettings, this::commitLsn);
+    /** WAL position of the session's latest commit (0: none), as SHOW pgbalancer.commit_lsn reports it. */
+    long commitLsn;
 
     boolean pinned;
     private boolean welcomed;
@@ -84,6 +91,10 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         input.relayWaiting();
         updateClientAutoRead();
         afterBackendStep();
+    }
+
+    long commitLsn() {
+        return commitLsn;
     }
 
     boolean isClosed() {
