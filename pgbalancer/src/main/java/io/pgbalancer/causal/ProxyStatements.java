@@ -25,9 +25,9 @@ import java.util.function.LongSupplier;
  * prepare threshold, asyncpg's Parse + Describe + Flush then Bind + Execute + Sync); portals end at Sync, as in an
  * implicit transaction.
  *
- * <p>Limitations. The session asks only between transactions, with no server attached: inside a transaction (or with
- * a pinned session) the statements go to the server, which takes SET pgbalancer.x as a placeholder setting and does not
- * know SHOW pgbalancer.commit_lsn. For the same reason a virtual statement name used while a server is attached is
+ * <p>Limitations. The session asks only between transactions, with no server attached: inside a transaction, in a
+ * pinned session and in session pooling (where the server stays attached) the statements go to the server, which takes
+ * SET pgbalancer.x as a placeholder setting and does not know SHOW pgbalancer.commit_lsn. For the same reason a virtual statement name used while a server is attached is
  * unknown there (26000), and a Close of a virtual name that is not the first message of a chunk goes to the server
  * (harmless: closing an unknown name succeeds) while this class keeps the name until the client Parses it again. Only
  * the first message of a chunk can redefine a name: a Parse of an ordinary text under a virtual name, or any Query for
