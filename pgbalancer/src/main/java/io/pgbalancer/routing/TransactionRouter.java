@@ -49,6 +49,16 @@ public final class TransactionRouter {
     }
 
     /**
+     * The classification of the statement that decides where the cycle at {@code at} runs (see routeCycle), or null;
+     * read for its hints (a read's max_staleness).
+     */
+    public Classification deciding(ByteBuf buf, int at, TextClassifier texts,
+                                   Function<String, Classification> namedStatement) {
+        at = firstDeciding(buf, at);
+        return classification(buf, at, Frames.length(buf, at), texts, namedStatement);
+    }
+
+    /**
      * Skips leading messages that carry no statement: pgjdbc starts a cycle with Close of a statement it evicted from
      * its cache, then Parse/Bind/Execute of the real one; the Close must not send that read to the primary.
      */

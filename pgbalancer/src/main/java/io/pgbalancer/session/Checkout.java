@@ -16,6 +16,7 @@ import io.pgbalancer.routing.BackendNode;
 import io.pgbalancer.routing.ReadReason;
 import io.pgbalancer.routing.Router;
 import io.pgbalancer.routing.Target;
+import io.pgbalancer.sql.Classification;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +35,8 @@ final class Checkout implements ReplayWaits.Waiter {
 
     private final ClientSession s;
     private final Router router;
+    /** The client's classification of its named statements, for routing a Bind or Describe of one. */
+    private final java.util.function.Function<String, Classification> namedStatements;
     private final long causalWaitNanos;
     private final boolean primaryReadsNever;
     private boolean waiting;
@@ -55,6 +58,10 @@ final class Checkout implements ReplayWaits.Waiter {
 
     Checkout(ClientSession session) {
         this.s = session;
+        this.namedStatements = name -> {
+            PreparedStatements.Statement st = s.statements.get(name);
+            return st == null ? null : st.classification();
+        };
         this.router = session.services.router();
         this.causalWaitNanos = session.services.config().routing().causalWait().toNanos();
         this.primaryReadsNever = session.services.config().routing().primaryReads() == PrimaryReads.NEVER;
@@ -65,10 +72,13 @@ final class Checkout implements ReplayWaits.Waiter {
         if (s.services.sessionPooling() || s.pinned) {
             return Target.PRIMARY;
         }
-        return s.services.router().transactions().routeCycle(frames, at, s.memo, name -> {
-            PreparedStatements.Statement st = s.statements.get(name);
-            return st == null ? null : st.classification();
-        }, s.settings.settings().readOnly());
+        Target t = router.transactions().routeCycle(frames, at, s.memo, namedStatements,
+                s.settings.settings().readOnly());
+        if (t == Target.REPLICA) {
+            Classification c = router.transactions().deciding(frames, at, s.memo, namedStatements);
+            hintStaleness = c == null ? Classification.NO_STALENESS_HINT : c.maxStalenessNanos();
+        }
+        return t;
     }
 
     boolean isWaiting() {
@@ -230,11 +240,6 @@ final class Checkout implements ReplayWaits.Waiter {
         if (replayWaiting && router.replayWaits().remove(this)) {
             replayTimer.cancel(false);
         }
-    }
-
-    /** The staleness bound of the read about to be checked out (its hint), -1 for none. */
-    void hintStaleness(long nanos) {
-        hintStaleness = nanos;
     }
 
     private void wait(Target target, BackendNode chosen) {

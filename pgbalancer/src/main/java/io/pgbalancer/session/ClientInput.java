@@ -7,6 +7,8 @@ import io.pgbalancer.protocol.Frames;
 import io.pgbalancer.protocol.ProtocolException;
 import io.pgbalancer.routing.Target;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Every path of client input ends in relayClient, so a protocol violation always ends the session. */
 final class ClientInput {
@@ -67,6 +69,9 @@ final class ClientInput {
                 frames = s.client.alloc().compositeBuffer(2).addComponents(true, undecided, frames);
                 undecided = null;
             }
+            if (answerVirtual(frames)) {
+                return;
+            }
             if (onlyCloses(frames)) {
                 undecided = frames; // the statement that decides where this cycle runs is still on its way
                 return;
@@ -87,6 +92,34 @@ final class ClientInput {
             waiting.add(frames);
             s.updateClientAutoRead();
         }
+    }
+
+    /**
+     * Between transactions, answers what pgbalancer answers itself at the start of {@code frames} (SET/SHOW/RESET
+     * pgbalancer.*, see ProxyStatements), then handles the rest of the chunk as usual. Returns whether it took
+     * {@code frames}.
+     */
+    private boolean answerVirtual(ByteBuf frames) {
+        List<ByteBuf> out = new ArrayList<>(1);
+        try {
+            if (!s.proxy.claims(frames, frames.readerIndex())) {
+                return false;
+            }
+            s.proxy.answer(frames, s.client.alloc(), out, 'I'); // no backend attached: no transaction is open
+        } catch (ProtocolException e) {
+            out.forEach(ByteBuf::release);
+            frames.release();
+            s.terminate(e.sqlState(), e.getMessage());
+            return true;
+        }
+        out.forEach(s.client::write);
+        s.client.flush();
+        if (frames.isReadable()) {
+            onFrames(frames);
+        } else {
+            frames.release();
+        }
+        return true;
     }
 
     /** Sends queued input to the attached backend, in order, until it is used up or a cycle must wait. */

@@ -6,6 +6,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.EventExecutor;
 import io.pgbalancer.cancel.CancelRegistry;
+import io.pgbalancer.causal.ProxyStatements;
 import io.pgbalancer.causal.SessionCausality;
 import io.pgbalancer.pool.BackendConnection;
 import io.pgbalancer.pool.BackendListener;
@@ -36,6 +37,8 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     private final BackendRelay backendRelay;
     final ClientInput input;
     private final Backpressure backpressure;
+    /** Answers SET/SHOW/RESET pgbalancer.* between transactions (see ClientInput). */
+    final ProxyStatements proxy;
 
     boolean pinned;
     private boolean welcomed;
@@ -58,6 +61,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         this.memo = new StatementMemo(services.classifier());
         this.checkout = new Checkout(this);
         this.commits = new CommitLearner(this);
+        this.proxy = new ProxyStatements(causality.settings(), causality::commitLsn);
         this.retry = new ReadRetry(this);
         this.cancelKey = services.cancels().register(this);
         this.backendRelay = new BackendRelay(this);

@@ -14,6 +14,8 @@ import java.util.List;
  * @param pins           the session must stay on one backend from now on
  * @param pinReason      human readable reason for {@code pins} (first one found), null when {@code !pins}
  * @param statementCount number of non-empty {@code ;}-separated statements
+ * @param maxStalenessNanos the leading {@code /* pgbalancer: max_staleness=... * /} hint in nanoseconds, -1 when there
+ *                       is none (an invalid value is no hint; see {@link HintParser})
  */
 public record Classification(
     Route route,
@@ -22,7 +24,8 @@ public record Classification(
     List<SessionSet> sets,
     boolean pins,
     String pinReason,
-    int statementCount) {
+    int statementCount,
+    long maxStalenessNanos) {
 
   /** Where a statement may run. */
   public enum Route {
@@ -52,6 +55,9 @@ public record Classification(
     ROLLBACK
   }
 
+  /** {@link #maxStalenessNanos()} when the text has no staleness hint. */
+  public static final long NO_STALENESS_HINT = -1;
+
   private static final Classification READ_ONE = new Classification(Route.READ, Hint.NONE, TxnControl.NONE, List.of(), false, null, 1);
   private static final Classification WRITE_ONE = new Classification(Route.WRITE, Hint.NONE, TxnControl.NONE, List.of(), false, null, 1);
 
@@ -59,19 +65,29 @@ public record Classification(
     if (route == null || hint == null || txn == null) {
       throw new IllegalArgumentException("route, hint and txn are required");
     }
+    if (maxStalenessNanos < NO_STALENESS_HINT) {
+      throw new IllegalArgumentException("maxStalenessNanos must be -1 (none) or a duration");
+    }
     sets = sets == null ? List.of() : List.copyOf(sets);
     if (!pins) {
       pinReason = null;
     }
   }
 
+  /** Without a staleness hint. */
+  public Classification(Route route, Hint hint, TxnControl txn, List<SessionSet> sets, boolean pins, String pinReason,
+      int statementCount) {
+    this(route, hint, txn, sets, pins, pinReason, statementCount, NO_STALENESS_HINT);
+  }
+
   /** Returns a shared instance for the common plain cases, a new record otherwise. */
   static Classification of(Route route, Hint hint, TxnControl txn, List<SessionSet> sets,
-      boolean pins, String pinReason, int statementCount) {
-    if (hint == Hint.NONE && txn == TxnControl.NONE && (sets == null || sets.isEmpty()) && !pins && statementCount == 1) {
+      boolean pins, String pinReason, int statementCount, long maxStalenessNanos) {
+    if (hint == Hint.NONE && txn == TxnControl.NONE && (sets == null || sets.isEmpty()) && !pins && statementCount == 1
+        && maxStalenessNanos == NO_STALENESS_HINT) {
       return route == Route.READ ? READ_ONE : WRITE_ONE;
     }
-    return new Classification(route, hint, txn, sets, pins, pinReason, statementCount);
+    return new Classification(route, hint, txn, sets, pins, pinReason, statementCount, maxStalenessNanos);
   }
 
   /** True when the statement may go to a replica. */

@@ -59,17 +59,19 @@ public final class StatementClassifier {
     TokenBuffer tokens = SqlLexer.lex(sql);
     Effects fx = new Effects();
     split(tokens, new StatementAnalyzer(tokens, functions, fx), fx);
-    Hint hint = HintParser.parse(sql);
+    HintParser.Hints hints = HintParser.parse(sql);
+    Hint hint = hints.hint();
     Route route = fx.write ? Route.WRITE : Route.READ;
     if (hint == Hint.PRIMARY) {
       route = Route.WRITE;
     } else if (hint == Hint.REPLICA) {
       route = Route.READ;
     }
-    if (fx.statements == 0 && hint == Hint.NONE && !fx.write) {
+    if (fx.statements == 0 && hint == Hint.NONE && !fx.write && hints.maxStalenessNanos() < 0) {
       return EMPTY;
     }
-    return Classification.of(route, hint, fx.txn, fx.sets(), fx.pins, fx.pinReason, fx.statements);
+    return Classification.of(route, hint, fx.txn, fx.sets(), fx.pins, fx.pinReason, fx.statements,
+        hints.maxStalenessNanos());
   }
 
   /**

@@ -119,6 +119,33 @@ class StatementClassifierTest {
   }
 
   @Test
+  void stalenessHintIsReported() {
+    StatementClassifier c = new StatementClassifier(Set.of(), 10);
+    Classification both = c.classify("/* pgbalancer: replica */ /* pgbalancer: max_staleness=500ms */ UPDATE t SET a = 1");
+    assertEquals(500_000_000L, both.maxStalenessNanos());
+    assertEquals(Hint.REPLICA, both.hint());
+    assertEquals(Route.READ, both.route());
+    Classification alone = c.classify("/* pgbalancer: max_staleness=2s */ SELECT 1");
+    assertEquals(2_000_000_000L, alone.maxStalenessNanos());
+    assertEquals(Route.READ, alone.route());
+    assertEquals(Hint.NONE, alone.hint());
+    assertEquals(Route.WRITE, c.classify("/* pgbalancer: max_staleness=2s */ INSERT INTO t VALUES (1)").route(),
+        "a staleness hint does not route");
+    assertEquals(-1, c.classify("/* pgbalancer: max_staleness=soon */ SELECT 1").maxStalenessNanos(), "invalid: none");
+    assertEquals(-1, c.classify("SELECT 1 /* pgbalancer: max_staleness=2s */").maxStalenessNanos(), "not leading");
+  }
+
+  @Test
+  void plainStatementsShareInstancesAndAStalenessHintDoesNot() {
+    StatementClassifier c = new StatementClassifier(Set.of(), 0);
+    assertSame(c.classify("SELECT 1"), c.classify("SELECT 2"));
+    assertNotSame(c.classify("SELECT 1"), c.classify("/* pgbalancer: max_staleness=1s */ SELECT 2"));
+    assertEquals(-1, c.classify("SELECT 1").maxStalenessNanos());
+    Classification old = new Classification(Route.READ, Hint.NONE, TxnControl.NONE, List.of(), false, null, 1);
+    assertEquals(Classification.NO_STALENESS_HINT, old.maxStalenessNanos());
+  }
+
+  @Test
   void emptyInput() {
     StatementClassifier c = new StatementClassifier(Set.of(), 10);
     for (String sql : new String[] {null, "", "   ", ";", "-- hi", "/* */ ; /* */"}) {

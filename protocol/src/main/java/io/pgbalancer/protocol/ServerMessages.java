@@ -3,23 +3,39 @@ package io.pgbalancer.protocol;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 
 public final class ServerMessages {
+    /** pg_type oid of {@code text}. */
+    public static final int TEXT_OID = 25;
+
     private ServerMessages() {
     }
 
     public static ByteBuf error(ByteBufAllocator alloc, String severity, String sqlState, String message) {
         ByteBuf buf = alloc.buffer(32 + message.length() * 3);
+        error(buf, severity, sqlState, message, null, null);
+        return buf;
+    }
+
+    /** ErrorResponse with the fields in the server's order: S, V, C, M, then D and H when not null. */
+    public static void error(ByteBuf buf, String severity, String sqlState, String message, String detail,
+                             String hint) {
         int at = Wire.begin(buf, 'E');
         field(buf, 'S', severity);
         field(buf, 'V', severity);
         field(buf, 'C', sqlState);
         field(buf, 'M', message);
+        if (detail != null) {
+            field(buf, 'D', detail);
+        }
+        if (hint != null) {
+            field(buf, 'H', hint);
+        }
         buf.writeByte(0);
         Wire.end(buf, at);
-        return buf;
     }
 
     private static void field(ByteBuf buf, char code, String value) {
@@ -125,8 +141,59 @@ public final class ServerMessages {
 
     private static ByteBuf empty(ByteBufAllocator alloc, char type) {
         ByteBuf buf = alloc.buffer(5);
+        empty(buf, type);
+        return buf;
+    }
+
+    /** A message with no body: ParseComplete '1', BindComplete '2', CloseComplete '3', NoData 'n', PortalSuspended 's'. */
+    public static void empty(ByteBuf buf, char type) {
         buf.writeByte(type);
         buf.writeInt(4);
-        return buf;
+    }
+
+    /** RowDescription of one text column (oid 25, typlen -1, typmod -1) not from a table, as SHOW describes itself. */
+    public static void textRowDescription(ByteBuf buf, String column, int format) {
+        int at = Wire.begin(buf, 'T');
+        buf.writeShort(1);
+        Wire.writeCString(buf, column);
+        buf.writeInt(0); // table oid
+        buf.writeShort(0); // column number
+        buf.writeInt(TEXT_OID);
+        buf.writeShort(-1); // typlen: varlena
+        buf.writeInt(-1); // typmod
+        buf.writeShort(format);
+        Wire.end(buf, at);
+    }
+
+    /** DataRow of text values in UTF-8; a null value is SQL NULL. */
+    public static void dataRow(ByteBuf buf, String... values) {
+        int at = Wire.begin(buf, 'D');
+        buf.writeShort(values.length);
+        for (String v : values) {
+            if (v == null) {
+                buf.writeInt(-1);
+            } else {
+                int len = buf.writerIndex();
+                buf.writeInt(0);
+                int n = buf.writeCharSequence(v, StandardCharsets.UTF_8);
+                buf.setInt(len, n);
+            }
+        }
+        Wire.end(buf, at);
+    }
+
+    public static void commandComplete(ByteBuf buf, String tag) {
+        int at = Wire.begin(buf, 'C');
+        Wire.writeCString(buf, tag);
+        Wire.end(buf, at);
+    }
+
+    public static void parameterDescription(ByteBuf buf, int[] typeOids) {
+        int at = Wire.begin(buf, 't');
+        buf.writeShort(typeOids.length);
+        for (int oid : typeOids) {
+            buf.writeInt(oid);
+        }
+        Wire.end(buf, at);
     }
 }

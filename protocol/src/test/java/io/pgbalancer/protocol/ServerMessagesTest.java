@@ -36,6 +36,11 @@ class ServerMessagesTest {
             return this;
         }
 
+        Bytes i16(int v) {
+            out.writeBytes(ByteBuffer.allocate(2).putShort((short) v).array());
+            return this;
+        }
+
         Bytes i32(int v) {
             out.writeBytes(ByteBuffer.allocate(4).putInt(v).array());
             return this;
@@ -104,6 +109,30 @@ class ServerMessagesTest {
         assertFramed('E', got);
         assertArrayEquals(b().i8('S').str("ERROR").i8('V').str("ERROR").i8('C').str("XX000").i8('M').str(message)
                 .i8(0).message('E'), got);
+    }
+
+    @Test
+    void errorWithDetailAndHint() {
+        byte[] got = withBuf(buf -> ServerMessages.error(buf, "ERROR", "22023", "bad", "why", "try this"));
+        assertFramed('E', got);
+        assertArrayEquals(b().i8('S').str("ERROR").i8('V').str("ERROR").i8('C').str("22023").i8('M').str("bad")
+                .i8('D').str("why").i8('H').str("try this").i8(0).message('E'), got);
+        byte[] hintOnly = withBuf(buf -> ServerMessages.error(buf, "ERROR", "22023", "bad", null, "h"));
+        assertArrayEquals(b().i8('S').str("ERROR").i8('V').str("ERROR").i8('C').str("22023").i8('M').str("bad")
+                .i8('H').str("h").i8(0).message('E'), hintOnly);
+    }
+
+    @Test
+    void queryResultMessages() {
+        assertArrayEquals(b().i16(1).str("pgbalancer.min_lsn").i32(0).i16(0).i32(25).i16(-1).i32(-1).i16(1)
+                .message('T'), withBuf(buf -> ServerMessages.textRowDescription(buf, "pgbalancer.min_lsn", 1)));
+        assertArrayEquals(b().i16(2).i32(6).raw("0/1✓".getBytes(StandardCharsets.UTF_8)).i32(-1).message('D'),
+                withBuf(buf -> ServerMessages.dataRow(buf, "0/1✓", null)));
+        assertArrayEquals(b().str("SHOW").message('C'), withBuf(buf -> ServerMessages.commandComplete(buf, "SHOW")));
+        assertArrayEquals(b().i16(2).i32(25).i32(23).message('t'),
+                withBuf(buf -> ServerMessages.parameterDescription(buf, new int[] {25, 23})));
+        assertArrayEquals(b().i16(0).message('t'), withBuf(buf -> ServerMessages.parameterDescription(buf, new int[0])));
+        assertArrayEquals(new byte[] {'2', 0, 0, 0, 4}, withBuf(buf -> ServerMessages.empty(buf, '2')));
     }
 
     @Test
