@@ -179,7 +179,7 @@ final class BackendRelay extends FrameRelay {
         // A RESET left a startup parameter at the server's default. Put the client's value back before anything the
         // client sends next, and, when nothing else is owed, hold this ReadyForQuery until then: the client sees the
         // ParameterStatus it would see direct, before ReadyForQuery.
-        boolean hold = tracker.isEmpty();
+        boolean hold = tracker.isEmpty() || (tracker.size() == 1 && tracker.headKind() == Expect.COMMIT_LSN);
         if (hold) {
             cut(at, length);
         }

@@ -147,9 +147,11 @@ final class CommitLearner {
      * @param alreadyHeld a settings restore holds it already; the position is then learned right behind the restore
      */
     boolean holdsReadyForQuery(char status, boolean alreadyHeld) {
-        if (tracker.headKind() == Expect.COMMIT_LSN) {
-            held = status; // sent behind the cycle, answered next
-            return true;
+        if (tracker.headKind() == Expect.COMMIT_LSN) { // sent behind the cycle, answered next
+            if (!alreadyHeld) {
+                held = status;
+            }
+            return !alreadyHeld; // a restore that holds it sends it after the position is in anyway
         }
         if (status != 'I' || !lease.mayHaveWritten() || !s.causality.learnsCommits()
                 || (!alreadyHeld && !tracker.isEmpty())) {

@@ -354,6 +354,23 @@ class BackendLeaseTest {
         assertEquals(List.of('C', 'Z'), types(drain(client)));
     }
 
+    @Test
+    void aResetBehindWhichThePositionQueryWasSentStillReportsTheClientsValueBeforeReadyForQuery() throws Exception {
+        restart("user");
+        fromClient(new Msgs().query("RESET datestyle"));
+        assertEquals(List.of('Q', 'Q'), types(drain(primaryChannel)), "the RESET and the position query behind it");
+        fromServer(primary, new Msgs().msg('C', "RESET").msg('S', "DateStyle", "ISO, MDY").ready('I'));
+        assertEquals(List.of('C'), types(drain(client)), "the server default is hidden and ReadyForQuery held");
+        assertEquals(List.of('Q'), types(drain(primaryChannel)), "the restore, behind the position query");
+        fromServer(primary, lsnAnswer("0/5000028"));
+        assertEquals(List.of(), types(drain(client)), "ReadyForQuery still waits for the restore");
+        fromServer(primary, new Msgs().rowDescription().msg('D', (short) 1, 13, "Postgres, MDY").msg('C', "SELECT 1")
+                .msg('S', "DateStyle", "Postgres, MDY").ready('I'));
+        assertEquals(List.of('S', 'Z'), types(drain(client)), "as direct: ParameterStatus, then ReadyForQuery");
+        assertEquals(io.pgbalancer.causal.Lsn.parse("0/5000028"), session.causality.commitLsn());
+        assertEquals(State.DETACHED, session.lease.state());
+    }
+
     // ---- wire helpers ----
 
     private void fromClient(Msgs m) {
