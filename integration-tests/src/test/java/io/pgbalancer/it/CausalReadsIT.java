@@ -75,6 +75,8 @@ class CausalReadsIT {
             }
         }
         double served = replicaReads() - before;
+        assertTrue(proxy.metric("pgbalancer_causal_wait_seconds_count") > 0, "reads waited for replay: counted");
+        assertTrue(proxy.metric("pgbalancer_reads_total", "reason", "after_wait") > 0);
         System.out.printf("pgjdbc insert-then-read: %d iterations, %d stale, %d reads on replicas (metric %.0f)%n",
                 ITERATIONS, stale, onReplica, served);
         assertEquals(0, stale, "reads that missed the client's own committed row");
@@ -161,6 +163,104 @@ class CausalReadsIT {
                  Statement st = c.createStatement()) {
                 st.execute(pause ? "SELECT pg_wal_replay_pause()" : "SELECT pg_wal_replay_resume()");
             }
+        }
+    }
+
+    @Test
+    void aCommitPositionCarriedToAnotherPgbalancerMakesItsReadsFresh() throws Exception {
+        try (TestProxy other = TestProxy.startWithReplicas("routing: {consistency: session}\n"
+                + "pool: {mode: transaction, size: 4}\n");
+             Connection writer = proxy.connect(); Connection reader = other.connect()) {
+            pauseReplay(true);
+            try {
+                String token;
+                try (Statement st = writer.createStatement()) {
+                    st.executeUpdate("INSERT INTO causal_it VALUES (4000000, 'token')");
+                    try (ResultSet rs = st.executeQuery("SHOW pgbalancer.commit_lsn")) {
+                        rs.next();
+                        token = rs.getString(1);
+                    }
+                }
+                assertTrue(token.matches("[0-9A-F]+/[0-9A-F]+") && !token.equals("0/0"), token);
+                String read = "SELECT count(*), inet_server_port() FROM causal_it WHERE id = 4000000";
+                try (Statement st = reader.createStatement()) {
+                    try (ResultSet rs = st.executeQuery(read)) {
+                        rs.next();
+                        assertEquals(0, rs.getLong(1), "without the token the other pgbalancer reads a paused"
+                                + " replica (this is what the token is for)");
+                    }
+                    st.execute("SET pgbalancer.min_lsn = '" + token + "'");
+                    try (ResultSet rs = st.executeQuery("SHOW pgbalancer.min_lsn")) {
+                        rs.next();
+                        assertEquals(token, rs.getString(1));
+                    }
+                    try (ResultSet rs = st.executeQuery(read)) {
+                        rs.next();
+                        assertEquals(1, rs.getLong(1), "with the token the read must see the write");
+                        assertEquals(TestCluster.get().primaryPort(), rs.getInt(2), "no replica has it yet");
+                    }
+                }
+            } finally {
+                pauseReplay(false);
+            }
+            try (Statement st = reader.createStatement()) {
+                Poll.until(java.time.Duration.ofSeconds(20), "with the token, reads return to caught-up replicas",
+                        () -> {
+                            try (ResultSet rs = st.executeQuery(
+                                    "SELECT count(*), inet_server_port() FROM causal_it WHERE id = 4000000")) {
+                                rs.next();
+                                return rs.getLong(1) == 1
+                                        && TestCluster.get().replicaPorts().contains(rs.getInt(2));
+                            }
+                        });
+            }
+        }
+    }
+
+    @Test
+    void withPrimaryReadsNeverAReadNoReplicaCanServeFailsNamingThePosition() throws Exception {
+        try (TestProxy strict = TestProxy.startWithReplicas("routing: {consistency: session, causal_wait: 20ms,"
+                + " primary_reads: never}\npool: {mode: transaction, size: 4}\n");
+             Connection c = strict.connect(); Statement st = c.createStatement()) {
+            pauseReplay(true);
+            try {
+                st.executeUpdate("INSERT INTO causal_it VALUES (5000000, 'never')");
+                SQLException e = org.junit.jupiter.api.Assertions.assertThrows(SQLException.class,
+                        () -> st.executeQuery("SELECT count(*) FROM causal_it WHERE id = 5000000"));
+                assertEquals("08006", e.getSQLState(), e.getMessage());
+                assertTrue(e.getMessage().matches("(?s).*no replica replayed WAL position [0-9A-F]+/[0-9A-F]+ within"
+                        + " routing.causal_wait \\(20 ms\\); the closest, 127.0.0.1:[0-9]+, is at [0-9A-F]+/[0-9A-F]+,"
+                        + " [0-9]+ bytes behind, and routing.primary_reads is never.*"), e.getMessage());
+            } finally {
+                pauseReplay(false);
+            }
+        }
+    }
+
+    @Test
+    void aReplicaTheMonitorCannotReachIsBannedAndNeverTriedWhileTheOthersServe() throws Exception {
+        int nowhere = TestProxy.freePort();
+        String bogus = "127.0.0.1:" + nowhere;
+        try (TestProxy p = TestProxy.start("backends:\n  - {host: 127.0.0.1, port: ${PRIMARY_PORT}, role: primary}\n"
+                + "  - {host: 127.0.0.1, port: " + nowhere + ", role: replica}\n"
+                + "  - {host: 127.0.0.1, port: " + TestCluster.get().replicaPorts().get(0) + ", role: replica}\n"
+                + "monitor: {interval: 200ms, connect_timeout: 1s}\npool: {mode: transaction, size: 4}\n"
+                + TestProxy.metricsYaml())) {
+            Poll.until(java.time.Duration.ofSeconds(20), "the monitor sees the unreachable replica down",
+                    () -> p.metric("pgbalancer_backend_banned", "backend", bogus) == 1
+                            && p.metric("pgbalancer_backend_up", "backend", "127.0.0.1:"
+                            + TestCluster.get().replicaPorts().get(0)) == 1);
+            assertEquals(0.0, p.metric("pgbalancer_backend_up", "backend", bogus));
+            try (Connection c = p.connect(); Statement st = c.createStatement()) {
+                for (int i = 0; i < 30; i++) {
+                    try (ResultSet rs = st.executeQuery("SELECT inet_server_port()")) {
+                        rs.next();
+                        assertEquals((int) TestCluster.get().replicaPorts().get(0), rs.getInt(1));
+                    }
+                }
+            }
+            assertEquals(0.0, p.metric("pgbalancer_backend_transactions_total", "backend", bogus),
+                    "no read was even tried on the banned replica");
         }
     }
 }

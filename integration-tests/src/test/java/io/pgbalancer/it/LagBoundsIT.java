@@ -108,4 +108,34 @@ class LagBoundsIT {
             });
         }
     }
+
+    @Test
+    void aStalenessBoundFromAHintOrTheSessionKeepsBoundedReadsOffALaggingReplicaOnly() throws Exception {
+        int paused = TestCluster.get().replicaPorts().get(1);
+        try (TestProxy unbounded = TestProxy.startWithReplicas("routing: {consistency: eventual}\n"
+                + "monitor: {interval: 200ms}\npool: {mode: transaction, size: 4}\n" + TestProxy.metricsYaml());
+             Connection hinted = unbounded.connect(); Connection bounded = unbounded.connect()) {
+            try (Statement st = bounded.createStatement()) {
+                st.execute("SET pgbalancer.max_staleness = '500ms'");
+            }
+            withWrites(() -> {
+                pause(paused, true);
+                try {
+                    Poll.until(Duration.ofSeconds(20), "the paused replica's lag passes 0.5 s", () ->
+                            unbounded.metric("pgbalancer_replica_lag_seconds", "backend", "127.0.0.1:" + paused) > 0.8);
+                    Set<Integer> viaHint = readPorts(hinted,
+                            "/* pgbalancer: max_staleness=500ms */ SELECT inet_server_port()", 60);
+                    assertFalse(viaHint.contains(paused), "hinted reads went to the lagging replica: " + viaHint);
+                    Set<Integer> viaSession = readPorts(bounded, "SELECT inet_server_port()", 60);
+                    assertFalse(viaSession.contains(paused), "bounded session read on the lagging replica");
+                    assertTrue(readPorts(hinted, "SELECT inet_server_port()", 60).contains(paused),
+                            "reads without a bound still use it (consistency eventual)");
+                } finally {
+                    pause(paused, false);
+                }
+                Poll.until(Duration.ofSeconds(20), "the caught-up replica serves bounded reads again", () ->
+                        readPorts(bounded, "SELECT inet_server_port()", 30).contains(paused));
+            });
+        }
+    }
 }
