@@ -7,20 +7,24 @@ import java.util.concurrent.atomic.AtomicLong;
 /** All methods run on the session's event loop, except that the shared positions are thread-safe. */
 public final class SessionCausality {
     private final Consistency consistency;
+    private final boolean learns;
     private final CommitPositions positions;
     private final AtomicLong userPosition;
     private final ProxySettings settings = new ProxySettings();
     private long commitLsn = Lsn.NONE;
 
-    public SessionCausality(Consistency consistency, CommitPositions positions, String user, String database) {
+    /** @param replicas whether any replica is configured: without one no read ever needs a position */
+    public SessionCausality(Consistency consistency, boolean replicas, CommitPositions positions, String user,
+                            String database) {
         this.consistency = consistency;
+        this.learns = replicas && consistency != Consistency.EVENTUAL;
         this.positions = positions;
         this.userPosition = positions.forUser(user, database);
     }
 
-    /** Whether commit positions are learned at all (everything but eventual consistency). */
+    /** Whether commit positions are learned at all: not with eventual consistency, nor without replicas. */
     public boolean learnsCommits() {
-        return consistency != Consistency.EVENTUAL;
+        return learns;
     }
 
     /** A transaction of this session committed at or before {@code lsn}. */

@@ -46,6 +46,11 @@ public final class Router {
         return transactions;
     }
 
+    /** Whether any replica is configured. */
+    public boolean hasReplicas() {
+        return nodes.size() > 1;
+    }
+
     public BackendNode primary() {
         return selector.primary();
     }

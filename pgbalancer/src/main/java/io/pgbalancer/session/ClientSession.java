@@ -57,7 +57,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         this.settings = new SettingsLedger(settings);
         this.lease = new BackendLease(client);
         this.causality = new SessionCausality(services.config().routing().consistency(),
-                services.router().commits(), user, database);
+                services.router().hasReplicas(), services.router().commits(), user, database);
         this.memo = new StatementMemo(services.classifier());
         this.checkout = new Checkout(this);
         this.commits = new CommitLearner(this);
