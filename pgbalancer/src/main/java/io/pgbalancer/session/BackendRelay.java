@@ -18,6 +18,8 @@ final class BackendRelay extends FrameRelay {
     private final ResponseTracker tracker;
     private ErrorFields internalError;
     private final CommitLearner commits;
+    /** Output that came before a ReadyForQuery held for a commit position, in order. */
+    private final OutboundBatch beforeHeldReady = new OutboundBatch();
 
     BackendRelay(ClientSession session) {
         this.s = session;
@@ -79,12 +81,25 @@ final class BackendRelay extends FrameRelay {
         } else if (lease.replay().holdBack(out)) {
             return;
         }
+        if (commits.holding()) {
+            out.moveTo(beforeHeldReady); // goes out with the held ReadyForQuery: one wake-up for the client
+            return;
+        }
+        if (!beforeHeldReady.isEmpty()) {
+            out.moveTo(beforeHeldReady);
+            beforeHeldReady.moveTo(out);
+        }
         if (!out.isEmpty()) {
             out.writeTo(s.client);
             if (!s.client.isWritable() && lease.isAttached()) {
                 lease.backend().channel().config().setAutoRead(false);
             }
         }
+    }
+
+    /** The session ended: output held for a commit position is dropped. */
+    void discardHeld() {
+        beforeHeldReady.discard();
     }
 
     /**

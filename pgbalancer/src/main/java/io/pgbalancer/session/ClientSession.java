@@ -249,6 +249,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         closed = true;
         services.cancels().unregister(cancelKey);
         checkout.close();
+        backendRelay.discardHeld();
         lease.replay().close();
         services.sessions().remove(this);
         input.release();

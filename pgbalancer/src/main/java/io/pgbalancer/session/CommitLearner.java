@@ -12,10 +12,12 @@ import java.nio.charset.StandardCharsets;
  * on the same backend returns a position at or after the end of its COMMIT record. The client's ReadyForQuery is held until the answer is in, so no read that follows the client's
  * commit, on any connection, can be routed before the commit's position is known.
  * <p>
- * An autocommit cycle (it starts outside a transaction, nothing else is owed, and none of its statements is
- * transaction control) is known to end outside a transaction, so the hidden query is sent right behind it and costs
- * no extra round trip. Otherwise it is sent when the ReadyForQuery 'I' arrives: never inside the client's
- * transaction, where a statement would take the transaction's snapshot. A ReadyForQuery 'I' with more answers owed
+ * Two kinds of cycle are known to end outside a transaction, so the hidden query is sent right behind them and costs
+ * no extra round trip: an autocommit cycle (it starts outside a transaction and none of its statements is
+ * transaction control), and a cycle that is nothing but COMMIT or ROLLBACK (without AND CHAIN) of the running
+ * transaction; in both, nothing else may be owed when the cycle starts. Otherwise the hidden query is sent when the
+ * ReadyForQuery 'I' arrives: never inside the client's transaction, where a statement would take the transaction's
+ * snapshot. Output that came before a held ReadyForQuery waits with it, so the client is woken once. A ReadyForQuery 'I' with more answers owed
  * behind it (a client pipelining transactions) cannot be held without reordering; its position is learned with the
  * next one.
  */
@@ -34,6 +36,8 @@ final class CommitLearner {
     private final ResponseTracker tracker;
     /** The cycle being sent is autocommit on a write lease: the hidden query can follow it at once. */
     private boolean autocommitCycle;
+    /** The cycle started inside a transaction: only a COMMIT or ROLLBACK of it qualifies. */
+    private boolean inTransaction;
     /** Status of the client's ReadyForQuery held until the position is in; 0 when none is held. */
     private char held;
     private long learned;
@@ -48,15 +52,20 @@ final class CommitLearner {
 
     /** A cycle starts; call before anything of it is tracked. */
     void cycleStarts() {
-        autocommitCycle = lease.mayHaveWritten() && s.causality.learnsCommits() && tracker.isEmpty()
-                && lease.txStatus() == 'I';
+        autocommitCycle = lease.mayHaveWritten() && s.causality.learnsCommits() && tracker.isEmpty();
+        inTransaction = lease.txStatus() != 'I';
     }
 
     /** A statement of the cycle ({@code null}: unknown, or a function call). */
     void statement(Classification c) {
-        if (c == null || c.txn() != Classification.TxnControl.NONE || c.statementCount() != 1) {
+        if (c == null || c.statementCount() != 1 || (inTransaction ? !endsTransaction(c.txn())
+                : c.txn() != Classification.TxnControl.NONE)) {
             autocommitCycle = false;
         }
+    }
+
+    private static boolean endsTransaction(Classification.TxnControl txn) {
+        return txn == Classification.TxnControl.COMMIT || txn == Classification.TxnControl.ROLLBACK;
     }
 
     /**
@@ -65,9 +74,20 @@ final class CommitLearner {
      * ReadyForQuery instead.
      */
     void statementText(ByteBuf buf, int from, int end) {
-        if (autocommitCycle && startsWithCopy(buf, from, end)) {
+        if (autocommitCycle && (startsWithCopy(buf, from, end) || (inTransaction && mentionsChain(buf, from, end)))) {
             autocommitCycle = false;
         }
+    }
+
+    /** Whether the text contains the word CHAIN anywhere (COMMIT AND CHAIN opens the next transaction at once). */
+    static boolean mentionsChain(ByteBuf buf, int from, int end) {
+        for (int i = from; i + 5 <= end; i++) {
+            if ((buf.getByte(i) | 0x20) == 'c' && (buf.getByte(i + 1) | 0x20) == 'h' && (buf.getByte(i + 2) | 0x20) == 'a'
+                    && (buf.getByte(i + 3) | 0x20) == 'i' && (buf.getByte(i + 4) | 0x20) == 'n') {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A named statement the cycle binds: its text decides as in {@link #statementText}. */
@@ -163,6 +183,11 @@ final class CommitLearner {
         }
         held = status;
         return true;
+    }
+
+    /** Whether a ReadyForQuery is held: output before it waits too. */
+    boolean holding() {
+        return held != 0;
     }
 
     /** The hidden query's DataRow: one text column. */

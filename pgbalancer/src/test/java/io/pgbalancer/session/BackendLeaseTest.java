@@ -296,10 +296,10 @@ class BackendLeaseTest {
         assertEquals(List.of('Q', 'Q'), types(sent), "the write and the position query, sent together");
         assertEquals(CommitLearner.SQL, sent.get(1).cstring(0));
         fromServer(primary, new Msgs().msg('C', "INSERT 0 1").ready('I'));
-        assertEquals(List.of('C'), types(drain(client)), "ReadyForQuery waits for the commit's position");
+        assertEquals(List.of(), types(drain(client)), "the answers wait for the commit's position");
         assertEquals(State.BUSY, session.lease.state());
         fromServer(primary, lsnAnswer("0/3000060"));
-        assertEquals(List.of('Z'), types(drain(client)), "the position query's answers stay hidden");
+        assertEquals(List.of('C', 'Z'), types(drain(client)), "the position query's answers stay hidden");
         assertEquals(io.pgbalancer.causal.Lsn.parse("0/3000060"), session.causality.commitLsn());
         assertEquals(session.causality.commitLsn(), session.causality.requiredLsn(), "user scope needs it");
         assertEquals(State.DETACHED, session.lease.state());
@@ -314,17 +314,45 @@ class BackendLeaseTest {
         fromClient(new Msgs().query("INSERT INTO t VALUES (1)"));
         assertEquals(List.of('Q'), types(drain(primaryChannel)));
         fromServer(primary, new Msgs().msg('C', "INSERT 0 1").ready('T'));
-        fromClient(new Msgs().query("COMMIT"));
+        fromClient(new Msgs().query("INSERT INTO t VALUES (2); COMMIT")); // not a COMMIT of its own: learned after
         assertEquals(List.of('Q'), types(drain(primaryChannel)));
         assertEquals(List.of('C', 'Z', 'C', 'Z'), types(drain(client)));
-        fromServer(primary, new Msgs().msg('C', "COMMIT").ready('I'));
-        assertEquals(List.of('C'), types(drain(client)), "COMMIT's ReadyForQuery is held");
+        fromServer(primary, new Msgs().msg('C', "INSERT 0 1").msg('C', "COMMIT").ready('I'));
+        assertEquals(List.of(), types(drain(client)), "COMMIT's answers wait for the position, to go out at once");
         List<Msg> sent = messages(drain(primaryChannel));
         assertEquals(List.of('Q'), types(sent), "the position query goes after the commit");
         assertEquals(CommitLearner.SQL, sent.get(0).cstring(0));
         fromServer(primary, lsnAnswer("1/A0"));
-        assertEquals(List.of('Z'), types(drain(client)));
+        assertEquals(List.of('C', 'C', 'Z'), types(drain(client)));
         assertEquals(io.pgbalancer.causal.Lsn.parse("1/A0"), session.causality.commitLsn());
+    }
+
+    @Test
+    void aCommitOfItsOwnIsFollowedByThePositionQueryAtOnceButCommitAndChainIsNot() throws Exception {
+        restart("user");
+        fromClient(new Msgs().query("BEGIN"));
+        fromServer(primary, new Msgs().msg('C', "BEGIN").ready('T'));
+        fromClient(new Msgs().query("INSERT INTO t VALUES (1)"));
+        fromServer(primary, new Msgs().msg('C', "INSERT 0 1").ready('T'));
+        drain(primaryChannel);
+        drain(client);
+        fromClient(new Msgs().parse("", "COMMIT").bind("").execute().sync());
+        assertEquals(List.of('P', 'B', 'E', 'S', 'Q'), types(drain(primaryChannel)),
+                "pgjdbc's COMMIT cycle, the position query right behind it");
+        fromServer(primary, new Msgs().msg('1').msg('2').msg('C', "COMMIT").ready('I').concat(lsnAnswer("2/10")));
+        assertEquals(List.of('1', '2', 'C', 'Z'), types(drain(client)));
+        assertEquals(io.pgbalancer.causal.Lsn.parse("2/10"), session.causality.commitLsn());
+
+        fromClient(new Msgs().query("BEGIN"));
+        fromServer(primary, new Msgs().msg('C', "BEGIN").ready('T'));
+        fromClient(new Msgs().query("INSERT INTO t VALUES (2)"));
+        fromServer(primary, new Msgs().msg('C', "INSERT 0 1").ready('T'));
+        drain(primaryChannel);
+        drain(client);
+        fromClient(new Msgs().query("COMMIT AND CHAIN"));
+        assertEquals(List.of('Q'), types(drain(primaryChannel)), "the next transaction is open: nothing behind it");
+        fromServer(primary, new Msgs().msg('C', "COMMIT").ready('T'));
+        assertEquals(List.of('C', 'Z'), types(drain(client)), "still in a transaction: nothing to learn yet");
     }
 
     @Test

@@ -107,6 +107,16 @@ public final class TestWire {
         public Msgs ready(char status) {
             return msg('Z', status);
         }
+
+        /** Appends {@code other}'s messages (one chunk, as when a server answers two queries in one read). */
+        public Msgs concat(Msgs other) {
+            for (int i = 0; i < other.starts.size(); i++) {
+                starts.add(buf.writerIndex() + other.starts.get(i));
+            }
+            buf.writeBytes(other.buf);
+            other.buf.release();
+            return this;
+        }
     }
 
     public record Msg(char type, byte[] body) {
