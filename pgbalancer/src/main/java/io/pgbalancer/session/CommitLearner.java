@@ -26,10 +26,14 @@ final class CommitLearner {
      * With synchronous_commit on (or local, remote_write, remote_apply) the commit record was flushed before the
      * commit returned, so the flush position covers it, and replicas can always reach it: WAL inserted by others but
      * not yet flushed (a read's page pruning, written by the WAL writer up to wal_writer_delay later) is not waited
-     * for. With synchronous_commit off only the insert position is sure to cover the commit.
+     * for. With synchronous_commit off (for the session, role, database or server) only the insert position is sure
+     * to cover the commit; a transaction whose statements mention synchronous_commit (SET LOCAL, set_config) uses
+     * {@link #ASYNC_SQL}.
      */
     static final String SQL = "SELECT (CASE WHEN current_setting('synchronous_commit') = 'off'"
             + " THEN pg_current_wal_insert_lsn() ELSE pg_current_wal_flush_lsn() END)::text";
+    /** After a transaction that mentioned synchronous_commit (SET LOCAL is gone once it commits). */
+    static final String ASYNC_SQL = "SELECT pg_current_wal_insert_lsn()::text";
 
     private final ClientSession s;
     private final BackendLease lease;
@@ -38,6 +42,8 @@ final class CommitLearner {
     private boolean autocommitCycle;
     /** The cycle started inside a transaction: only a COMMIT or ROLLBACK of it qualifies. */
     private boolean inTransaction;
+    /** A statement of the lease's transaction may have turned synchronous_commit off for it. */
+    private boolean asyncCommit;
     /** Status of the client's ReadyForQuery held until the position is in; 0 when none is held. */
     private char held;
     private long learned;
@@ -74,25 +80,42 @@ final class CommitLearner {
      * ReadyForQuery instead.
      */
     void statementText(ByteBuf buf, int from, int end) {
-        if (autocommitCycle && (startsWithCopy(buf, from, end) || (inTransaction && mentionsChain(buf, from, end)))) {
+        if (!lease.mayHaveWritten()) {
+            return;
+        }
+        if (autocommitCycle && (startsWithCopy(buf, from, end) || (inTransaction && mentions(buf, from, end, "chain")))) {
             autocommitCycle = false;
+        }
+        if (!asyncCommit && mentions(buf, from, end, "synchronous_commit")) {
+            asyncCommit = true; // SET LOCAL or set_config(..., true): the commit may not be flushed
         }
     }
 
-    /** Whether the text contains the word CHAIN anywhere (COMMIT AND CHAIN opens the next transaction at once). */
-    static boolean mentionsChain(ByteBuf buf, int from, int end) {
-        for (int i = from; i + 5 <= end; i++) {
-            if ((buf.getByte(i) | 0x20) == 'c' && (buf.getByte(i + 1) | 0x20) == 'h' && (buf.getByte(i + 2) | 0x20) == 'a'
-                    && (buf.getByte(i + 3) | 0x20) == 'i' && (buf.getByte(i + 4) | 0x20) == 'n') {
-                return true;
+    /** Whether the text contains {@code lowerWord} (ASCII, lower case) anywhere, ignoring case. */
+    static boolean mentions(ByteBuf buf, int from, int end, String lowerWord) {
+        int n = lowerWord.length();
+        char first = lowerWord.charAt(0);
+        for (int i = from; i + n <= end; i++) {
+            if (lower(buf.getByte(i)) == first) {
+                int k = 1;
+                while (k < n && lower(buf.getByte(i + k)) == lowerWord.charAt(k)) {
+                    k++;
+                }
+                if (k == n) {
+                    return true;
+                }
             }
         }
         return false;
     }
 
+    private static int lower(byte b) {
+        return b >= 'A' && b <= 'Z' ? b + ('a' - 'A') : b;
+    }
+
     /** A named statement the cycle binds: its text decides as in {@link #statementText}. */
     void namedStatement(String name) {
-        if (!autocommitCycle) {
+        if (!lease.mayHaveWritten()) {
             return;
         }
         PreparedStatements.Statement st = s.statements.get(name);
@@ -152,8 +175,9 @@ final class CommitLearner {
             return null;
         }
         autocommitCycle = false;
-        ByteBuf q = s.client.alloc().buffer(SQL.length() + 8);
-        ClientMessages.query(q, SQL);
+        String sql = sql();
+        ByteBuf q = s.client.alloc().buffer(sql.length() + 8);
+        ClientMessages.query(q, sql);
         tracker.add(Expect.COMMIT_LSN);
         return q;
     }
@@ -177,12 +201,16 @@ final class CommitLearner {
                 || (!alreadyHeld && !tracker.isEmpty())) {
             return false;
         }
-        lease.sendHidden(SQL, Expect.COMMIT_LSN, null);
+        lease.sendHidden(sql(), Expect.COMMIT_LSN, null);
         if (alreadyHeld) {
             return false;
         }
         held = status;
         return true;
+    }
+
+    private String sql() {
+        return asyncCommit ? ASYNC_SQL : SQL;
     }
 
     /** Whether a ReadyForQuery is held: output before it waits too. */
@@ -205,6 +233,7 @@ final class CommitLearner {
     char onAnswered(char status) {
         if (learned != 0 && status == 'I') {
             s.causality.committed(learned);
+            asyncCommit = false;
         }
         learned = 0;
         char h = held;

@@ -35,4 +35,19 @@ class CommitLearnerTest {
         assertFalse(copy("cop"));
         assertFalse(copy(""));
     }
+
+    private static boolean mentions(String sql, String word) {
+        ByteBuf b = Unpooled.copiedBuffer(sql, StandardCharsets.UTF_8);
+        return CommitLearner.mentions(b, 0, b.writerIndex(), word);
+    }
+
+    @Test
+    void findsWordsIgnoringCase() {
+        assertTrue(mentions("COMMIT AND CHAIN", "chain"));
+        assertTrue(mentions("set local Synchronous_Commit = off", "synchronous_commit"));
+        assertTrue(mentions("select set_config('synchronous_commit', 'off', true)", "synchronous_commit"));
+        assertFalse(mentions("COMMIT", "chain"));
+        assertFalse(mentions("SET synchronous_standby_names = ''", "synchronous_commit"));
+        assertFalse(mentions("cha", "chain"));
+    }
 }
