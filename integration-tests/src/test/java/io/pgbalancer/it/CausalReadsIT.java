@@ -263,4 +263,23 @@ class CausalReadsIT {
                     "no read was even tried on the banned replica");
         }
     }
+
+    @Test
+    void aCommitMadeAsynchronousWithSetLocalIsStillSeenByTheNextRead() throws Exception {
+        int stale = 0;
+        try (Connection c = proxy.connect(); Statement st = c.createStatement()) {
+            for (int i = 0; i < 300; i++) {
+                c.setAutoCommit(false);
+                st.execute("SET LOCAL synchronous_commit = off");
+                st.executeUpdate("INSERT INTO causal_it VALUES (" + (6_000_000 + i) + ", 'async')");
+                c.commit();
+                c.setAutoCommit(true);
+                try (ResultSet rs = st.executeQuery("SELECT count(*) FROM causal_it WHERE id = " + (6_000_000 + i))) {
+                    rs.next();
+                    stale += rs.getLong(1) == 1 ? 0 : 1;
+                }
+            }
+        }
+        assertEquals(0, stale, "reads that missed an asynchronous commit of the same connection");
+    }
 }
