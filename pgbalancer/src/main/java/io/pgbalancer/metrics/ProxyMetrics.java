@@ -27,6 +27,9 @@ public final class ProxyMetrics {
     public static final String REPLICA_LAG_SECONDS = "pgbalancer.replica.lag.seconds";
     public static final String BACKEND_BANNED = "pgbalancer.backend.banned";
     public static final String BACKEND_UP = "pgbalancer.backend.up";
+    public static final String BACKEND_IN_RECOVERY = "pgbalancer.backend.in.recovery";
+    public static final String BACKEND_WAL_POSITION = "pgbalancer.backend.wal.position";
+    public static final String BACKEND_LAST_POLL_AGE = "pgbalancer.backend.last.success.age";
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
@@ -44,6 +47,15 @@ public final class ProxyMetrics {
                             + " monitor)").register(registry);
             Gauge.builder(BACKEND_UP, node, n -> n.status().reachable() ? 1 : 0).tags(tags)
                     .description("1 when the server answered the monitor's last poll").register(registry);
+            Gauge.builder(BACKEND_IN_RECOVERY, node, n -> n.status().inRecovery() ? 1 : 0).tags(tags)
+                    .description("1 when the monitor last saw the server in recovery (a standby)").register(registry);
+            Gauge.builder(BACKEND_WAL_POSITION, node, n -> (double) n.status().lsn()).tags(tags).baseUnit("bytes")
+                    .description("the primary's WAL position, or the standby's replay position, at the last poll")
+                    .register(registry);
+            Gauge.builder(BACKEND_LAST_POLL_AGE, node, n -> n.status().lastSuccessMillis() == 0 ? Double.NaN
+                            : (System.currentTimeMillis() - n.status().lastSuccessMillis()) / 1000.0).tags(tags)
+                    .baseUnit("seconds").description("time since the server last answered the monitor")
+                    .register(registry);
             if (!node.isPrimary()) {
                 Gauge.builder(REPLICA_LAG_BYTES, node, n -> n.status().lagBytes()).tags(tags).baseUnit("bytes")
                         .description("WAL the replica had not replayed at the last poll").register(registry);
