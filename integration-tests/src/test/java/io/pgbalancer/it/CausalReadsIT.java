@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -158,12 +157,7 @@ class CausalReadsIT {
     }
 
     static void pauseReplay(boolean pause) throws SQLException {
-        for (int port : TestCluster.get().replicaPorts()) {
-            try (Connection c = DriverManager.getConnection(TestCluster.get().jdbcUrl(port, "app"), "postgres", "");
-                 Statement st = c.createStatement()) {
-                st.execute(pause ? "SELECT pg_wal_replay_pause()" : "SELECT pg_wal_replay_resume()");
-            }
-        }
+        Replication.pauseReplayEverywhere(pause);
     }
 
     @Test

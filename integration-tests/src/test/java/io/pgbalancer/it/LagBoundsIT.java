@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -81,10 +80,7 @@ class LagBoundsIT {
     }
 
     static void pause(int port, boolean pause) throws SQLException {
-        try (Connection c = DriverManager.getConnection(TestCluster.get().jdbcUrl(port, "app"), "postgres", "");
-             Statement st = c.createStatement()) {
-            st.execute(pause ? "SELECT pg_wal_replay_pause()" : "SELECT pg_wal_replay_resume()");
-        }
+        Replication.pauseReplay(port, pause);
     }
 
     @Test

@@ -68,4 +68,19 @@ public final class Replication {
             return new Replay(rs.getString(1), rs.getBoolean(2));
         }
     }
+
+    /** Pauses (or resumes) WAL replay on the replica at {@code port}, as superuser on a direct connection. */
+    public static void pauseReplay(int port, boolean pause) throws SQLException {
+        try (Connection c = DriverManager.getConnection(TestCluster.get().jdbcUrl(port, "app"), "postgres", "");
+             Statement st = c.createStatement()) {
+            st.execute(pause ? "SELECT pg_wal_replay_pause()" : "SELECT pg_wal_replay_resume()");
+        }
+    }
+
+    /** Pauses (or resumes) WAL replay on every replica of the test cluster. */
+    public static void pauseReplayEverywhere(boolean pause) throws SQLException {
+        for (int port : TestCluster.get().replicaPorts()) {
+            pauseReplay(port, pause);
+        }
+    }
 }
