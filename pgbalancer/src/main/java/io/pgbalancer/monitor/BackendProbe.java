@@ -93,11 +93,13 @@ final class BackendProbe implements AutoCloseable {
             BackendStatus before = node.status();
             node.status(new BackendStatus(true, inRecovery, lsn, receive, replayMillis, lagBytes, lagNanos, now,
                     System.currentTimeMillis(), null));
-            if (failures > 0 || !before.reachable()) {
-                log.info("{} answers the monitor again{}: {}, at {}", node, failures > 0 ? " after " + failures
-                        + " failed polls" : "", inRecovery ? "in recovery" : "primary", Lsn.format(lsn));
+            if (failures > 0) {
+                log.info("{} answers the monitor again after {} failed polls: {}, at {}", node, failures,
+                        inRecovery ? "in recovery" : "primary", Lsn.format(lsn));
                 failures = 0;
                 node.unban();
+            } else if (before == BackendStatus.UNKNOWN) {
+                log.info("monitor: {} is {}, at {}", node, inRecovery ? "in recovery" : "primary", Lsn.format(lsn));
             }
             if (node.isPrimary() == inRecovery) {
                 log.warn("{} is configured as {} but the server says it is {}", node,

@@ -52,6 +52,8 @@ final class BackendLease {
     /** Routed to the primary as a transaction that may write: its commits' positions are learned. */
     private boolean mayHaveWritten;
     private ErrorFields failure;
+    /** The client asked to cancel while pgbalancer's own query ran; sent once the client's message runs. */
+    private boolean cancelDeferred;
 
     BackendLease(Channel client) {
         this.client = client;
@@ -132,6 +134,7 @@ final class BackendLease {
         afterFlush = false;
         retryTarget = null;
         failure = null;
+        cancelDeferred = false;
         if (replayable) {
             replay.open(client);
         }
@@ -214,6 +217,14 @@ final class BackendLease {
         backend.channel().writeAndFlush(q, backend.channel().voidPromise());
     }
 
+    /** After a hidden query's answer: a cancel the client sent meanwhile goes out now, if its message still runs. */
+    void cancelIfDeferred(io.netty.channel.EventLoop loop) {
+        if (cancelDeferred) {
+            cancelDeferred = false;
+            cancelRunning(loop);
+        }
+    }
+
     /** Gives a clean backend back to its pool (now, or once a cancel in flight for it has landed). */
     void release() {
         BackendConnection b = detach();
@@ -268,6 +279,13 @@ final class BackendLease {
         if (b == null || tracker.isEmpty()) {
             return; // nothing running: a late cancel must not reach the backend's next client
         }
+        if (Expect.isInternal(tracker.headKind())) {
+            // pgbalancer's own query runs (settings sync, restore, commit position): cancelling it would fail the
+            // session or lose a commit position. The cancel waits for the client's own message to run.
+            cancelDeferred = true;
+            return;
+        }
+        cancelDeferred = false;
         b.cancelStarted();
         CancelForwarder.send(b, loop).addListener(f -> {
             if (b.cancelFinished() && b != backend) {

@@ -219,7 +219,9 @@ final class BackendRelay extends FrameRelay {
                 }
             }
             case ERROR_RESPONSE -> {
-                if (kind != Expect.COMMIT_LSN) { // in an aborted transaction: no position, nothing wrong
+                if (kind == Expect.COMMIT_LSN) {
+                    commits.failed(); // asked again (a client's late cancel can land on it)
+                } else {
                     internalError = ErrorFields.parse(buf, at, length);
                 }
             }
@@ -232,6 +234,7 @@ final class BackendRelay extends FrameRelay {
                     char h = commits.onAnswered(status);
                     heldReadyForQuery = h == 0 ? null : Character.valueOf(h);
                 }
+                lease.cancelIfDeferred(s.loop);
                 ErrorFields error = internalError;
                 internalError = null;
                 if (error != null) {

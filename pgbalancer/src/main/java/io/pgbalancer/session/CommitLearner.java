@@ -47,6 +47,9 @@ final class CommitLearner {
     /** Status of the client's ReadyForQuery held until the position is in; 0 when none is held. */
     private char held;
     private long learned;
+    private int failedAttempts;
+    private static final int MAX_ATTEMPTS = 3;
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(CommitLearner.class);
 
     CommitLearner(ClientSession session) {
         this.s = session;
@@ -234,10 +237,23 @@ final class CommitLearner {
         if (learned != 0 && status == 'I') {
             s.causality.committed(learned);
             asyncCommit = false;
+        } else if (failedAttempts > 0 && failedAttempts < MAX_ATTEMPTS && status == 'I') {
+            lease.sendHidden(sql(), Expect.COMMIT_LSN, null); // the ReadyForQuery stays held
+            learned = 0;
+            return 0;
+        } else if (failedAttempts > 0) {
+            log.warn("no commit position learned after {} attempts on {}; reads that need it may wait for the"
+                    + " primary's next commit", failedAttempts, lease.backend());
         }
+        failedAttempts = 0;
         learned = 0;
         char h = held;
         held = 0;
         return h;
+    }
+
+    /** The hidden query failed (a cancel of the client's that landed late): it is asked again. */
+    void failed() {
+        failedAttempts++;
     }
 }

@@ -356,13 +356,24 @@ class BackendLeaseTest {
     }
 
     @Test
-    void aFailedPositionQueryOnlyMeansNoPositionAndTheClientCarriesOn() throws Exception {
+    void aFailedPositionQueryIsAskedAgainAndAfterThreeFailuresTheClientCarriesOn() throws Exception {
         restart("user");
         fromClient(new Msgs().query("INSERT INTO t VALUES (1)"));
         drain(primaryChannel);
-        fromServer(primary, new Msgs().msg('C', "INSERT 0 1").ready('I').error("XX000", "boom").ready('I'));
+        fromServer(primary, new Msgs().msg('C', "INSERT 0 1").ready('I').error("57014", "canceled").ready('I'));
+        assertEquals(List.of(), types(drain(client)), "a late cancel hit the position query: still held");
+        assertEquals(List.of('Q'), types(drain(primaryChannel)), "asked again");
+        fromServer(primary, lsnAnswer("0/7000000"));
         assertEquals(List.of('C', 'Z'), types(drain(client)));
-        assertEquals(0, session.causality.commitLsn());
+        assertEquals(io.pgbalancer.causal.Lsn.parse("0/7000000"), session.causality.commitLsn());
+
+        fromClient(new Msgs().query("INSERT INTO t VALUES (2)"));
+        drain(primaryChannel);
+        fromServer(primary, new Msgs().msg('C', "INSERT 0 1").ready('I').error("XX000", "boom").ready('I'));
+        fromServer(primary, new Msgs().error("XX000", "boom").ready('I'));
+        fromServer(primary, new Msgs().error("XX000", "boom").ready('I'));
+        assertEquals(List.of('Q', 'Q'), types(drain(primaryChannel)), "two more attempts, three in all");
+        assertEquals(List.of('C', 'Z'), types(drain(client)), "then the client goes on");
         assertEquals(State.DETACHED, session.lease.state());
         assertTrue(client.isActive());
     }
