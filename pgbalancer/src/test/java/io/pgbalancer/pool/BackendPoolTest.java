@@ -286,6 +286,7 @@ class BackendPoolTest {
         BackendConnection c = get(p.acquire(loop));
         assertTrue(c.channel().isActive());
         assertEquals(1, server.accepted(), "the new connection is handed out, not closed and opened again");
+        await(() -> c.ageNanos() > TimeUnit.MILLISECONDS.toNanos(1), "the connection to pass max_lifetime in use");
         p.release(c);
         await(() -> !c.channel().isActive(), "the used connection past max_lifetime to close at release");
     }
