@@ -22,6 +22,7 @@ import java.util.Map;
  * <p>Touched only by the session that currently owns the connection, on its event loop.
  */
 public final class ServerStatements {
+    private boolean positionStatement;
     private static final class Use {
         long stamp;
 
@@ -82,9 +83,19 @@ public final class ServerStatements {
     }
 
     /** Everything was dropped on the server (DISCARD ALL). */
+    /** Whether pgbalancer's own commit-position statement is prepared on this connection (see CommitLearner). */
+    public boolean hasPositionStatement() {
+        return positionStatement;
+    }
+
+    public void positionStatement(boolean prepared) {
+        positionStatement = prepared;
+    }
+
     public void clear() {
         statements.clear();
         closeLater = null;
+        positionStatement = false;
     }
 
     /** No transaction is open on the connection: statements used so far may be closed from now on. */

@@ -210,6 +210,11 @@ final class BackendLease {
     void sendHidden(String sql, int kind, Object tag) {
         ByteBuf q = client.alloc().buffer(sql.length() + 8);
         ClientMessages.query(q, sql);
+        sendHidden(q, kind, tag);
+    }
+
+    /** Proxy-made messages ending in a Sync or Query, answered as one entry of {@code kind} (see Expect). */
+    void sendHidden(ByteBuf q, int kind, Object tag) {
         tracker.add(kind, tag);
         if (!isRefused()) {
             state = State.BUSY;

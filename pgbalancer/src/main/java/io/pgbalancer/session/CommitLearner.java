@@ -4,6 +4,7 @@ package io.pgbalancer.session;
 import io.netty.buffer.ByteBuf;
 import io.pgbalancer.causal.Lsn;
 import io.pgbalancer.protocol.ClientMessages;
+import io.pgbalancer.protocol.Wire;
 import io.pgbalancer.sql.Classification;
 import java.nio.charset.StandardCharsets;
 
@@ -32,6 +33,8 @@ final class CommitLearner {
      */
     static final String SQL = "SELECT (CASE WHEN current_setting('synchronous_commit') = 'off'"
             + " THEN pg_current_wal_insert_lsn() ELSE pg_current_wal_flush_lsn() END)::text";
+    /** The server-side name of {@link #SQL}, prepared on a connection the first time it is needed there. */
+    static final String STATEMENT = "pgbalancer_commit_position";
     /** After a transaction that mentioned synchronous_commit (SET LOCAL is gone once it commits). */
     static final String ASYNC_SQL = "SELECT pg_current_wal_insert_lsn()::text";
 
@@ -178,9 +181,7 @@ final class CommitLearner {
             return null;
         }
         autocommitCycle = false;
-        String sql = sql();
-        ByteBuf q = s.client.alloc().buffer(sql.length() + 8);
-        ClientMessages.query(q, sql);
+        ByteBuf q = positionQuery();
         tracker.add(Expect.COMMIT_LSN);
         return q;
     }
@@ -204,7 +205,7 @@ final class CommitLearner {
                 || (!alreadyHeld && !tracker.isEmpty())) {
             return false;
         }
-        lease.sendHidden(sql(), Expect.COMMIT_LSN, null);
+        lease.sendHidden(positionQuery(), Expect.COMMIT_LSN, null);
         if (alreadyHeld) {
             return false;
         }
@@ -212,8 +213,36 @@ final class CommitLearner {
         return true;
     }
 
-    private String sql() {
-        return asyncCommit ? ASYNC_SQL : SQL;
+    /**
+     * The position query's messages. {@link #SQL} runs as a statement prepared once per server connection (Bind,
+     * Execute, Sync: no parse and plan per commit); {@link #ASYNC_SQL} as a simple query.
+     */
+    private ByteBuf positionQuery() {
+        ByteBuf q = s.client.alloc().buffer(SQL.length() + 64);
+        if (asyncCommit) {
+            ClientMessages.query(q, ASYNC_SQL);
+            return q;
+        }
+        io.pgbalancer.pool.ServerStatements server = lease.backend().statements();
+        if (!server.hasPositionStatement()) {
+            int len = Wire.begin(q, 'P');
+            Wire.writeCString(q, STATEMENT);
+            Wire.writeCString(q, SQL);
+            q.writeShort(0);
+            Wire.end(q, len);
+            server.positionStatement(true);
+        }
+        int len = Wire.begin(q, 'B');
+        Wire.writeCString(q, "");
+        Wire.writeCString(q, STATEMENT);
+        q.writeShort(0).writeShort(0).writeShort(0);
+        Wire.end(q, len);
+        len = Wire.begin(q, 'E');
+        Wire.writeCString(q, "");
+        q.writeInt(0);
+        Wire.end(q, len);
+        q.writeByte('S').writeInt(4);
+        return q;
     }
 
     /** Whether a ReadyForQuery is held: output before it waits too. */
@@ -238,7 +267,7 @@ final class CommitLearner {
             s.causality.committed(learned);
             asyncCommit = false;
         } else if (failedAttempts > 0 && failedAttempts < MAX_ATTEMPTS && status == 'I') {
-            lease.sendHidden(sql(), Expect.COMMIT_LSN, null); // the ReadyForQuery stays held
+            lease.sendHidden(positionQuery(), Expect.COMMIT_LSN, null); // the ReadyForQuery stays held
             learned = 0;
             return 0;
         } else if (failedAttempts > 0) {
@@ -255,5 +284,6 @@ final class CommitLearner {
     /** The hidden query failed (a cancel of the client's that landed late): it is asked again. */
     void failed() {
         failedAttempts++;
+        lease.backend().statements().positionStatement(false); // prepared again next time, should it be gone
     }
 }

@@ -283,9 +283,28 @@ class BackendLeaseTest {
         start(consistency);
     }
 
+    /** The answers to the position query run as a prepared statement: (ParseComplete,) BindComplete, row, tag, Z. */
+    private static Msgs lsnAnswer(String lsn, boolean parsed) {
+        Msgs m = new Msgs();
+        if (parsed) {
+            m.msg('1');
+        }
+        return m.msg('2').msg('D', (short) 1, lsn.length(), lsn).msg('C', "SELECT 1").ready('I');
+    }
+
     private static Msgs lsnAnswer(String lsn) {
-        return new Msgs().msg('T', (short) 1, "text", 0, (short) 0, 3220, (short) 8, -1,
-                (short) 0).msg('D', (short) 1, lsn.length(), lsn).msg('C', "SELECT 1").ready('I');
+        return lsnAnswer(lsn, false);
+    }
+
+    /** The position query's messages: Parse (the first time on a connection), Bind, Execute, Sync. */
+    private static List<Character> positionQuery(boolean parse) {
+        return parse ? List.of('P', 'B', 'E', 'S') : List.of('B', 'E', 'S');
+    }
+
+    private static List<Character> with(List<Character> a, List<Character> b) {
+        List<Character> all = new java.util.ArrayList<>(a);
+        all.addAll(b);
+        return all;
     }
 
     @Test
@@ -293,12 +312,14 @@ class BackendLeaseTest {
         restart("user");
         fromClient(new Msgs().query("INSERT INTO t VALUES (1)"));
         List<Msg> sent = messages(drain(primaryChannel));
-        assertEquals(List.of('Q', 'Q'), types(sent), "the write and the position query, sent together");
-        assertEquals(CommitLearner.SQL, sent.get(1).cstring(0));
+        assertEquals(with(List.of('Q'), positionQuery(true)), types(sent),
+                "the write and the position query, sent together");
+        assertEquals(CommitLearner.STATEMENT, sent.get(1).cstring(0));
+        assertEquals(CommitLearner.SQL, sent.get(1).cstring(CommitLearner.STATEMENT.length() + 1));
         fromServer(primary, new Msgs().msg('C', "INSERT 0 1").ready('I'));
         assertEquals(List.of(), types(drain(client)), "the answers wait for the commit's position");
         assertEquals(State.BUSY, session.lease.state());
-        fromServer(primary, lsnAnswer("0/3000060"));
+        fromServer(primary, lsnAnswer("0/3000060", true));
         assertEquals(List.of('C', 'Z'), types(drain(client)), "the position query's answers stay hidden");
         assertEquals(io.pgbalancer.causal.Lsn.parse("0/3000060"), session.causality.commitLsn());
         assertEquals(session.causality.commitLsn(), session.causality.requiredLsn(), "user scope needs it");
@@ -320,9 +341,8 @@ class BackendLeaseTest {
         fromServer(primary, new Msgs().msg('C', "INSERT 0 1").msg('C', "COMMIT").ready('I'));
         assertEquals(List.of(), types(drain(client)), "COMMIT's answers wait for the position, to go out at once");
         List<Msg> sent = messages(drain(primaryChannel));
-        assertEquals(List.of('Q'), types(sent), "the position query goes after the commit");
-        assertEquals(CommitLearner.SQL, sent.get(0).cstring(0));
-        fromServer(primary, lsnAnswer("1/A0"));
+        assertEquals(positionQuery(true), types(sent), "the position query goes after the commit");
+        fromServer(primary, lsnAnswer("1/A0", true));
         assertEquals(List.of('C', 'C', 'Z'), types(drain(client)));
         assertEquals(io.pgbalancer.causal.Lsn.parse("1/A0"), session.causality.commitLsn());
     }
@@ -337,9 +357,10 @@ class BackendLeaseTest {
         drain(primaryChannel);
         drain(client);
         fromClient(new Msgs().parse("", "COMMIT").bind("").execute().sync());
-        assertEquals(List.of('P', 'B', 'E', 'S', 'Q'), types(drain(primaryChannel)),
+        assertEquals(with(List.of('P', 'B', 'E', 'S'), positionQuery(true)), types(drain(primaryChannel)),
                 "pgjdbc's COMMIT cycle, the position query right behind it");
-        fromServer(primary, new Msgs().msg('1').msg('2').msg('C', "COMMIT").ready('I').concat(lsnAnswer("2/10")));
+        fromServer(primary, new Msgs().msg('1').msg('2').msg('C', "COMMIT").ready('I')
+                .concat(lsnAnswer("2/10", true)));
         assertEquals(List.of('1', '2', 'C', 'Z'), types(drain(client)));
         assertEquals(io.pgbalancer.causal.Lsn.parse("2/10"), session.causality.commitLsn());
 
@@ -362,17 +383,19 @@ class BackendLeaseTest {
         drain(primaryChannel);
         fromServer(primary, new Msgs().msg('C', "INSERT 0 1").ready('I').error("57014", "canceled").ready('I'));
         assertEquals(List.of(), types(drain(client)), "a late cancel hit the position query: still held");
-        assertEquals(List.of('Q'), types(drain(primaryChannel)), "asked again");
-        fromServer(primary, lsnAnswer("0/7000000"));
+        assertEquals(positionQuery(true), types(drain(primaryChannel)), "asked again, prepared again");
+        fromServer(primary, lsnAnswer("0/7000000", true));
         assertEquals(List.of('C', 'Z'), types(drain(client)));
         assertEquals(io.pgbalancer.causal.Lsn.parse("0/7000000"), session.causality.commitLsn());
 
         fromClient(new Msgs().query("INSERT INTO t VALUES (2)"));
-        drain(primaryChannel);
+        assertEquals(with(List.of('Q'), positionQuery(false)), types(drain(primaryChannel)),
+                "prepared on this connection already: Bind, Execute, Sync");
         fromServer(primary, new Msgs().msg('C', "INSERT 0 1").ready('I').error("XX000", "boom").ready('I'));
         fromServer(primary, new Msgs().error("XX000", "boom").ready('I'));
         fromServer(primary, new Msgs().error("XX000", "boom").ready('I'));
-        assertEquals(List.of('Q', 'Q'), types(drain(primaryChannel)), "two more attempts, three in all");
+        assertEquals(with(positionQuery(true), positionQuery(true)), types(drain(primaryChannel)),
+                "two more attempts, three in all");
         assertEquals(List.of('C', 'Z'), types(drain(client)), "then the client goes on");
         assertEquals(State.DETACHED, session.lease.state());
         assertTrue(client.isActive());
@@ -397,11 +420,12 @@ class BackendLeaseTest {
     void aResetBehindWhichThePositionQueryWasSentStillReportsTheClientsValueBeforeReadyForQuery() throws Exception {
         restart("user");
         fromClient(new Msgs().query("RESET datestyle"));
-        assertEquals(List.of('Q', 'Q'), types(drain(primaryChannel)), "the RESET and the position query behind it");
+        assertEquals(with(List.of('Q'), positionQuery(true)), types(drain(primaryChannel)),
+                "the RESET and the position query behind it");
         fromServer(primary, new Msgs().msg('C', "RESET").msg('S', "DateStyle", "ISO, MDY").ready('I'));
         assertEquals(List.of('C'), types(drain(client)), "the server default is hidden and ReadyForQuery held");
         assertEquals(List.of('Q'), types(drain(primaryChannel)), "the restore, behind the position query");
-        fromServer(primary, lsnAnswer("0/5000028"));
+        fromServer(primary, lsnAnswer("0/5000028", true));
         assertEquals(List.of(), types(drain(client)), "ReadyForQuery still waits for the restore");
         fromServer(primary, new Msgs().rowDescription().msg('D', (short) 1, 13, "Postgres, MDY").msg('C', "SELECT 1")
                 .msg('S', "DateStyle", "Postgres, MDY").ready('I'));
