@@ -47,7 +47,7 @@ for m in $MODES; do
   PORT[$m]=$((DEMO_PORT + 1 + i)); MPORT[$m]=$((DEMO_PORT + 50 + i)); i=$((i + 1))
   sed -e "s/^listen: .*/listen: {host: 127.0.0.1, port: ${PORT[$m]}}/" \
       -e "s/^routing: {\(.*\)}/routing: {\1, consistency: $m}/" "$WORK/cluster/pgbalancer-demo.yaml" >"$WORK/$m.yaml"
-  echo "metrics: {host: 127.0.0.1, port: ${MPORT[$m]}}" >>"$WORK/$m.yaml"
+  echo "http: {host: 127.0.0.1, port: ${MPORT[$m]}}" >>"$WORK/$m.yaml"
   [ -z "${EXTRA_YAML:-}" ] || echo "$EXTRA_YAML" >>"$WORK/$m.yaml"
   java ${JAVA_OPTS:-} -jar "$JAR" run --config "$WORK/$m.yaml" >"$WORK/$m.out" 2>"$WORK/$m.err" </dev/null &
   PID[$m]=$!

@@ -9,7 +9,7 @@ import org.yaml.snakeyaml.nodes.Node;
 final class ConfigReader {
     static final String ROOT_PATH = "(root)";
     static final List<String> KEYS = List.of("listen", "pool", "auth", "backends", "limits", "shutdown", "routing",
-            "metrics", "monitor");
+            "http", "metrics", "monitor");
 
     private ConfigReader() {
     }
@@ -37,7 +37,15 @@ final class ConfigReader {
         boolean backendsComplete = problems.count() == problemsBeforeBackends;
         Limits limits = LimitsReader.read(values, section(values, top, "limits", LimitsReader.KEYS));
         Shutdown shutdown = ShutdownReader.read(values, section(values, top, "shutdown", ShutdownReader.KEYS));
-        Metrics metrics = MetricsReader.read(values, section(values, top, "metrics", MetricsReader.KEYS));
+        List<String> warnings = new java.util.ArrayList<>();
+        if (top.get("metrics").isPresent() && top.get("http").isPresent()) {
+            problems.add(top.path("metrics"), top.get("metrics").get(),
+                    "metrics and http are the same section (metrics is its old name): keep only http");
+        } else if (top.get("metrics").isPresent()) {
+            warnings.add(HttpReader.DEPRECATED);
+        }
+        Http http = HttpReader.read(values, section(values, top, top.get("http").isPresent() ? "http" : "metrics",
+                HttpReader.KEYS));
         MappingReader routingSection = section(values, top, "routing", RoutingReader.KEYS);
         Routing routing = RoutingReader.read(values, routingSection);
         if (backendsComplete) {
@@ -48,7 +56,7 @@ final class ConfigReader {
             return Optional.empty();
         }
         return Optional.of(new PgBalancerConfig(listen, pool, auth, backends, limits, shutdown, routing,
-                metrics, monitor));
+                http, monitor, warnings));
     }
 
     private static MappingReader section(ValueReader values, MappingReader top, String key, List<String> keys) {

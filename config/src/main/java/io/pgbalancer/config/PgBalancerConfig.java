@@ -4,8 +4,9 @@ package io.pgbalancer.config;
 import java.util.List;
 import java.util.Objects;
 
+/** {@code warnings} are things the file should change but that do not stop it from loading (deprecated keys). */
 public record PgBalancerConfig(Listen listen, Pool pool, Auth auth, List<Backend> backends, Limits limits,
-                               Shutdown shutdown, Routing routing, Metrics metrics, Monitor monitor) {
+                               Shutdown shutdown, Routing routing, Http http, Monitor monitor, List<String> warnings) {
     public PgBalancerConfig {
         Objects.requireNonNull(listen, "listen");
         Objects.requireNonNull(pool, "pool");
@@ -13,7 +14,8 @@ public record PgBalancerConfig(Listen listen, Pool pool, Auth auth, List<Backend
         backends = List.copyOf(backends);
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(shutdown, "shutdown");
-        Objects.requireNonNull(metrics, "metrics");
+        Objects.requireNonNull(http, "http");
+        warnings = List.copyOf(warnings);
         Objects.requireNonNull(routing, "routing");
         Objects.requireNonNull(monitor, "monitor");
     }

@@ -21,7 +21,7 @@ class ConfigLoaderErrorTest {
                 + " max_lifetime, connect_timeout, max_prepared_statements)"),
                 problems(MINIMAL + "pool: {sise: 3}\n"));
         assertEquals(List.of("listenn: unknown key (expected one of: listen, pool, auth, backends, limits, shutdown,"
-                + " routing, metrics, monitor)"),
+                + " routing, http, metrics, monitor)"),
                 problems(MINIMAL + "listenn: {port: 1}\n"));
         // Problems come in document order; a missing key is reported at the start of its mapping.
         assertEquals(List.of("backends[0].host: required key is missing", "backends[0].hots: unknown key"
@@ -35,6 +35,14 @@ class ConfigLoaderErrorTest {
                 problems(MINIMAL + "metrics: {port: 0}\n"));
         assertEquals(List.of("metrics.path: unknown key (expected one of: host, port)"),
                 problems(MINIMAL + "metrics: {path: /x}\n"));
+    }
+
+    @Test
+    void httpAndItsOldNameMetricsTogetherAreAProblem() {
+        assertEquals(List.of("metrics: metrics and http are the same section (metrics is its old name): keep only http"),
+                problems(MINIMAL + "http: {port: 9930}\nmetrics: {port: 9931}\n"));
+        assertEquals(List.of("http.port: expected an integer between 1 and 65535, got 0"),
+                problems(MINIMAL + "http: {port: 0}\n"));
     }
 
     @Test

@@ -47,7 +47,7 @@ class ConfigLoaderValidTest {
         assertEquals(new Shutdown(Duration.ofSeconds(30)), config.shutdown());
         assertEquals(new Routing(Balance.LEAST_OUTSTANDING, PrimaryReads.FALLBACK, List.of(),
                 VolatileFunctions.REPLICA, Consistency.USER, Duration.ofMillis(50), MaxLag.NONE), config.routing());
-        assertEquals(new Metrics("127.0.0.1", Metrics.DISABLED), config.metrics());
+        assertEquals(new Http("127.0.0.1", Http.DISABLED), config.http());
         assertEquals(new Monitor(Duration.ofSeconds(1), Duration.ofMillis(1), Duration.ofSeconds(2),
                 Duration.ofSeconds(2), "app", "secret", "postgres"), config.monitor());
     }
@@ -116,7 +116,7 @@ class ConfigLoaderValidTest {
         assertEquals(new Routing(Balance.ROUND_ROBIN, PrimaryReads.ALWAYS,
                 List.of("nextval", "setval", "public.bump_counter"), VolatileFunctions.PRIMARY, Consistency.GLOBAL,
                 Duration.ofMillis(250), new MaxLag(16L * 1024 * 1024, Duration.ofSeconds(5))), config.routing());
-        assertEquals(new Metrics("0.0.0.0", 9930), config.metrics());
+        assertEquals(new Http("0.0.0.0", 9930), config.http());
         assertEquals(new Monitor(Duration.ofSeconds(2), Duration.ofMillis(5), Duration.ofSeconds(3),
                 Duration.ofSeconds(4), "monitor", "m0n", "ops"), config.monitor());
         assertEquals(new Backend("db-0.internal", 5432, Role.PRIMARY, 1, 100), config.primary());
@@ -232,10 +232,15 @@ class ConfigLoaderValidTest {
 
     @Test
     void metricsAreOffUnlessAPortIsGiven() throws ConfigException {
-        assertEquals(Metrics.defaults(), ConfigLoader.parse(ConfigAssertions.MINIMAL, Map.of(), "test").metrics());
-        Metrics on = ConfigLoader.parse(ConfigAssertions.MINIMAL + "metrics: {host: 0.0.0.0, port: 9930}\n", Map.of(),
-                "test").metrics();
-        assertEquals(new Metrics("0.0.0.0", 9930), on);
-        assertTrue(on.enabled());
+        assertEquals(Http.defaults(), ConfigLoader.parse(ConfigAssertions.MINIMAL, Map.of(), "test").http());
+        PgBalancerConfig old = ConfigLoader.parse(ConfigAssertions.MINIMAL + "metrics: {host: 0.0.0.0, port: 9930}\n",
+                Map.of(), "test");
+        assertEquals(new Http("0.0.0.0", 9930), old.http(), "the old section name still works");
+        assertEquals(java.util.List.of("metrics: is deprecated, use http: (same keys, host and port)"), old.warnings());
+        PgBalancerConfig current = ConfigLoader.parse(ConfigAssertions.MINIMAL + "http: {host: 0.0.0.0, port: 9930}\n",
+                Map.of(), "test");
+        assertEquals(new Http("0.0.0.0", 9930), current.http());
+        assertEquals(java.util.List.of(), current.warnings());
+        assertTrue(current.http().enabled());
     }
 }

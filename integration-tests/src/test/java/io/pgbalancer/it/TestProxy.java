@@ -32,7 +32,7 @@ public final class TestProxy implements AutoCloseable {
 
     /** A {@code metrics} section on a free port, to add to a config so that {@link #metric} can read the meters. */
     public static String metricsYaml() {
-        return "metrics: {host: 127.0.0.1, port: " + freePort() + "}\n";
+        return "http: {host: 127.0.0.1, port: " + freePort() + "}\n";
     }
 
     /** Transaction pooling, pool size {@code poolSize}, scram-sha-256 for clients. */
@@ -68,7 +68,7 @@ public final class TestProxy implements AutoCloseable {
         try {
             PgBalancerConfig config = ConfigLoader.parse(y.toString(), env, "test config");
             return new TestProxy(new ProxyServer(config).start(), port,
-                    config.metrics().enabled() ? config.metrics().port() : 0);
+                    config.http().enabled() ? config.http().port() : 0);
         } catch (Exception e) {
             throw new IllegalStateException("could not start pgbalancer with config:\n" + y, e);
         }

@@ -25,7 +25,8 @@ public final class ProxyServer implements AutoCloseable {
     private final EventLoopGroup workers;
     private final ProxyContext context;
     private Channel listener;
-    private io.pgbalancer.metrics.MetricsEndpoint metricsEndpoint;
+    private io.pgbalancer.http.HttpEndpoint httpEndpoint;
+    private io.pgbalancer.http.Readiness readiness;
     private io.pgbalancer.monitor.BackendMonitor monitor;
 
     public ProxyServer(PgBalancerConfig config) {
@@ -63,13 +64,19 @@ public final class ProxyServer implements AutoCloseable {
         var router = context.sessionServices().router();
         monitor = new io.pgbalancer.monitor.BackendMonitor(router.nodes(), config.monitor(), router.replayWaits())
                 .start();
-        if (config.metrics().enabled()) {
-            var metrics = new io.pgbalancer.metrics.ProxyMetrics(context.sessions(), context.pools(),
-                    context.sessionServices().router());
-            metricsEndpoint = io.pgbalancer.metrics.MetricsEndpoint.start(config.metrics().host(),
-                    config.metrics().port(), metrics, boss);
-            log.info("metrics on http://{}:{}/metrics", config.metrics().host(), metricsEndpoint.port());
+        readiness = new io.pgbalancer.http.Readiness(router);
+        if (config.http().enabled()) {
+            var metrics = new io.pgbalancer.metrics.ProxyMetrics(context.sessions(), context.pools(), router);
+            var liveness = new io.pgbalancer.http.Liveness(java.util.List.of(boss, workers),
+                    io.pgbalancer.http.Liveness.DEADLINE);
+            httpEndpoint = io.pgbalancer.http.HttpEndpoint.start(config.http().host(), config.http().port(), metrics,
+                    liveness, readiness, boss);
+            log.info("HTTP on http://{}:{}/ (/metrics, /health, /ready)", config.http().host(), httpEndpoint.port());
         }
+        for (String warning : config.warnings()) {
+            log.warn("config: {}", warning);
+        }
+        readiness.listening();
         log.info("pgbalancer listening on {} ({} transport, {} io threads, {} pooling, pool size {})", address(), Transport.name(), config.listen().effectiveIoThreads(),
                 config.pool().mode().name().toLowerCase(), config.pool().size());
         return this;
@@ -84,8 +91,8 @@ public final class ProxyServer implements AutoCloseable {
         if (listener != null) {
             listener.close().syncUninterruptibly();
         }
-        if (metricsEndpoint != null) {
-            metricsEndpoint.close();
+        if (readiness != null) {
+            readiness.draining(); // /ready says so at once; /health and /metrics answer until the end
         }
         context.sessions().drainAll();
         long deadline = System.nanoTime() + grace.toNanos();
@@ -105,6 +112,9 @@ public final class ProxyServer implements AutoCloseable {
         context.pools().close();
         if (monitor != null) {
             monitor.close();
+        }
+        if (httpEndpoint != null) {
+            httpEndpoint.close();
         }
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         workers.shutdownGracefully(100, 2000, TimeUnit.MILLISECONDS).syncUninterruptibly();

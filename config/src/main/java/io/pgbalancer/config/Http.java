@@ -1,14 +1,14 @@
-// purpose: the Prometheus metrics endpoint (YAML section "metrics"); off unless a port is given
+// purpose: the HTTP endpoint for /metrics, /health, /ready (YAML section "http", formerly "metrics"); off unless a port is given
 package io.pgbalancer.config;
 
 import java.util.Objects;
 
 /** {@code port} 0 means no endpoint. */
-public record Metrics(String host, int port) {
+public record Http(String host, int port) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DISABLED = 0;
 
-    public Metrics {
+    public Http {
         Objects.requireNonNull(host, "host");
     }
 
@@ -16,7 +16,7 @@ public record Metrics(String host, int port) {
         return port != DISABLED;
     }
 
-    public static Metrics defaults() {
-        return new Metrics(DEFAULT_HOST, DISABLED);
+    public static Http defaults() {
+        return new Http(DEFAULT_HOST, DISABLED);
     }
 }
