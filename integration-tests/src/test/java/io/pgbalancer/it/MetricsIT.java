@@ -67,6 +67,20 @@ class MetricsIT {
             assertTrue(onReplicas >= 31, "31 reads went to replicas, metrics say " + onReplicas);
             assertTrue(value(text, "pgbalancer_pool_connections\\{backend=\"[^\"]+\",database=\"app\",state=\"open\",user=\"app\"\\}") >= 1);
             assertEquals(404, get(metricsPort, "/other").statusCode());
+            try {
+                st.executeQuery("select * from metrics_no_such_table");
+            } catch (java.sql.SQLException expected) {
+                assertEquals("42P01", expected.getSQLState());
+            }
+            text = get(metricsPort, "/metrics").body();
+            assertTrue(value(text, "pgbalancer_checkout_wait_seconds_count") >= 32, "every checkout is timed");
+            double replicaCycles = value(text, "pgbalancer_backend_cycle_latency_seconds_count\\{backend=\"[^\"]+\","
+                    + "role=\"replica\"\\}");
+            assertTrue(replicaCycles >= 30, "cycles timed on replicas: " + replicaCycles);
+            assertTrue(value(text, "pgbalancer_server_errors_total\\{class=\"42\"\\}") >= 1,
+                    "the undefined table (42P01) is counted in class 42");
+            assertTrue(text.contains("jvm_memory_used_bytes{"), "JVM meters");
+            assertTrue(text.contains("netty_allocator_memory_used"), "Netty allocator meters");
         }
     }
 }

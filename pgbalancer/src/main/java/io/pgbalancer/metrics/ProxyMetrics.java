@@ -4,6 +4,13 @@ package io.pgbalancer.metrics;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.pgbalancer.session.SessionEvents;
 import io.pgbalancer.routing.ReadReason;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -27,13 +34,16 @@ public final class ProxyMetrics {
     public static final String REPLICA_LAG_SECONDS = "pgbalancer.replica.lag.seconds";
     public static final String BACKEND_BANNED = "pgbalancer.backend.banned";
     public static final String BACKEND_UP = "pgbalancer.backend.up";
+    public static final String CHECKOUT_WAIT = "pgbalancer.checkout.wait";
+    public static final String CYCLE_LATENCY = "pgbalancer.backend.cycle.latency";
+    public static final String SERVER_ERRORS = "pgbalancer.server.errors";
     public static final String BACKEND_IN_RECOVERY = "pgbalancer.backend.in.recovery";
     public static final String BACKEND_WAL_POSITION = "pgbalancer.backend.wal.position";
     public static final String BACKEND_LAST_POLL_AGE = "pgbalancer.backend.last.success.age";
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
-    public ProxyMetrics(SessionTracker sessions, PoolRegistry pools, Router router) {
+    public ProxyMetrics(SessionTracker sessions, PoolRegistry pools, Router router, SessionEvents events) {
         Gauge.builder(CLIENTS, sessions, SessionTracker::count).description("connected clients").register(registry);
         for (BackendNode node : router.nodes()) {
             Tags tags = Tags.of("backend", node.backend().host() + ":" + node.backend().port(), "role",
@@ -81,6 +91,12 @@ public final class ProxyMetrics {
                 .description("reads re-run on another server after their replica failed before answering")
                 .register(registry);
         pools.onNewPool(this::register);
+        events.listen(new EventMeters(registry, router));
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new NettyAllocatorMetrics(PooledByteBufAllocator.DEFAULT).bindTo(registry);
     }
 
     private void register(BackendPool pool) {

@@ -66,7 +66,8 @@ public final class ProxyServer implements AutoCloseable {
                 .start();
         readiness = new io.pgbalancer.http.Readiness(router);
         if (config.http().enabled()) {
-            var metrics = new io.pgbalancer.metrics.ProxyMetrics(context.sessions(), context.pools(), router);
+            var metrics = new io.pgbalancer.metrics.ProxyMetrics(context.sessions(), context.pools(), router,
+                    context.sessionServices().events());
             var liveness = new io.pgbalancer.http.Liveness(java.util.List.of(boss, workers),
                     io.pgbalancer.http.Liveness.DEADLINE);
             httpEndpoint = io.pgbalancer.http.HttpEndpoint.start(config.http().host(), config.http().port(), metrics,

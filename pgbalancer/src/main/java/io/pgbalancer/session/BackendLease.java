@@ -54,9 +54,13 @@ final class BackendLease {
     private ErrorFields failure;
     /** The client asked to cancel while pgbalancer's own query ran; sent once the client's message runs. */
     private boolean cancelDeferred;
+    /** When the first message of the running cycle was sent; 0 when none runs. */
+    private long cycleStartNanos;
+    private final SessionEvents events;
 
-    BackendLease(Channel client) {
+    BackendLease(Channel client, SessionEvents events) {
         this.client = client;
+        this.events = events;
     }
 
     // --- what the lease is now
@@ -135,6 +139,7 @@ final class BackendLease {
         retryTarget = null;
         failure = null;
         cancelDeferred = false;
+        cycleStartNanos = 0;
         if (replayable) {
             replay.open(client);
         }
@@ -155,6 +160,9 @@ final class BackendLease {
 
     /** A client message of {@code type} goes to the backend. */
     void sending(byte type) {
+        if (cycleStartNanos == 0) {
+            cycleStartNanos = System.nanoTime();
+        }
         cycleBoundary = type == 'S' || type == 'Q' || type == 'F';
         afterFlush = type == 'H';
         if (!isRefused()) {
@@ -164,6 +172,10 @@ final class BackendLease {
 
     /** A ReadyForQuery arrived and the tracker has popped what it answers. */
     void readyForQuery(char status) {
+        if (cycleStartNanos != 0 && node != null) {
+            events.listener().cycle(node, System.nanoTime() - cycleStartNanos);
+            cycleStartNanos = tracker.isEmpty() ? 0 : System.nanoTime(); // a pipelined cycle runs from here
+        }
         txStatus = status;
         boolean settled = tracker.isEmpty();
         if (isRefused()) {

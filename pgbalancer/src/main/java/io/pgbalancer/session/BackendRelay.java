@@ -171,12 +171,12 @@ final class BackendRelay extends FrameRelay {
 
     private void onError(ByteBuf buf, int at, int length) {
         s.settings.failed();
-        if (buf.getByte(at + 5) == 'S') {
-            ErrorFields e = ErrorFields.parse(buf, at, length);
-            if ("FATAL".equals(e.severity()) || "PANIC".equals(e.severity())) {
-                lease.backend().markBroken();
-            }
+        ErrorFields e = ErrorFields.parse(buf, at, length);
+        if ("FATAL".equals(e.severity()) || "PANIC".equals(e.severity())) {
+            lease.backend().markBroken();
         }
+        String state = e.sqlState();
+        s.services.events().listener().error(state != null && state.length() >= 2 ? state.substring(0, 2) : "??");
     }
 
     /**

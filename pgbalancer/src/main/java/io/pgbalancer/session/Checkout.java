@@ -40,6 +40,7 @@ final class Checkout implements ReplayWaits.Waiter {
     private final long causalWaitNanos;
     private final boolean primaryReadsNever;
     private boolean waiting;
+    private long waitStartedNanos;
     private Target waitingFor;
     private int failedReplicaAttempts;
     /** Where the next checkout must go, overriding the classification (a read re-run on the primary). */
@@ -113,6 +114,8 @@ final class Checkout implements ReplayWaits.Waiter {
         BackendConnection idle = poolOf(chosen).pollIdle(s.loop);
         if (idle == null) {
             wait(target, chosen);
+        } else {
+            s.services.events().listener().checkoutWaited(0);
         }
         return idle;
     }
@@ -243,6 +246,7 @@ final class Checkout implements ReplayWaits.Waiter {
     }
 
     private void wait(Target target, BackendNode chosen) {
+        waitStartedNanos = System.nanoTime();
         waiting = true;
         waitingFor = target;
         chosen.waitStarted(); // the next read's choice counts this client as work on that server already
@@ -267,6 +271,7 @@ final class Checkout implements ReplayWaits.Waiter {
             b.pool().release(b);
             return;
         }
+        s.services.events().listener().checkoutWaited(System.nanoTime() - waitStartedNanos);
         failedReplicaAttempts = 0;
         s.onCheckedOut(b);
     }

@@ -55,7 +55,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         this.user = user;
         this.database = database;
         this.settings = new SettingsLedger(settings);
-        this.lease = new BackendLease(client);
+        this.lease = new BackendLease(client, services.events());
         this.causality = new SessionCausality(services.config().routing().consistency(),
                 services.router().hasReplicas(), services.router().commits(), user, database);
         this.memo = new StatementMemo(services.classifier());

@@ -9,7 +9,12 @@ import io.pgbalancer.routing.Router;
 import io.pgbalancer.sql.StatementClassifier;
 
 public record SessionServices(PgBalancerConfig config, PoolRegistry pools, StatementClassifier classifier,
-                              CancelRegistry cancels, SessionTracker sessions, Router router) {
+                              CancelRegistry cancels, SessionTracker sessions, Router router, SessionEvents events) {
+    public SessionServices(PgBalancerConfig config, PoolRegistry pools, StatementClassifier classifier,
+                           CancelRegistry cancels, SessionTracker sessions, Router router) {
+        this(config, pools, classifier, cancels, sessions, router, new SessionEvents());
+    }
+
     public boolean sessionPooling() {
         return config.pool().mode() == PoolMode.SESSION;
     }
