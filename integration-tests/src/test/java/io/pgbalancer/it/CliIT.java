@@ -176,6 +176,32 @@ class CliIT {
         assertEquals(BAD_PATHS.size() + 1, lines.size(), "a header and one line per problem:\n" + stderr);
     }
 
+    @Test
+    void pgbalancerLogFormatJsonWritesOneJsonObjectPerLine() throws Exception {
+        int port = TestProxy.freePort();
+        Path config = write("json-logs.yaml", goodYaml(port));
+        Path out = dir.resolve("json.out");
+        Path err = dir.resolve("json.err");
+        ProcessBuilder pb = new ProcessBuilder(java(), "-jar", jar.toString(), "run", "--config", config.toString())
+                .redirectOutput(out.toFile()).redirectError(err.toFile());
+        pb.environment().put("APP_PASSWORD", TestCluster.APP_PASSWORD);
+        pb.environment().put("PGBALANCER_LOG_FORMAT", "json");
+        Process proxy = pb.start();
+        try {
+            awaitListening(proxy, port, out, err);
+        } finally {
+            proxy.destroy();
+            proxy.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        List<String> lines = Files.readAllLines(err);
+        assertTrue(lines.stream().anyMatch(l -> l.contains("\"level\":\"INFO\"") && l.contains("pgbalancer listening")),
+                String.join("\n", lines));
+        for (String line : lines) {
+            assertTrue(line.startsWith("{") && line.endsWith("}"), "not a JSON object: " + line);
+            assertTrue(!line.contains(TestCluster.APP_PASSWORD), "a password in the log: " + line);
+        }
+    }
+
     private static void awaitListening(Process proxy, int port, Path out, Path err) throws Exception {
         try {
             Poll.until(Duration.ofSeconds(30), "pgbalancer to listen on port " + port, () -> {

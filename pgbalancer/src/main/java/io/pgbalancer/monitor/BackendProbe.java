@@ -110,7 +110,7 @@ final class BackendProbe implements AutoCloseable {
             failures++;
             long backoff = Math.min(MAX_BACKOFF_NANOS, Math.min(intervalNanos, TimeUnit.MILLISECONDS.toNanos(250))
                     << Math.min(failures - 1, 16));
-            String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            String why = rootCause(e);
             node.status(node.status().failed(why, System.nanoTime()));
             node.ban(backoff + intervalNanos);
             if (failures == 1 || Integer.bitCount(failures) == 1) {
@@ -119,6 +119,15 @@ final class BackendProbe implements AutoCloseable {
             }
             return backoff;
         }
+    }
+
+    /** The innermost message: HikariCP's "connection is not available" wraps the server's or the socket's reason. */
+    static String rootCause(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
     }
 
     @Override
