@@ -25,11 +25,14 @@ import io.pgbalancer.net.Transport;
 import java.nio.charset.StandardCharsets;
 
 /**
- * One short-lived connection per request (the response closes it). /health and /ready answer JSON with a reason,
+ * One short-lived connection per request (the response closes it). / is the status page (it polls /status.json).
+ * /health and /ready answer JSON with a reason,
  * 200 when fine and 503 otherwise, as Kubernetes probes expect; anything else is 404 naming the paths there are.
  */
 public final class HttpEndpoint implements AutoCloseable {
     private static final String JSON = "application/json; charset=utf-8";
+    /** The status page, one self-contained HTML file. */
+    private static final String PAGE = page();
     private final Channel listener;
 
     private HttpEndpoint(Channel listener) {
@@ -37,13 +40,14 @@ public final class HttpEndpoint implements AutoCloseable {
     }
 
     public static HttpEndpoint start(String host, int port, ProxyMetrics metrics, Liveness liveness,
-                                     Readiness readiness, EventLoopGroup group) throws InterruptedException {
+                                     Readiness readiness, StatusReport status, EventLoopGroup group)
+            throws InterruptedException {
         ServerBootstrap b = new ServerBootstrap().group(group).channel(Transport.serverChannel())
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(8192),
-                                new Handler(metrics, liveness, readiness));
+                                new Handler(metrics, liveness, readiness, status));
                     }
                 });
         try {
@@ -51,6 +55,17 @@ public final class HttpEndpoint implements AutoCloseable {
         } catch (Exception e) {
             throw new IllegalStateException("cannot serve HTTP on " + host + ":" + port + " (http): "
                     + e.getMessage(), e);
+        }
+    }
+
+    private static String page() {
+        try (java.io.InputStream in = HttpEndpoint.class.getResourceAsStream("status.html")) {
+            if (in == null) {
+                throw new IllegalStateException("status.html is missing from the jar");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 
@@ -67,11 +82,13 @@ public final class HttpEndpoint implements AutoCloseable {
         private final ProxyMetrics metrics;
         private final Liveness liveness;
         private final Readiness readiness;
+        private final StatusReport status;
 
-        Handler(ProxyMetrics metrics, Liveness liveness, Readiness readiness) {
+        Handler(ProxyMetrics metrics, Liveness liveness, Readiness readiness, StatusReport status) {
             this.metrics = metrics;
             this.liveness = liveness;
             this.readiness = readiness;
+            this.status = status;
         }
 
         @Override
@@ -94,8 +111,10 @@ public final class HttpEndpoint implements AutoCloseable {
                     respond(ctx, p.ok() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, JSON,
                             p.json());
                 }
-                default -> respond(ctx, HttpResponseStatus.NOT_FOUND, JSON,
-                        Json.object("error", "not found: " + path + " (try /metrics, /health or /ready)"));
+                case "/", "/status" -> respond(ctx, HttpResponseStatus.OK, "text/html; charset=utf-8", PAGE);
+                case "/status.json" -> respond(ctx, HttpResponseStatus.OK, JSON, status.json());
+                default -> respond(ctx, HttpResponseStatus.NOT_FOUND, JSON, Json.object("error", "not found: " + path
+                        + " (try /, /status.json, /metrics, /health or /ready)"));
             }
         }
 

@@ -71,8 +71,9 @@ public final class ProxyServer implements AutoCloseable {
             var liveness = new io.pgbalancer.http.Liveness(java.util.List.of(boss, workers),
                     io.pgbalancer.http.Liveness.DEADLINE);
             httpEndpoint = io.pgbalancer.http.HttpEndpoint.start(config.http().host(), config.http().port(), metrics,
-                    liveness, readiness, boss);
-            log.info("HTTP on http://{}:{}/ (/metrics, /health, /ready)", config.http().host(), httpEndpoint.port());
+                    liveness, readiness, new io.pgbalancer.http.StatusReport(router, context.sessions(), readiness),
+                    boss);
+            log.info("HTTP on http://{}:{}/ (status page, /metrics, /health, /ready)", config.http().host(), httpEndpoint.port());
         }
         for (String warning : config.warnings()) {
             log.warn("config: {}", warning);
