@@ -128,8 +128,14 @@ final class Checkout implements ReplayWaits.Waiter {
         }
     }
 
-    /** The server for {@code target}; null when the read waits for replay or the session was ended. */
+    /** The server for {@code target}; null when the transaction waits (pause, replay) or the session was ended. */
     private BackendNode pick(Target target) {
+        if (s.services.pauses().holds(s.database)) {
+            waiting = true;
+            waitingFor = target;
+            s.services.pauses().await(s.database, () -> s.loop.execute(() -> resumed(target)));
+            return null;
+        }
         writes = target == Target.PRIMARY;
         if (target == Target.PRIMARY) {
             return router.primary();
@@ -235,6 +241,25 @@ final class Checkout implements ReplayWaits.Waiter {
             s.onCheckedOut(idle);
         } else {
             wait(Target.REPLICA, chosen);
+        }
+    }
+
+    /** A pause that held this transaction ended: it checks out now. */
+    private void resumed(Target target) {
+        waiting = false;
+        if (s.isClosed()) {
+            return;
+        }
+        BackendNode chosen = pick(target);
+        if (chosen == null) {
+            return;
+        }
+        BackendConnection idle = poolOf(chosen).pollIdle(s.loop);
+        if (idle != null) {
+            s.services.events().listener().checkoutWaited(0);
+            s.onCheckedOut(idle);
+        } else {
+            wait(target, chosen);
         }
     }
 

@@ -9,10 +9,11 @@ import io.pgbalancer.routing.Router;
 import io.pgbalancer.sql.StatementClassifier;
 
 public record SessionServices(PgBalancerConfig config, PoolRegistry pools, StatementClassifier classifier,
-                              CancelRegistry cancels, SessionTracker sessions, Router router, SessionEvents events) {
+                              CancelRegistry cancels, SessionTracker sessions, Router router, SessionEvents events,
+                              PauseGate pauses) {
     public SessionServices(PgBalancerConfig config, PoolRegistry pools, StatementClassifier classifier,
                            CancelRegistry cancels, SessionTracker sessions, Router router) {
-        this(config, pools, classifier, cancels, sessions, router, new SessionEvents());
+        this(config, pools, classifier, cancels, sessions, router, new SessionEvents(), new PauseGate());
     }
 
     public boolean sessionPooling() {
