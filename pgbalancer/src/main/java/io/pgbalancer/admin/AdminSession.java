@@ -13,17 +13,21 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 public final class AdminSession implements FrontendSession {
     static final String SERVER_VERSION = "15.0 (pgbalancer)";
     static final String SIMPLE_ONLY = "the admin console takes simple queries only (psql works)";
     /** Extended-query messages: after the first, everything up to Sync is discarded. */
     private static final Set<Character> EXTENDED = Set.of('P', 'B', 'D', 'E', 'C', 'H');
+    private static final Logger log = LoggerFactory.getLogger(AdminSession.class);
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Channel client;
     private final AdminCommands commands;
     private final String applicationName;
+    private final String user;
     private boolean discardUntilSync;
     private boolean closed;
 
@@ -31,11 +35,13 @@ public final class AdminSession implements FrontendSession {
         this.client = client;
         this.commands = new AdminCommands(services);
         this.applicationName = applicationName;
+        this.user = user;
     }
 
     /** ParameterStatus as a server would send (psql reads server_version), a random key (cancel: no-op), idle. */
     @Override
     public void start() {
+        log.info("admin console opened by {} from {}", user, client.remoteAddress());
         Map<String, String> parameters = new LinkedHashMap<>();
         parameters.put("server_version", SERVER_VERSION);
         parameters.put("server_encoding", "UTF8");
