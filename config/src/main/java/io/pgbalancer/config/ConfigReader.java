@@ -9,7 +9,7 @@ import org.yaml.snakeyaml.nodes.Node;
 final class ConfigReader {
     static final String ROOT_PATH = "(root)";
     static final List<String> KEYS = List.of("listen", "pool", "auth", "backends", "limits", "shutdown", "routing",
-            "http", "metrics", "monitor");
+            "http", "metrics", "monitor", "admin");
 
     private ConfigReader() {
     }
@@ -52,11 +52,12 @@ final class ConfigReader {
             RoutingReader.checkBackends(values, routingSection, routing, backends);
         }
         Monitor monitor = MonitorReader.read(values, section(values, top, "monitor", MonitorReader.KEYS), auth);
+        Admin admin = AdminReader.read(values, section(values, top, "admin", AdminReader.KEYS), auth);
         if (!problems.isEmpty()) {
             return Optional.empty();
         }
         return Optional.of(new PgBalancerConfig(listen, pool, auth, backends, limits, shutdown, routing,
-                http, monitor, warnings));
+                http, monitor, admin, warnings));
     }
 
     private static MappingReader section(ValueReader values, MappingReader top, String key, List<String> keys) {

@@ -6,7 +6,8 @@ import java.util.Objects;
 
 /** {@code warnings} are things the file should change but that do not stop it from loading (deprecated keys). */
 public record PgBalancerConfig(Listen listen, Pool pool, Auth auth, List<Backend> backends, Limits limits,
-                               Shutdown shutdown, Routing routing, Http http, Monitor monitor, List<String> warnings) {
+                               Shutdown shutdown, Routing routing, Http http, Monitor monitor, Admin admin,
+                               List<String> warnings) {
     public PgBalancerConfig {
         Objects.requireNonNull(listen, "listen");
         Objects.requireNonNull(pool, "pool");
@@ -18,6 +19,7 @@ public record PgBalancerConfig(Listen listen, Pool pool, Auth auth, List<Backend
         warnings = List.copyOf(warnings);
         Objects.requireNonNull(routing, "routing");
         Objects.requireNonNull(monitor, "monitor");
+        Objects.requireNonNull(admin, "admin");
     }
 
     /**

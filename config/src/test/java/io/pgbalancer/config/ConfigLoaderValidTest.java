@@ -50,6 +50,7 @@ class ConfigLoaderValidTest {
         assertEquals(new Http("127.0.0.1", Http.DISABLED), config.http());
         assertEquals(new Monitor(Duration.ofSeconds(1), Duration.ofMillis(1), Duration.ofSeconds(2),
                 Duration.ofSeconds(2), "app", "secret", "postgres"), config.monitor());
+        assertEquals(Admin.defaults(), config.admin());
     }
 
     @Test
@@ -101,6 +102,7 @@ class ConfigLoaderValidTest {
                   user: monitor
                   password: m0n
                   database: ops
+                admin: {users: [report]}
                 """);
 
         assertEquals(new Listen("0.0.0.0", 7432), config.listen());
@@ -119,6 +121,7 @@ class ConfigLoaderValidTest {
         assertEquals(new Http("0.0.0.0", 9930), config.http());
         assertEquals(new Monitor(Duration.ofSeconds(2), Duration.ofMillis(5), Duration.ofSeconds(3),
                 Duration.ofSeconds(4), "monitor", "m0n", "ops"), config.monitor());
+        assertEquals(new Admin(List.of("report")), config.admin());
         assertEquals(new Backend("db-0.internal", 5432, Role.PRIMARY, 1, 100), config.primary());
         assertEquals("config OK: listen 0.0.0.0:7432, session pooling, pool size 50, 1 primary + 2 replicas,"
                 + " 2 users (md5), routing round-robin, consistency global", config.summary());

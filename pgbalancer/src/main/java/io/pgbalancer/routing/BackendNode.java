@@ -12,6 +12,8 @@ public final class BackendNode {
     private final AtomicInteger waiting = new AtomicInteger();
     private final java.util.concurrent.atomic.AtomicLong transactions = new java.util.concurrent.atomic.AtomicLong();
     private volatile long bannedUntilNanos;
+    /** Set by the admin console's BAN, cleared only by its UNBAN (the monitor's unban() leaves it). */
+    private volatile boolean bannedByAdmin;
     private volatile BackendStatus status = BackendStatus.UNKNOWN;
 
     public BackendNode(Backend backend) {
@@ -80,6 +82,19 @@ public final class BackendNode {
         bannedUntilNanos = 0;
     }
 
+    /** The admin console's BAN: keeps reads away until {@link #unbanByAdmin()}. */
+    public void banByAdmin() {
+        bannedByAdmin = true;
+    }
+
+    public void unbanByAdmin() {
+        bannedByAdmin = false;
+    }
+
+    public boolean isBannedByAdmin() {
+        return bannedByAdmin;
+    }
+
     /** What the monitor last saw of this server. */
     public BackendStatus status() {
         return status;
@@ -90,6 +105,9 @@ public final class BackendNode {
     }
 
     public boolean isBanned() {
+        if (bannedByAdmin) {
+            return true;
+        }
         long until = bannedUntilNanos;
         return until != 0 && until - System.nanoTime() > 0;
     }

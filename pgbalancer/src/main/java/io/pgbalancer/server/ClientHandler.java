@@ -10,6 +10,8 @@ import io.pgbalancer.protocol.ProtocolException;
 import io.pgbalancer.protocol.ServerMessages;
 import io.pgbalancer.protocol.StartupPacket;
 import io.pgbalancer.protocol.auth.AuthenticationFailedException;
+import io.pgbalancer.admin.AdminSession;
+import io.pgbalancer.config.Admin;
 import io.pgbalancer.session.ClientSession;
 import io.pgbalancer.session.SessionSettings;
 import java.io.IOException;
@@ -26,7 +28,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     private State state = State.STARTUP;
     private StartupPacket startup;
     private ClientAuthenticator authenticator;
-    private ClientSession session;
+    private FrontendSession session;
 
     ClientHandler(ProxyContext proxy) {
         this.proxy = proxy;
@@ -143,9 +145,20 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         if (database.isEmpty()) {
             database = user;
         }
-        SessionSettings settings = SessionSettings.fromStartup(startup.parameters());
+        if (Admin.DATABASE.equals(database) && !proxy.config().admin().isAdmin(user)) {
+            log.info("client {} as {} refused the admin console", ctx.channel().remoteAddress(), user);
+            fatal(ctx, "42501", "permission denied: user \"" + user + "\" may not use the admin console"
+                    + " (admin.users)");
+            return;
+        }
         state = State.READY;
-        session = new ClientSession(ctx.channel(), proxy.sessionServices(), user, database, settings);
+        if (Admin.DATABASE.equals(database)) {
+            session = new AdminSession(ctx.channel(), proxy.sessionServices(), user,
+                    startup.parameters().getOrDefault("application_name", ""));
+        } else {
+            SessionSettings settings = SessionSettings.fromStartup(startup.parameters());
+            session = new ClientSession(ctx.channel(), proxy.sessionServices(), user, database, settings);
+        }
         session.start();
     }
 

@@ -19,7 +19,8 @@ import io.pgbalancer.routing.Target;
  * until its lease is {@link BackendLease.State#IDLE}; then it goes back to the pool clean. Everything about the
  * backend lives in {@link BackendLease}; this class keeps what belongs to the client for its whole session.
  */
-public final class ClientSession implements BackendListener, CancelRegistry.Target {
+public final class ClientSession implements BackendListener, CancelRegistry.Target,
+        io.pgbalancer.server.FrontendSession {
     final Channel client;
     final SessionServices services;
     final PreparedStatements statements = new PreparedStatements();
@@ -76,11 +77,13 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     }
 
     /** After authentication: borrow a backend to apply the client's settings and learn the values to report. */
+    @Override
     public void start() {
         checkout.waitFor(Target.PRIMARY);
     }
 
     /** Complete client messages; takes ownership of {@code frames}. */
+    @Override
     public void onClientFrames(ByteBuf frames) {
         input.onFrames(frames);
     }
@@ -187,6 +190,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         }
     }
 
+    @Override
     public void onClientWritabilityChanged() {
         backpressure.clientWritabilityChanged();
     }
@@ -215,6 +219,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     }
 
     /** Sends a FATAL error and closes the client. */
+    @Override
     public void terminate(String sqlState, String message) {
         if (!loop.inEventLoop()) {
             loop.execute(() -> terminate(sqlState, message));
@@ -242,6 +247,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     }
 
     /** The client went away (Terminate, EOF, error): never leave its backend dirty in the pool. */
+    @Override
     public void onClientClosed() {
         if (closed || finishing) {
             return;

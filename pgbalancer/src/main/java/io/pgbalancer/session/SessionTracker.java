@@ -28,6 +28,17 @@ public final class SessionTracker {
         return sessions.stream().filter(ClientSession::holdsBackend).count();
     }
 
+    /**
+     * Every live session as seen right now. Sessions belong to other event loops: this reads their fields without
+     * synchronisation, so a session changing state at this moment may show either state.
+     */
+    public java.util.List<ClientSnapshot> snapshot() {
+        return sessions.stream()
+                .map(s -> new ClientSnapshot(s.user, s.database, String.valueOf(s.client.remoteAddress()),
+                        s.holdsBackend(), s.pinned))
+                .toList();
+    }
+
     public void closeAll(String reason) {
         sessions.forEach(s -> s.terminate(reason));
     }

@@ -165,6 +165,22 @@ public final class ServerMessages {
         Wire.end(buf, at);
     }
 
+    /** RowDescription of text columns (oid 25, text format) not from a table, as the admin console's SHOW uses. */
+    public static void textRowDescription(ByteBuf buf, List<String> columns) {
+        int at = Wire.begin(buf, 'T');
+        buf.writeShort(columns.size());
+        for (String column : columns) {
+            Wire.writeCString(buf, column);
+            buf.writeInt(0); // table oid
+            buf.writeShort(0); // column number
+            buf.writeInt(TEXT_OID);
+            buf.writeShort(-1); // typlen: varlena
+            buf.writeInt(-1); // typmod
+            buf.writeShort(0); // text
+        }
+        Wire.end(buf, at);
+    }
+
     /** DataRow of text values in UTF-8; a null value is SQL NULL. */
     public static void dataRow(ByteBuf buf, String... values) {
         int at = Wire.begin(buf, 'D');

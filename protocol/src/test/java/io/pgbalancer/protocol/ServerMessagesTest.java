@@ -136,6 +136,13 @@ class ServerMessagesTest {
     }
 
     @Test
+    void multiColumnRowDescription() {
+        assertArrayEquals(b().i16(2).str("a").i32(0).i16(0).i32(25).i16(-1).i32(-1).i16(0)
+                        .str("bc").i32(0).i16(0).i32(25).i16(-1).i32(-1).i16(0).message('T'),
+                withBuf(buf -> ServerMessages.textRowDescription(buf, java.util.List.of("a", "bc"))));
+    }
+
+    @Test
     void authenticationRequests() {
         assertArrayEquals(new byte[] {'R', 0, 0, 0, 8, 0, 0, 0, 0}, drain(ServerMessages.authOk(ALLOC)));
         assertArrayEquals(new byte[] {'R', 0, 0, 0, 8, 0, 0, 0, 3}, drain(ServerMessages.authCleartext(ALLOC)));

@@ -1,0 +1,64 @@
+// Runs one admin console command (SHOW ..., BAN, UNBAN) against the running proxy and returns its reply.
+package io.pgbalancer.admin;
+
+import io.pgbalancer.cli.VersionProvider;
+import io.pgbalancer.session.SessionServices;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+public final class AdminCommands {
+    /** The commands and what they do, as SHOW HELP lists them. */
+    static final List<List<String>> HELP = List.of(
+            List.of("SHOW POOLS", "backend connection pools: database, user, backend, role, counts"),
+            List.of("SHOW CLIENTS", "connected client sessions: user, database, address, state, pinned"),
+            List.of("SHOW BACKENDS", "servers: health, ban, WAL position, lag, weight, load, share of transactions"),
+            List.of("SHOW STATS", "reads by target and reason, read retries, clients"),
+            List.of("SHOW CONFIG", "the effective configuration (passwords hidden)"),
+            List.of("SHOW VERSION", "the pgbalancer version"),
+            List.of("SHOW HELP", "this list"),
+            List.of("BAN host:port", "keep reads away from a server until UNBAN"),
+            List.of("UNBAN host:port", "lift a BAN"));
+    static final Set<String> NOT_SUPPORTED = Set.of("RELOAD", "PAUSE", "RESUME", "SHUTDOWN");
+
+    private final SessionServices services;
+
+    public AdminCommands(SessionServices services) {
+        this.services = services;
+    }
+
+    /** One command (no ';'), case-insensitive. */
+    public AdminReply run(String command) {
+        List<String> words = new ArrayList<>(Arrays.asList(command.strip().split("\\s+")));
+        String verb = words.remove(0).toUpperCase(Locale.ROOT);
+        if (verb.equals("SHOW") && words.size() == 1) {
+            AdminReply reply = show(words.get(0).toUpperCase(Locale.ROOT));
+            if (reply != null) {
+                return reply;
+            }
+        }
+        if (verb.equals("BAN") || verb.equals("UNBAN")) {
+            return BanCommand.run(services, verb, words);
+        }
+        if (NOT_SUPPORTED.contains(verb)) {
+            return new AdminReply.Failed("0A000", verb + " is not supported yet");
+        }
+        return new AdminReply.Failed("42601", "unknown admin command \"" + command.strip() + "\"; try SHOW HELP");
+    }
+
+    private AdminReply show(String what) {
+        return switch (what) {
+            case "POOLS" -> PoolsView.show(services);
+            case "CLIENTS" -> ClientsView.show(services);
+            case "BACKENDS" -> BackendsView.show(services);
+            case "STATS" -> StatsView.show(services);
+            case "CONFIG" -> ConfigView.show(services.config());
+            case "VERSION" -> new AdminReply.Rows(List.of("version"),
+                    List.of(List.of("pgbalancer " + VersionProvider.version())));
+            case "HELP" -> new AdminReply.Rows(List.of("command", "description"), HELP);
+            default -> null;
+        };
+    }
+}
