@@ -162,7 +162,7 @@ class AdminConsoleIT {
                  Statement direct = superuser.createStatement();
                  Connection console = admin(proxy, "app", TestCluster.APP_PASSWORD);
                  Statement st = console.createStatement()) {
-                assertEquals(9, rows(st, "show help").size(), "logged in without a server");
+                assertEquals(12, rows(st, "show help").size(), "logged in without a server");
                 try (ResultSet rs = direct.executeQuery("select count(*) from pg_database where datname ="
                         + " 'pgbalancer'")) {
                     rs.next();
@@ -208,6 +208,71 @@ class AdminConsoleIT {
             PsqlIT.Result no = PsqlIT.run(refused, Map.of("PGPASSWORD", TestCluster.MD5_PASSWORD), dir, 60);
             assertEquals(2, no.exit(), no.describe());
             assertTrue(no.stderr().contains("may not use the admin console"), no.describe());
+        }
+    }
+
+    @Test
+    void pauseHoldsNewTransactionsUntilResumeWithZeroClientErrorsAndShutdownDrains() throws Exception {
+        TestProxy proxy = TestProxy.startWithReplicas(CONFIG + "pool: {mode: transaction, size: 4, checkout_timeout: 30s}\n");
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.ConcurrentLinkedQueue<Throwable> errors = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try (Connection adm = admin(proxy, "app", TestCluster.APP_PASSWORD); Statement ctl = adm.createStatement();
+             Connection inTx = proxy.connect()) {
+            for (int i = 0; i < 4; i++) {
+                pool.submit(() -> {
+                    try (Connection c = proxy.connect(); Statement st = c.createStatement()) {
+                        while (!stop.get()) {
+                            st.executeQuery("SELECT 1").close();
+                            done.incrementAndGet();
+                        }
+                    } catch (Throwable t) {
+                        errors.add(t);
+                    }
+                    return null;
+                });
+            }
+            Poll.until(java.time.Duration.ofSeconds(10), "load running", () -> done.get() > 100);
+            inTx.setAutoCommit(false);
+            inTx.createStatement().execute("SELECT txid_current()"); // a running transaction PAUSE must wait for
+            java.util.concurrent.CompletableFuture<Long> paused = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> {
+                        long t0 = System.nanoTime();
+                        try {
+                            ctl.execute("PAUSE app");
+                        } catch (SQLException e) {
+                            throw new IllegalStateException(e);
+                        }
+                        return System.nanoTime() - t0;
+                    });
+            Thread.sleep(300);
+            assertFalse(paused.isDone(), "PAUSE returns only once the running transaction finished");
+            inTx.commit();
+            paused.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            int atPause = done.get();
+            Thread.sleep(500);
+            assertTrue(done.get() - atPause <= 4, "while paused no new transaction runs (" + (done.get() - atPause)
+                    + " ran; at most the 4 in flight may finish)");
+            ctl.execute("RESUME app");
+            Poll.until(java.time.Duration.ofSeconds(10), "transactions run again", () -> done.get() > atPause + 100);
+            stop.set(true);
+            pool.shutdown();
+            assertTrue(pool.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS));
+            assertEquals(List.of(), new java.util.ArrayList<>(errors), "client errors during PAUSE/RESUME");
+
+            ctl.execute("SHUTDOWN");
+            Poll.until(java.time.Duration.ofSeconds(20), "the listener closed after SHUTDOWN", () -> {
+                try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.port())) {
+                    return false;
+                } catch (java.io.IOException refused) {
+                    return true;
+                }
+            });
+        } finally {
+            stop.set(true);
+            pool.shutdownNow();
+            proxy.close();
         }
     }
 }

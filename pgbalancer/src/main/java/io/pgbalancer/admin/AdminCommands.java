@@ -1,6 +1,8 @@
 // Runs one admin console command (SHOW ..., BAN, UNBAN) against the running proxy and returns its reply.
 package io.pgbalancer.admin;
 
+import io.netty.channel.EventLoop;
+import io.pgbalancer.session.PauseGate;
 import io.pgbalancer.cli.VersionProvider;
 import io.pgbalancer.session.SessionServices;
 import java.util.ArrayList;
@@ -10,6 +12,7 @@ import java.util.Locale;
 import java.util.Set;
 
 public final class AdminCommands {
+    // PAUSE/RESUME use the sessions' PauseGate; SHUTDOWN runs the server's graceful shutdown on a thread of its own
     /** The commands and what they do, as SHOW HELP lists them. */
     static final List<List<String>> HELP = List.of(
             List.of("SHOW POOLS", "backend connection pools: database, user, backend, role, counts"),
@@ -20,13 +23,20 @@ public final class AdminCommands {
             List.of("SHOW VERSION", "the pgbalancer version"),
             List.of("SHOW HELP", "this list"),
             List.of("BAN host:port", "keep reads away from a server until UNBAN"),
-            List.of("UNBAN host:port", "lift a BAN"));
-    static final Set<String> NOT_SUPPORTED = Set.of("RELOAD", "PAUSE", "RESUME", "SHUTDOWN");
+            List.of("UNBAN host:port", "lift a BAN"),
+            List.of("PAUSE [db]", "hold new transactions (of db, or all); returns once running ones finished"),
+            List.of("RESUME [db]", "let held and new transactions run again"),
+            List.of("SHUTDOWN", "graceful shutdown: stop accepting, let transactions finish, close"));
+    static final Set<String> NOT_SUPPORTED = Set.of("RELOAD");
 
     private final SessionServices services;
+    private final EventLoop loop;
+    private final Runnable shutdown;
 
-    public AdminCommands(SessionServices services) {
+    public AdminCommands(SessionServices services, EventLoop loop, Runnable shutdown) {
         this.services = services;
+        this.loop = loop;
+        this.shutdown = shutdown;
     }
 
     /** One command (no ';'), case-insensitive. */
@@ -42,10 +52,26 @@ public final class AdminCommands {
         if (verb.equals("BAN") || verb.equals("UNBAN")) {
             return BanCommand.run(services, verb, words);
         }
+        if ((verb.equals("PAUSE") || verb.equals("RESUME")) && words.size() <= 1) {
+            String database = words.isEmpty() ? PauseGate.ALL : unquote(words.get(0));
+            return verb.equals("PAUSE") ? PauseCommand.pause(services, loop, database)
+                    : PauseCommand.resume(services, database);
+        }
+        if (verb.equals("SHUTDOWN") && words.isEmpty()) {
+            Thread t = new Thread(shutdown, "pgbalancer-admin-shutdown");
+            t.setDaemon(false);
+            t.start();
+            return new AdminReply.Done("SHUTDOWN");
+        }
         if (NOT_SUPPORTED.contains(verb)) {
             return new AdminReply.Failed("0A000", verb + " is not supported yet");
         }
         return new AdminReply.Failed("42601", "unknown admin command \"" + command.strip() + "\"; try SHOW HELP");
+    }
+
+    private static String unquote(String name) {
+        return name.length() >= 2 && name.startsWith("\"") && name.endsWith("\"") ? name.substring(1, name.length() - 1)
+                : name;
     }
 
     private AdminReply show(String what) {

@@ -16,6 +16,10 @@ public sealed interface AdminReply {
     record Done(String tag) implements AdminReply {
     }
 
+    /** A reply that comes later (PAUSE waits for running transactions); the rest of the query string waits too. */
+    record Later(io.netty.util.concurrent.Future<AdminReply> reply) implements AdminReply {
+    }
+
     /** ErrorResponse with severity ERROR: the rest of the query string is not run. */
     record Failed(String sqlState, String message) implements AdminReply {
     }

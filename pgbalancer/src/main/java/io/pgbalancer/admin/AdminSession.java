@@ -31,9 +31,10 @@ public final class AdminSession implements FrontendSession {
     private boolean discardUntilSync;
     private boolean closed;
 
-    public AdminSession(Channel client, SessionServices services, String user, String applicationName) {
+    public AdminSession(Channel client, SessionServices services, String user, String applicationName,
+                        Runnable shutdown) {
         this.client = client;
-        this.commands = new AdminCommands(services);
+        this.commands = new AdminCommands(services, client.eventLoop(), shutdown);
         this.applicationName = applicationName;
         this.user = user;
     }
@@ -104,8 +105,34 @@ public final class AdminSession implements FrontendSession {
         if (parts.isEmpty()) {
             ServerMessages.empty(out, 'I');
         }
-        for (String command : parts) {
-            AdminReply reply = commands.run(command);
+        runFrom(out, parts, 0);
+    }
+
+    /**
+     * Runs {@code parts} from {@code index} into {@code out}, then ReadyForQuery. A reply that comes later (PAUSE)
+     * stops the run; its continuation writes the reply and the rest once it is there.
+     */
+    private void runFrom(ByteBuf out, List<String> parts, int index) {
+        for (int i = index; i < parts.size(); i++) {
+            AdminReply reply = commands.run(parts.get(i));
+            if (reply instanceof AdminReply.Later later) {
+                int next = i + 1;
+                later.reply().addListener(f -> {
+                    if (closed) {
+                        return;
+                    }
+                    ByteBuf rest = client.alloc().buffer();
+                    AdminReply done = (AdminReply) f.getNow();
+                    AdminReplyWriter.write(rest, done);
+                    if (done instanceof AdminReply.Failed) {
+                        ServerMessages.readyForQuery(rest, 'I');
+                    } else {
+                        runFrom(rest, parts, next);
+                    }
+                    client.writeAndFlush(rest);
+                });
+                return;
+            }
             AdminReplyWriter.write(out, reply);
             if (reply instanceof AdminReply.Failed) {
                 break;

@@ -38,7 +38,7 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /**
-     * Blocks until SIGTERM or SIGINT, then drains within the configured grace period. The signals are handled here
+     * Blocks until SIGTERM, SIGINT or the admin console's SHUTDOWN, then drains within the configured grace period. The signals are handled here
      * rather than in a shutdown hook: once the JVM shuts down on a signal its exit status is already 128+signal,
      * and a graceful stop should exit 0.
      */
@@ -47,6 +47,7 @@ final class RunCommand implements Callable<Integer> {
         for (String name : new String[] {"TERM", "INT"}) {
             sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> stop.countDown());
         }
+        server.onShutdownRequest(stop::countDown); // the admin console's SHUTDOWN
         stop.await();
         server.shutdown(config.shutdown().gracePeriod());
     }

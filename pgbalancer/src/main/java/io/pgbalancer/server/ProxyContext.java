@@ -17,6 +17,8 @@ final class ProxyContext {
     private final PgBalancerConfig config;
     private final UserDirectory users;
     private final SessionServices sessionServices;
+    private volatile Runnable shutdownRequest = () -> {
+    };
 
     ProxyContext(PgBalancerConfig config, EventLoopGroup workers) {
         this.config = config;
@@ -29,6 +31,15 @@ final class ProxyContext {
         StatementClassifier classifier = new StatementClassifier(writeFunctions, 16_384);
         this.sessionServices = new SessionServices(config, pools, classifier, new CancelRegistry(),
                 new SessionTracker(), new Router(config));
+    }
+
+    /** What the admin console's SHUTDOWN does (set by the server). */
+    void onShutdownRequest(Runnable action) {
+        shutdownRequest = action;
+    }
+
+    void requestShutdown() {
+        shutdownRequest.run();
     }
 
     PgBalancerConfig config() {

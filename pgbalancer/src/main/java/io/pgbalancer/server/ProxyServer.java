@@ -34,6 +34,15 @@ public final class ProxyServer implements AutoCloseable {
         this.boss = Transport.group(1, "pgbalancer-accept");
         this.workers = Transport.group(config.listen().effectiveIoThreads(), "pgbalancer-io");
         this.context = new ProxyContext(config, workers);
+        context.onShutdownRequest(() -> shutdown(config.shutdown().gracePeriod()));
+    }
+
+    /**
+     * What a SHUTDOWN from the admin console does instead of shutting down at once: the CLI waits for it as for a
+     * signal, so the process exits the same way.
+     */
+    public void onShutdownRequest(Runnable action) {
+        context.onShutdownRequest(action);
     }
 
     /** Binds the listen address; throws if it is taken. */

@@ -208,6 +208,12 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         return lease.isAttached();
     }
 
+    /** Inside a transaction or owed answers (read from another thread: a glimpse, not a guarantee). */
+    boolean busy() {
+        BackendLease.State st = lease.state();
+        return st != BackendLease.State.DETACHED && st != BackendLease.State.IDLE;
+    }
+
     /** Graceful shutdown: close now if idle, else after the current transaction. */
     void drain() {
         loop.execute(() -> {

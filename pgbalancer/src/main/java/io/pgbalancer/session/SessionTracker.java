@@ -35,7 +35,7 @@ public final class SessionTracker {
     public java.util.List<ClientSnapshot> snapshot() {
         return sessions.stream()
                 .map(s -> new ClientSnapshot(s.user, s.database, String.valueOf(s.client.remoteAddress()),
-                        s.holdsBackend(), s.pinned))
+                        s.holdsBackend(), s.pinned, s.busy()))
                 .toList();
     }
 

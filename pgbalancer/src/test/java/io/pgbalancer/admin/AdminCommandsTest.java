@@ -45,7 +45,7 @@ class AdminCommandsTest {
         PoolRegistry pools = new PoolRegistry(PoolSettings.from(config.pool()), user -> "x", sweeper);
         services = new SessionServices(config, pools, new StatementClassifier(Set.of(), 100), new CancelRegistry(),
                 new SessionTracker(), new Router(config));
-        commands = new AdminCommands(services);
+        commands = new AdminCommands(services, new io.netty.channel.DefaultEventLoop(), () -> { });
     }
 
     @AfterEach
@@ -128,11 +128,21 @@ class AdminCommandsTest {
         assertEquals("unknown admin command \"SHOW ME\"; try SHOW HELP", unknown.message());
         assertEquals("42601", failed("SELECT 1").sqlState());
         assertEquals("42601", failed("SHOW POOLS extra").sqlState());
-        for (String cmd : List.of("RELOAD", "pause", "RESUME", "SHUTDOWN")) {
-            AdminReply.Failed f = failed(cmd);
-            assertEquals("0A000", f.sqlState());
-            assertEquals(cmd.toUpperCase() + " is not supported yet", f.message());
-        }
+        AdminReply.Failed reload = failed("reload");
+        assertEquals("0A000", reload.sqlState());
+        assertEquals("RELOAD is not supported yet", reload.message());
+        assertEquals("42601", failed("PAUSE a b").sqlState());
+        assertEquals("42601", failed("SHUTDOWN now").sqlState());
+    }
+
+    @Test
+    void pauseWaitsForNothingWhenNoTransactionRunsAndResumeLiftsIt() throws Exception {
+        AdminReply pause = commands.run("pause app");
+        AdminReply.Later later = assertInstanceOf(AdminReply.Later.class, pause);
+        assertEquals(new AdminReply.Done("PAUSE"), later.reply().get(5, java.util.concurrent.TimeUnit.SECONDS));
+        assertTrue(services.pauses().holds("app"));
+        assertEquals(new AdminReply.Done("RESUME"), commands.run("RESUME app"));
+        assertFalse(services.pauses().holds("app"));
     }
 
     @Test

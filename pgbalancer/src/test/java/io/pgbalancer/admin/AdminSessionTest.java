@@ -48,7 +48,7 @@ class AdminSessionTest {
                 new StatementClassifier(Set.of(), 100), new CancelRegistry(), new SessionTracker(),
                 new Router(config));
         client = new EmbeddedChannel();
-        session = new AdminSession(client, services, "ops", "psql");
+        session = new AdminSession(client, services, "ops", "psql", () -> { });
     }
 
     @AfterEach
