@@ -189,6 +189,9 @@ class CliIT {
         Process proxy = pb.start();
         try {
             awaitListening(proxy, port, out, err);
+            // the port accepts a moment before the line is logged; SIGTERM before it would cut the log short
+            Poll.until(Duration.ofSeconds(20), "the listening line in the log",
+                    () -> Files.readString(err).contains("pgbalancer listening"));
         } finally {
             proxy.destroy();
             proxy.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);

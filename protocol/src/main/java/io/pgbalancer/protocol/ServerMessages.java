@@ -153,20 +153,15 @@ public final class ServerMessages {
 
     /** RowDescription of one text column (oid 25, typlen -1, typmod -1) not from a table, as SHOW describes itself. */
     public static void textRowDescription(ByteBuf buf, String column, int format) {
-        int at = Wire.begin(buf, 'T');
-        buf.writeShort(1);
-        Wire.writeCString(buf, column);
-        buf.writeInt(0); // table oid
-        buf.writeShort(0); // column number
-        buf.writeInt(TEXT_OID);
-        buf.writeShort(-1); // typlen: varlena
-        buf.writeInt(-1); // typmod
-        buf.writeShort(format);
-        Wire.end(buf, at);
+        textRowDescription(buf, List.of(column), format);
     }
 
     /** RowDescription of text columns (oid 25, text format) not from a table, as the admin console's SHOW uses. */
     public static void textRowDescription(ByteBuf buf, List<String> columns) {
+        textRowDescription(buf, columns, 0);
+    }
+
+    private static void textRowDescription(ByteBuf buf, List<String> columns, int format) {
         int at = Wire.begin(buf, 'T');
         buf.writeShort(columns.size());
         for (String column : columns) {
@@ -176,7 +171,7 @@ public final class ServerMessages {
             buf.writeInt(TEXT_OID);
             buf.writeShort(-1); // typlen: varlena
             buf.writeInt(-1); // typmod
-            buf.writeShort(0); // text
+            buf.writeShort(format);
         }
         Wire.end(buf, at);
     }
