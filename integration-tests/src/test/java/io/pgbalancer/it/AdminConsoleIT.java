@@ -121,6 +121,8 @@ class AdminConsoleIT {
             assertTrue(clients.stream().anyMatch(c -> c.get("user").equals("app") && c.get("database").equals("app")
                     && c.get("address").contains("127.0.0.1") && c.get("state").equals("idle")
                     && c.get("pinned").equals("no")), clients.toString());
+            assertTrue(clients.stream().anyMatch(c -> c.get("database").equals("pgbalancer")
+                    && c.get("user").equals("app")), "the console's own session is listed: " + clients);
 
             int banned = replicas.get(1);
             st.execute("BAN 127.0.0.1:" + banned);

@@ -30,6 +30,7 @@ public final class AdminSession implements FrontendSession {
     private final String user;
     private boolean discardUntilSync;
     private boolean closed;
+    private final io.pgbalancer.session.SessionTracker sessions;
 
     public AdminSession(Channel client, SessionServices services, String user, String applicationName,
                         Runnable shutdown) {
@@ -37,12 +38,15 @@ public final class AdminSession implements FrontendSession {
         this.commands = new AdminCommands(services, client.eventLoop(), shutdown);
         this.applicationName = applicationName;
         this.user = user;
+        this.sessions = services.sessions();
     }
 
     /** ParameterStatus as a server would send (psql reads server_version), a random key (cancel: no-op), idle. */
     @Override
     public void start() {
         log.info("admin console opened by {} from {}", user, client.remoteAddress());
+        sessions.consoleOpened(this, user, String.valueOf(client.remoteAddress()),
+                reason -> terminate("57P01", reason));
         Map<String, String> parameters = new LinkedHashMap<>();
         parameters.put("server_version", SERVER_VERSION);
         parameters.put("server_encoding", "UTF8");
@@ -149,6 +153,7 @@ public final class AdminSession implements FrontendSession {
     @Override
     public void onClientClosed() {
         closed = true;
+        sessions.consoleClosed(this);
     }
 
     @Override
