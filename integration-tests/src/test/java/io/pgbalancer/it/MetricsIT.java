@@ -79,6 +79,7 @@ class MetricsIT {
             assertTrue(replicaCycles >= 30, "cycles timed on replicas: " + replicaCycles);
             assertTrue(value(text, "pgbalancer_server_errors_total\\{class=\"42\"\\}") >= 1,
                     "the undefined table (42P01) is counted in class 42");
+            assertEquals(0.0, value(text, "pgbalancer_causal_waiting"), "no read waits at rest");
             assertTrue(text.contains("jvm_memory_used_bytes{"), "JVM meters");
             assertTrue(text.contains("netty_allocator_memory_used"), "Netty allocator meters");
         }

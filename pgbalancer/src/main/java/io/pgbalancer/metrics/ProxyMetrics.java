@@ -30,6 +30,7 @@ public final class ProxyMetrics {
     public static final String READ_RETRIES = "pgbalancer.read.retries";
     public static final String READS = "pgbalancer.reads";
     public static final String CAUSAL_WAIT = "pgbalancer.causal.wait";
+    public static final String CAUSAL_WAITING = "pgbalancer.causal.waiting";
     public static final String REPLICA_LAG_BYTES = "pgbalancer.replica.lag.bytes";
     public static final String REPLICA_LAG_SECONDS = "pgbalancer.replica.lag.seconds";
     public static final String BACKEND_BANNED = "pgbalancer.backend.banned";
@@ -82,6 +83,8 @@ public final class ProxyMetrics {
         Timer causalWait = Timer.builder(CAUSAL_WAIT).publishPercentileHistogram()
                 .description("time reads waited for a replica to replay the position they must see")
                 .register(registry);
+        Gauge.builder(CAUSAL_WAITING, router.replayWaits(), io.pgbalancer.monitor.ReplayWaits::size)
+                .description("reads waiting now for a replica to replay their position").register(registry);
         router.reads().onWait(nanos -> causalWait.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS));
         FunctionCounter.builder(READ_RETRIES, router, Router::retriesOnPrimary)
                 .tags("reason", "read_only_transaction")

@@ -55,11 +55,6 @@ public final class Router {
         return selector.primary();
     }
 
-    /** The server for a transaction with this target; null when a read has nowhere to go. */
-    public BackendNode choose(Target target) {
-        return target == Target.PRIMARY ? selector.primary() : selector.forRead();
-    }
-
     /** A fresh enough replica for a read (see ReplicaSelector#forRead(long, long)), or null. */
     public BackendNode forRead(long requiredLsn, long maxStalenessNanos) {
         return selector.forRead(requiredLsn, maxStalenessNanos);

@@ -45,7 +45,7 @@ class AdminCommandsTest {
         PoolRegistry pools = new PoolRegistry(PoolSettings.from(config.pool()), user -> "x", sweeper);
         services = new SessionServices(config, pools, new StatementClassifier(Set.of(), 100), new CancelRegistry(),
                 new SessionTracker(), new Router(config));
-        commands = new AdminCommands(services, new io.netty.channel.DefaultEventLoop(), () -> { });
+        commands = new AdminCommands(services, sweeper.next(), () -> { });
     }
 
     @AfterEach
