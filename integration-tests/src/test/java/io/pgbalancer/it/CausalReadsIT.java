@@ -26,7 +26,8 @@ class CausalReadsIT {
 
     @BeforeAll
     static void setUp() throws Exception {
-        proxy = TestProxy.startWithReplicas("pool: {mode: transaction, size: 8, checkout_timeout: 20s}\n"
+        proxy = TestProxy.startWithReplicas("routing: {causal_wait: 50ms}\n"
+                + "pool: {mode: transaction, size: 8, checkout_timeout: 20s}\n"
                 + TestProxy.metricsYaml());
         try (Connection su = TestCluster.directSuperuser("app"); Statement st = su.createStatement()) {
             st.execute("SET ROLE app");

@@ -94,6 +94,12 @@ public final class TestProxy implements AutoCloseable {
             }
             y.append("}\n");
         }
+        if (!extraYaml.contains("routing:")) {
+            // Tests that check where reads ran expect them on replicas. Causal reads stay on (consistency user), and a
+            // read after the client's own write waits for a replica instead of falling back to the primary after
+            // 50 ms when a loaded test machine delays replay. Tests of the fallback set routing themselves.
+            y.append("routing: {causal_wait: 10s}\n");
+        }
         return start(extraYaml + (extraYaml.isEmpty() || extraYaml.endsWith("\n") ? "" : "\n") + y);
     }
 
