@@ -38,8 +38,9 @@ class HttpProbesIT {
             assertEquals(200, health.statusCode(), health.body());
             assertTrue(health.body().startsWith("{\"status\":\"ok\",\"event_loops\":"), health.body());
             assertEquals("application/json; charset=utf-8", health.headers().firstValue("content-type").orElse(""));
-            String ready = Poll.untilValue(Duration.ofSeconds(20), "ready once the monitor has polled",
-                    () -> get(port, "/ready"), r -> r.statusCode() == 200).body();
+            // The primary's first poll makes it ready; the replicas' polls may land a moment later.
+            String ready = Poll.untilValue(Duration.ofSeconds(20), "ready once the monitor has polled every server",
+                    () -> get(port, "/ready"), r -> r.statusCode() == 200 && r.body().contains("3 of 3")).body();
             assertTrue(ready.contains("\"ready\":true") && ready.contains("3 of 3 replicas take reads"), ready);
             HttpResponse<String> missing = get(port, "/nope");
             assertEquals(404, missing.statusCode());
