@@ -7,6 +7,8 @@ import io.pgbalancer.config.PgBalancerConfig;
 import io.pgbalancer.server.ProxyServer;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -24,11 +26,19 @@ public final class TestProxy implements AutoCloseable {
     /** The Prometheus endpoint's port, 0 when the config enables none. */
     private final int metricsPort;
 
-    private TestProxy(ProxyServer server, int port, int metricsPort) {
+    /** The file the proxy loaded its configuration from; rewrite it to test reloads. */
+    private final Path configFile;
+
+    private TestProxy(ProxyServer server, int port, int metricsPort, Path configFile) {
         this.server = server;
         this.port = port;
         this.metricsPort = metricsPort;
+        this.configFile = configFile;
     }
+
+    /** The ${VAR} values the test configurations use. */
+    static final Map<String, String> ENV = Map.of("APP_PASSWORD", TestCluster.APP_PASSWORD,
+            "MD5_PASSWORD", TestCluster.MD5_PASSWORD, "CLEAR_PASSWORD", TestCluster.CLEAR_PASSWORD);
 
     /** A {@code metrics} section on a free port, to add to a config so that {@link #metric} can read the meters. */
     public static String metricsYaml() {
@@ -45,6 +55,11 @@ public final class TestProxy implements AutoCloseable {
      *                  unless given. The text {@code ${PRIMARY_PORT}} is replaced by the primary's port.
      */
     public static TestProxy start(String extraYaml) {
+        return startFrom(temporaryFile(yaml(extraYaml)));
+    }
+
+    /** The configuration {@link #start(String)} runs: listen on a free port, users, the primary, a short grace. */
+    public static String yaml(String extraYaml) {
         LocalCluster cluster = TestCluster.get();
         int port = freePort();
         StringBuilder y = new StringBuilder();
@@ -63,14 +78,37 @@ public final class TestProxy implements AutoCloseable {
             y.append("shutdown: {grace_period: 2s}\n");
         }
         y.append(extraYaml.replace("${PRIMARY_PORT}", Integer.toString(cluster.primaryPort())));
-        Map<String, String> env = Map.of("APP_PASSWORD", TestCluster.APP_PASSWORD,
-                "MD5_PASSWORD", TestCluster.MD5_PASSWORD, "CLEAR_PASSWORD", TestCluster.CLEAR_PASSWORD);
+        return y.toString();
+    }
+
+    /** A temporary file (deleted at exit) holding {@code text}. */
+    public static Path temporaryFile(String text) {
         try {
-            PgBalancerConfig config = ConfigLoader.parse(y.toString(), env, "test config");
-            return new TestProxy(new ProxyServer(config).start(), port,
-                    config.http().enabled() ? config.http().port() : 0);
+            Path dir = Files.createTempDirectory("pgbalancer-it-"); // its own directory: the proxy watches it
+            dir.toFile().deleteOnExit();
+            Path file = dir.resolve("pgbalancer.yaml");
+            file.toFile().deleteOnExit();
+            Files.writeString(file, text);
+            return file;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A proxy running the configuration in {@code file}, which it reloads on change; ${VAR}s from {@link #ENV}. */
+    public static TestProxy startFrom(Path file) {
+        try {
+            PgBalancerConfig config = ConfigLoader.load(file, ENV);
+            return new TestProxy(new ProxyServer(config, file, ENV).start(), config.listen().port(),
+                    config.http().enabled() ? config.http().port() : 0, file);
         } catch (Exception e) {
-            throw new IllegalStateException("could not start pgbalancer with config:\n" + y, e);
+            String text;
+            try {
+                text = Files.readString(file);
+            } catch (IOException io) {
+                text = "(unreadable: " + io.getMessage() + ")";
+            }
+            throw new IllegalStateException("could not start pgbalancer with config:\n" + text, e);
         }
     }
 
@@ -153,6 +191,15 @@ public final class TestProxy implements AutoCloseable {
             }
         }
         return sum;
+    }
+
+    public Path configFile() {
+        return configFile;
+    }
+
+    /** Reloads the configuration file now, as SIGHUP does. */
+    public io.pgbalancer.reload.ConfigReloader.Outcome reload() {
+        return server.reload("test");
     }
 
     public void shutdown(Duration grace) {

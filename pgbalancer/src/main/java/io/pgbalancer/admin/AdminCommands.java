@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
+import io.pgbalancer.reload.ConfigReloader;
 
 public final class AdminCommands {
     // PAUSE/RESUME use the sessions' PauseGate; SHUTDOWN runs the server's graceful shutdown on a thread of its own
@@ -24,19 +24,18 @@ public final class AdminCommands {
             List.of("SHOW HELP", "this list"),
             List.of("BAN host:port", "keep reads away from a server until UNBAN"),
             List.of("UNBAN host:port", "lift a BAN"),
+            List.of("RELOAD", "reload the configuration file; answers with what changed or every problem found"),
             List.of("PAUSE [db]", "hold new transactions (of db, or all); returns once running ones finished"),
             List.of("RESUME [db]", "let held and new transactions run again"),
             List.of("SHUTDOWN", "graceful shutdown: stop accepting, let transactions finish, close"));
-    static final Set<String> NOT_SUPPORTED = Set.of("RELOAD");
-
     private final SessionServices services;
     private final EventLoop loop;
-    private final Runnable shutdown;
+    private final ProxyControl control;
 
-    public AdminCommands(SessionServices services, EventLoop loop, Runnable shutdown) {
+    public AdminCommands(SessionServices services, EventLoop loop, ProxyControl control) {
         this.services = services;
         this.loop = loop;
-        this.shutdown = shutdown;
+        this.control = control;
     }
 
     /** One command (no ';'), case-insensitive. */
@@ -58,15 +57,33 @@ public final class AdminCommands {
                     : PauseCommand.resume(services, database);
         }
         if (verb.equals("SHUTDOWN") && words.isEmpty()) {
-            Thread t = new Thread(shutdown, "pgbalancer-admin-shutdown");
+            Thread t = new Thread(control::shutdown, "pgbalancer-admin-shutdown");
             t.setDaemon(false);
             t.start();
             return new AdminReply.Done("SHUTDOWN");
         }
-        if (NOT_SUPPORTED.contains(verb)) {
-            return new AdminReply.Failed("0A000", verb + " is not supported yet");
+        if (verb.equals("RELOAD") && words.isEmpty()) {
+            return reload();
         }
         return new AdminReply.Failed("42601", "unknown admin command \"" + command.strip() + "\"; try SHOW HELP");
+    }
+
+    /**
+     * Loads on a thread of its own (it reads the file and may read the primary), then answers: a NOTICE-free
+     * "RELOAD" with what changed as a row, or error F0000 (config_file_error) listing every problem.
+     */
+    private AdminReply reload() {
+        io.netty.util.concurrent.Promise<AdminReply> done = loop.newPromise();
+        Thread t = new Thread(() -> {
+            ConfigReloader.Outcome outcome = control.reload("admin console RELOAD");
+            done.trySuccess(outcome.ok()
+                    ? new AdminReply.Rows(List.of("reload"), List.of(List.of(outcome.message())))
+                    : new AdminReply.Failed("F0000", "configuration not reloaded, the running one stays: "
+                            + outcome.message()));
+        }, "pgbalancer-admin-reload");
+        t.setDaemon(true);
+        t.start();
+        return new AdminReply.Later(done);
     }
 
     private static String unquote(String name) {

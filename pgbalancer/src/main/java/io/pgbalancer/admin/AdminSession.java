@@ -33,9 +33,9 @@ public final class AdminSession implements FrontendSession {
     private final io.pgbalancer.session.SessionTracker sessions;
 
     public AdminSession(Channel client, SessionServices services, String user, String applicationName,
-                        Runnable shutdown) {
+                        ProxyControl control) {
         this.client = client;
-        this.commands = new AdminCommands(services, client.eventLoop(), shutdown);
+        this.commands = new AdminCommands(services, client.eventLoop(), control);
         this.applicationName = applicationName;
         this.user = user;
         this.sessions = services.sessions();

@@ -20,10 +20,7 @@ final class BackendsView {
 
     static AdminReply show(SessionServices services) {
         Router router = services.router();
-        List<BackendNode> nodes = new ArrayList<>();
-        for (Backend b : services.config().backends()) {
-            nodes.add(router.node(b));
-        }
+        List<BackendNode> nodes = router.nodes();
         long all = nodes.stream().mapToLong(BackendNode::transactions).sum();
         List<List<String>> rows = new ArrayList<>();
         for (BackendNode n : nodes) {

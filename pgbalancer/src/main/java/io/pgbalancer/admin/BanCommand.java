@@ -3,7 +3,6 @@ package io.pgbalancer.admin;
 
 import io.pgbalancer.config.Backend;
 import io.pgbalancer.routing.BackendNode;
-import io.pgbalancer.routing.Router;
 import io.pgbalancer.session.SessionServices;
 import java.util.List;
 import java.util.Locale;
@@ -16,12 +15,12 @@ final class BanCommand {
     static AdminReply run(SessionServices services, String verb, List<String> args) {
         if (args.size() != 1) {
             return new AdminReply.Failed("42601", verb + " takes one backend as host:port, e.g. " + verb + " "
-                    + services.config().backends().get(0).address());
+                    + services.router().primary().backend().address());
         }
         Optional<BackendNode> node = find(services, args.get(0));
         if (node.isEmpty()) {
             return new AdminReply.Failed("42704", "unknown backend \"" + args.get(0) + "\" (known: "
-                    + String.join(", ", services.config().backends().stream().map(Backend::address).toList())
+                    + String.join(", ", services.router().nodes().stream().map(n -> n.backend().address()).toList())
                     + ")");
         }
         if (verb.equals("BAN")) {
@@ -34,12 +33,12 @@ final class BanCommand {
 
     /** The server whose host:port is {@code address} (host compared ignoring case; IPv6 in brackets or not). */
     static Optional<BackendNode> find(SessionServices services, String address) {
-        Router router = services.router();
         String wanted = address.toLowerCase(Locale.ROOT);
-        for (Backend b : services.config().backends()) {
+        for (BackendNode n : services.router().nodes()) {
+            Backend b = n.backend();
             String plain = b.host().toLowerCase(Locale.ROOT) + ":" + b.port();
             if (wanted.equals(b.address().toLowerCase(Locale.ROOT)) || wanted.equals(plain)) {
-                return Optional.of(router.node(b));
+                return Optional.of(n);
             }
         }
         return Optional.empty();

@@ -20,9 +20,24 @@ public final class UserDirectory {
     private final byte[] decoySecret = new byte[32];
 
     public UserDirectory(List<User> configured) {
-        new SecureRandom().nextBytes(decoySecret);
+        this(configured, null);
+    }
+
+    /**
+     * The users of a reloaded configuration. Users whose password did not change keep their SCRAM credentials, and
+     * the decoy secret carries over, so a client cannot tell a reload happened from the salts it is sent.
+     */
+    public UserDirectory(List<User> configured, UserDirectory previous) {
+        if (previous == null) {
+            new SecureRandom().nextBytes(decoySecret);
+        } else {
+            System.arraycopy(previous.decoySecret, 0, decoySecret, 0, decoySecret.length);
+        }
         for (User u : configured) {
-            ScramCredentials scram = u.password() == null ? null : ScramCredentials.generate(u.password());
+            Entry before = previous == null ? null : previous.find(u.name());
+            ScramCredentials scram = before != null && java.util.Objects.equals(before.password(), u.password())
+                    ? before.scram()
+                    : u.password() == null ? null : ScramCredentials.generate(u.password());
             users.put(u.name(), new Entry(u.name(), u.password(), scram));
         }
     }

@@ -3,11 +3,14 @@ package io.pgbalancer.causal;
 
 import io.pgbalancer.config.Consistency;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /** All methods run on the session's event loop, except that the shared positions are thread-safe. */
 public final class SessionCausality {
-    private final Consistency consistency;
-    private final boolean learns;
+    /** Read on every use: a reload may change routing.consistency or add the first replica. */
+    private final Supplier<Consistency> consistency;
+    private final BooleanSupplier replicas;
     private final CommitPositions positions;
     private final AtomicLong userPosition;
     private final ProxySettings settings = new ProxySettings();
@@ -16,15 +19,21 @@ public final class SessionCausality {
     /** @param replicas whether any replica is configured: without one no read ever needs a position */
     public SessionCausality(Consistency consistency, boolean replicas, CommitPositions positions, String user,
                             String database) {
+        this(() -> consistency, () -> replicas, positions, user, database);
+    }
+
+    /** @param consistency and @param replicas are asked on every use, so a reload applies to running sessions */
+    public SessionCausality(Supplier<Consistency> consistency, BooleanSupplier replicas, CommitPositions positions,
+                            String user, String database) {
         this.consistency = consistency;
-        this.learns = replicas && consistency != Consistency.EVENTUAL;
+        this.replicas = replicas;
         this.positions = positions;
         this.userPosition = positions.forUser(user, database);
     }
 
     /** Whether commit positions are learned at all: not with eventual consistency, nor without replicas. */
     public boolean learnsCommits() {
-        return learns;
+        return replicas.getAsBoolean() && consistency.get() != Consistency.EVENTUAL;
     }
 
     /** A transaction of this session committed at or before {@code lsn}. */
@@ -44,7 +53,7 @@ public final class SessionCausality {
 
     /** The WAL position a read starting now must see: the consistency scope's commits and SET pgbalancer.min_lsn. */
     public long requiredLsn() {
-        long scope = switch (consistency) {
+        long scope = switch (consistency.get()) {
             case SESSION -> commitLsn;
             case USER -> userPosition.get();
             case GLOBAL -> positions.global();

@@ -57,7 +57,7 @@ final class DemoCommand implements Callable<Integer> {
         System.out.println("  JDBC:  jdbc:postgresql://127.0.0.1:" + port + "/" + DATABASE + "?user=" + USER + "&password="
                 + PASSWORD);
         System.out.println("  config: " + configFile + "   (Ctrl-C stops everything)");
-        RunCommand.serveUntilSignal(server, config);
+        RunCommand.serveUntilSignal(server);
         return 0;
     }
 

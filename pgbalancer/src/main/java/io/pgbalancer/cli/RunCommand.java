@@ -27,28 +27,34 @@ final class RunCommand implements Callable<Integer> {
         }
         ProxyServer server;
         try {
-            server = new ProxyServer(config).start();
+            server = new ProxyServer(config, file).start();
         } catch (Exception e) {
             // a taken port, an unreachable primary for a startup lookup: say what, where and why, then stop
             System.err.println("pgbalancer: could not start: " + e.getMessage());
             return 1;
         }
-        serveUntilSignal(server, config);
+        serveUntilSignal(server);
         return 0;
     }
 
     /**
-     * Blocks until SIGTERM, SIGINT or the admin console's SHUTDOWN, then drains within the configured grace period. The signals are handled here
-     * rather than in a shutdown hook: once the JVM shuts down on a signal its exit status is already 128+signal,
-     * and a graceful stop should exit 0.
+     * Blocks until SIGTERM, SIGINT or the admin console's SHUTDOWN, then drains within the grace period in effect.
+     * SIGHUP reloads the configuration file (PgBouncer's convention). The signals are handled here rather than in a
+     * shutdown hook: once the JVM shuts down on a signal its exit status is already 128+signal, and a graceful stop
+     * should exit 0.
      */
-    static void serveUntilSignal(ProxyServer server, PgBalancerConfig config) throws InterruptedException {
+    static void serveUntilSignal(ProxyServer server) throws InterruptedException {
         CountDownLatch stop = new CountDownLatch(1);
         for (String name : new String[] {"TERM", "INT"}) {
             sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> stop.countDown());
         }
+        sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> {
+            Thread t = new Thread(() -> server.reload("SIGHUP"), "pgbalancer-sighup-reload");
+            t.setDaemon(true);
+            t.start();
+        });
         server.onShutdownRequest(stop::countDown); // the admin console's SHUTDOWN
         stop.await();
-        server.shutdown(config.shutdown().gracePeriod());
+        server.shutdown(server.gracePeriod());
     }
 }

@@ -7,7 +7,6 @@ import io.micrometer.core.instrument.Timer;
 import io.pgbalancer.routing.BackendNode;
 import io.pgbalancer.routing.Router;
 import io.pgbalancer.session.SessionEvents;
-import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -16,7 +15,8 @@ import java.util.concurrent.TimeUnit;
 final class EventMeters implements SessionEvents.Listener {
     private final MeterRegistry registry;
     private final Timer checkoutWait;
-    private final Map<BackendNode, Timer> cycleLatency = new IdentityHashMap<>();
+    /** Per server; a reload adds and removes entries (nodes compare by identity). */
+    private final Map<BackendNode, Timer> cycleLatency = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Counter> errors = new ConcurrentHashMap<>();
 
     EventMeters(MeterRegistry registry, Router router) {
@@ -24,12 +24,23 @@ final class EventMeters implements SessionEvents.Listener {
         this.checkoutWait = Timer.builder(ProxyMetrics.CHECKOUT_WAIT).publishPercentileHistogram()
                 .description("time a transaction waited for a backend connection (0 when one was idle)")
                 .register(registry);
-        for (BackendNode n : router.nodes()) {
-            cycleLatency.put(n, Timer.builder(ProxyMetrics.CYCLE_LATENCY).publishPercentileHistogram()
-                    .tags("backend", n.backend().address(), "role", n.isPrimary() ? "primary" : "replica")
-                    .description("time from a cycle's first message to the server's ReadyForQuery")
-                    .register(registry));
-        }
+        router.nodes().forEach(this::add);
+        router.onChange(change -> {
+            change.removed().forEach(n -> {
+                Timer t = cycleLatency.remove(n);
+                if (t != null) {
+                    registry.remove(t);
+                }
+            });
+            change.added().forEach(this::add);
+        });
+    }
+
+    private void add(BackendNode n) {
+        cycleLatency.put(n, Timer.builder(ProxyMetrics.CYCLE_LATENCY).publishPercentileHistogram()
+                .tags("backend", n.backend().address(), "role", n.isPrimary() ? "primary" : "replica")
+                .description("time from a cycle's first message to the server's ReadyForQuery")
+                .register(registry));
     }
 
     @Override

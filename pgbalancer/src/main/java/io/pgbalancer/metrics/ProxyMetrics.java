@@ -3,6 +3,12 @@ package io.pgbalancer.metrics;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.pgbalancer.reload.ConfigReloader;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -42,39 +48,20 @@ public final class ProxyMetrics {
     public static final String BACKEND_WAL_POSITION = "pgbalancer.backend.wal.position";
     public static final String BACKEND_LAST_POLL_AGE = "pgbalancer.backend.last.success.age";
 
-    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    public static final String CONFIG_RELOADS = "pgbalancer.config.reloads";
 
-    public ProxyMetrics(SessionTracker sessions, PoolRegistry pools, Router router, SessionEvents events) {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Map<BackendNode, List<Meter>> nodeMeters = new ConcurrentHashMap<>();
+    private final Map<BackendPool, List<Meter>> poolMeters = new ConcurrentHashMap<>();
+
+    public ProxyMetrics(SessionTracker sessions, PoolRegistry pools, Router router, SessionEvents events,
+                        ConfigReloader reloads) {
         Gauge.builder(CLIENTS, sessions, SessionTracker::count).description("connected clients").register(registry);
-        for (BackendNode node : router.nodes()) {
-            Tags tags = Tags.of("backend", node.backend().host() + ":" + node.backend().port(), "role",
-                    node.isPrimary() ? "primary" : "replica");
-            Gauge.builder(BACKEND_IN_USE, node, BackendNode::inUse).tags(tags)
-                    .description("client transactions holding a connection to this server").register(registry);
-            FunctionCounter.builder(BACKEND_TRANSACTIONS, node, BackendNode::transactions).tags(tags)
-                    .description("transactions given to this server").register(registry);
-            Gauge.builder(BACKEND_BANNED, node, n -> n.isBanned() ? 1 : 0).tags(tags)
-                    .description("1 while the server takes no reads (it failed, refused or does not answer the"
-                            + " monitor)").register(registry);
-            Gauge.builder(BACKEND_UP, node, n -> n.status().reachable() ? 1 : 0).tags(tags)
-                    .description("1 when the server answered the monitor's last poll").register(registry);
-            Gauge.builder(BACKEND_IN_RECOVERY, node, n -> n.status().inRecovery() ? 1 : 0).tags(tags)
-                    .description("1 when the monitor last saw the server in recovery (a standby)").register(registry);
-            Gauge.builder(BACKEND_WAL_POSITION, node, n -> (double) n.status().lsn()).tags(tags).baseUnit("bytes")
-                    .description("the primary's WAL position, or the standby's replay position, at the last poll")
-                    .register(registry);
-            Gauge.builder(BACKEND_LAST_POLL_AGE, node, n -> n.status().lastSuccessMillis() == 0 ? Double.NaN
-                            : (System.currentTimeMillis() - n.status().lastSuccessMillis()) / 1000.0).tags(tags)
-                    .baseUnit("seconds").description("time since the server last answered the monitor")
-                    .register(registry);
-            if (!node.isPrimary()) {
-                Gauge.builder(REPLICA_LAG_BYTES, node, n -> n.status().lagBytes()).tags(tags).baseUnit("bytes")
-                        .description("WAL the replica had not replayed at the last poll").register(registry);
-                Gauge.builder(REPLICA_LAG_SECONDS, node, n -> n.status().lagNanos() / 1e9).tags(tags)
-                        .description("how old the newest write the replica lacked at the last poll can be")
-                        .register(registry);
-            }
-        }
+        router.nodes().forEach(this::register);
+        router.onChange(change -> {
+            change.removed().forEach(this::unregister);
+            change.added().forEach(this::register);
+        });
         for (ReadReason reason : ReadReason.values()) {
             FunctionCounter.builder(READS, router.reads(), r -> r.total(reason))
                     .tags("target", reason.target(), "reason", reason.label())
@@ -93,7 +80,17 @@ public final class ProxyMetrics {
         FunctionCounter.builder(READ_RETRIES, router, Router::retriesElsewhere).tags("reason", "replica_failure")
                 .description("reads re-run on another server after their replica failed before answering")
                 .register(registry);
+        FunctionCounter.builder(CONFIG_RELOADS, reloads, ConfigReloader::succeeded).tags("result", "ok")
+                .description("configuration reloads applied (SIGHUP, RELOAD, file change)").register(registry);
+        FunctionCounter.builder(CONFIG_RELOADS, reloads, ConfigReloader::failed).tags("result", "failed")
+                .description("configuration reloads rejected; the running configuration stayed").register(registry);
         pools.onNewPool(this::register);
+        pools.onPoolGone(pool -> {
+            List<Meter> meters = poolMeters.remove(pool);
+            if (meters != null) {
+                meters.forEach(registry::remove);
+            }
+        });
         events.listen(new EventMeters(registry, router));
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
@@ -102,15 +99,56 @@ public final class ProxyMetrics {
         new NettyAllocatorMetrics(PooledByteBufAllocator.DEFAULT).bindTo(registry);
     }
 
+    /** A server's meters; removed again when a reload removes the server. */
+    private void register(BackendNode node) {
+        List<Meter> meters = new ArrayList<>();
+        Tags tags = Tags.of("backend", node.backend().host() + ":" + node.backend().port(), "role",
+                node.isPrimary() ? "primary" : "replica");
+        meters.add(Gauge.builder(BACKEND_IN_USE, node, BackendNode::inUse).tags(tags)
+                .description("client transactions holding a connection to this server").register(registry));
+        meters.add(FunctionCounter.builder(BACKEND_TRANSACTIONS, node, BackendNode::transactions).tags(tags)
+                .description("transactions given to this server").register(registry));
+        meters.add(Gauge.builder(BACKEND_BANNED, node, n -> n.isBanned() ? 1 : 0).tags(tags)
+                .description("1 while the server takes no reads (it failed, refused or does not answer the"
+                        + " monitor)").register(registry));
+        meters.add(Gauge.builder(BACKEND_UP, node, n -> n.status().reachable() ? 1 : 0).tags(tags)
+                .description("1 when the server answered the monitor's last poll").register(registry));
+        meters.add(Gauge.builder(BACKEND_IN_RECOVERY, node, n -> n.status().inRecovery() ? 1 : 0).tags(tags)
+                .description("1 when the monitor last saw the server in recovery (a standby)").register(registry));
+        meters.add(Gauge.builder(BACKEND_WAL_POSITION, node, n -> (double) n.status().lsn()).tags(tags).baseUnit("bytes")
+                .description("the primary's WAL position, or the standby's replay position, at the last poll")
+                .register(registry));
+        meters.add(Gauge.builder(BACKEND_LAST_POLL_AGE, node, n -> n.status().lastSuccessMillis() == 0 ? Double.NaN
+                        : (System.currentTimeMillis() - n.status().lastSuccessMillis()) / 1000.0).tags(tags)
+                .baseUnit("seconds").description("time since the server last answered the monitor")
+                .register(registry));
+        if (!node.isPrimary()) {
+            meters.add(Gauge.builder(REPLICA_LAG_BYTES, node, n -> n.status().lagBytes()).tags(tags).baseUnit("bytes")
+                    .description("WAL the replica had not replayed at the last poll").register(registry));
+            meters.add(Gauge.builder(REPLICA_LAG_SECONDS, node, n -> n.status().lagNanos() / 1e9).tags(tags)
+                    .description("how old the newest write the replica lacked at the last poll can be")
+                    .register(registry));
+        }
+        nodeMeters.put(node, meters);
+    }
+
+    private void unregister(BackendNode node) {
+        List<Meter> meters = nodeMeters.remove(node);
+        if (meters != null) {
+            meters.forEach(registry::remove);
+        }
+    }
+
     private void register(BackendPool pool) {
         Tags tags = Tags.of("backend", pool.key().backend().host() + ":" + pool.key().backend().port(), "user",
                 pool.key().user(), "database", pool.key().database());
-        Gauge.builder(POOL_CONNECTIONS, pool, BackendPool::total).tags(tags.and("state", "open"))
-                .description("backend connections of the pool").register(registry);
-        Gauge.builder(POOL_CONNECTIONS, pool, BackendPool::idleCount).tags(tags.and("state", "idle"))
-                .register(registry);
-        Gauge.builder(POOL_WAITING, pool, BackendPool::waiting).tags(tags)
-                .description("clients waiting for a connection of the pool").register(registry);
+        poolMeters.put(pool, List.of(
+                Gauge.builder(POOL_CONNECTIONS, pool, BackendPool::total).tags(tags.and("state", "open"))
+                        .description("backend connections of the pool").register(registry),
+                Gauge.builder(POOL_CONNECTIONS, pool, BackendPool::idleCount).tags(tags.and("state", "idle"))
+                        .register(registry),
+                Gauge.builder(POOL_WAITING, pool, BackendPool::waiting).tags(tags)
+                        .description("clients waiting for a connection of the pool").register(registry)));
     }
 
     /** The Prometheus text exposition of every meter. */

@@ -4,7 +4,9 @@ package io.pgbalancer.monitor;
 import io.pgbalancer.config.Monitor;
 import io.pgbalancer.routing.BackendNode;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -12,61 +14,118 @@ import java.util.concurrent.locks.LockSupport;
  * One daemon thread per backend polls it (see {@link BackendProbe}) and sleeps in between. While some read waits
  * for a replica to replay a position ({@link ReplayWaits}), and for a second after, standbys are polled every
  * {@code monitor.fast_interval} instead; a new waiter wakes the sleeping pollers at once. After each standby poll the
- * waiters that the standby now satisfies are woken.
+ * waiters that the standby now satisfies are woken. A reload starts pollers for added servers, stops those of
+ * removed ones, and restarts them all when the monitor settings changed.
  */
 public final class BackendMonitor implements AutoCloseable {
-    private final List<BackendProbe> probes = new ArrayList<>();
-    private final List<Thread> threads = new ArrayList<>();
+    private final Map<BackendNode, Poller> pollers = new IdentityHashMap<>();
+    /** The pollers' threads, for {@link #hurry()} on an event loop without taking the lock. */
+    private volatile List<Thread> threads = List.of();
     private final PrimaryHistory primaryHistory = new PrimaryHistory();
     private final ReplayWaits waits;
-    private final long fastNanos;
-    private volatile boolean running = true;
+    private Monitor settings;
+    private boolean started;
+
+    /** One backend's probe and the thread that runs it until stopped. */
+    private final class Poller {
+        final BackendProbe probe;
+        final Thread thread;
+        volatile boolean running = true;
+
+        Poller(BackendNode node) {
+            this.probe = new BackendProbe(node, settings);
+            this.thread = new Thread(this::run, "pgbalancer-monitor-" + node.backend().address());
+            thread.setDaemon(true);
+        }
+
+        private void run() {
+            long fastNanos = settings.fastInterval().toNanos();
+            while (running) {
+                long pace = probe.poll(primaryHistory);
+                if (!probe.node().isPrimary()) {
+                    waits.progress(probe.node());
+                }
+                long sleepUntil = System.nanoTime() + pace;
+                while (running) {
+                    long now = System.nanoTime();
+                    long until = fastPace() ? Math.min(sleepUntil, probe.node().status().polledAtNanos() + fastNanos)
+                            : sleepUntil;
+                    if (now - until >= 0) {
+                        break;
+                    }
+                    LockSupport.parkNanos(this, until - now); // hurry() unparks when a read starts waiting
+                }
+            }
+        }
+
+        private boolean fastPace() {
+            return !probe.node().isPrimary() && probe.node().status().reachable()
+                    && System.nanoTime() - waits.lastWaitNanos() < ReplayWaits.LINGER_NANOS;
+        }
+
+        void stop() {
+            running = false;
+            LockSupport.unpark(thread);
+        }
+
+        void join() {
+            try {
+                thread.join(TimeUnit.SECONDS.toMillis(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            probe.close();
+        }
+    }
 
     public BackendMonitor(List<BackendNode> nodes, Monitor settings, ReplayWaits waits) {
         this.waits = waits;
-        this.fastNanos = settings.fastInterval().toNanos();
+        this.settings = settings;
         for (BackendNode n : nodes) {
-            probes.add(new BackendProbe(n, settings));
+            pollers.put(n, new Poller(n));
         }
         waits.onFirstWaiter(this::hurry);
     }
 
     /** Starts polling; the first poll of every backend starts at once. */
-    public BackendMonitor start() {
-        for (BackendProbe p : probes) {
-            Thread t = new Thread(() -> run(p), "pgbalancer-monitor-" + p.node().backend().address());
-            t.setDaemon(true);
-            threads.add(t);
-            t.start();
-        }
+    public synchronized BackendMonitor start() {
+        started = true;
+        pollers.values().forEach(p -> p.thread.start());
+        threads = pollers.values().stream().map(p -> p.thread).toList();
         return this;
     }
 
-    private void run(BackendProbe probe) {
-        while (running) {
-            long pace = probe.poll(primaryHistory);
-            if (!probe.node().isPrimary()) {
-                waits.progress(probe.node());
-            }
-            long sleepUntil = System.nanoTime() + pace;
-            while (running) {
-                long now = System.nanoTime();
-                long until = fastPace(probe) ? Math.min(sleepUntil, lastPollStart(probe) + fastNanos) : sleepUntil;
-                if (now - until >= 0) {
-                    break;
+    /**
+     * Follows a reload: polls exactly {@code nodes} with {@code next} settings. Pollers of servers that stay keep
+     * running unless the settings changed; a removed server's poller stops (its last status stays on its node).
+     */
+    public void apply(List<BackendNode> nodes, Monitor next) {
+        List<Poller> stopped = new ArrayList<>();
+        synchronized (this) {
+            boolean restartAll = !next.equals(settings);
+            settings = next;
+            Map<BackendNode, Boolean> wanted = new IdentityHashMap<>();
+            nodes.forEach(n -> wanted.put(n, Boolean.TRUE));
+            for (var it = pollers.entrySet().iterator(); it.hasNext(); ) {
+                var e = it.next();
+                if (restartAll || !wanted.containsKey(e.getKey())) {
+                    e.getValue().stop();
+                    stopped.add(e.getValue());
+                    it.remove();
                 }
-                LockSupport.parkNanos(this, until - now); // hurry() unparks when a read starts waiting
             }
+            for (BackendNode n : nodes) {
+                if (!pollers.containsKey(n)) {
+                    Poller p = new Poller(n);
+                    pollers.put(n, p);
+                    if (started) {
+                        p.thread.start();
+                    }
+                }
+            }
+            threads = pollers.values().stream().map(p -> p.thread).toList();
         }
-    }
-
-    private boolean fastPace(BackendProbe probe) {
-        return !probe.node().isPrimary() && probe.node().status().reachable()
-                && System.nanoTime() - waits.lastWaitNanos() < ReplayWaits.LINGER_NANOS;
-    }
-
-    private static long lastPollStart(BackendProbe probe) {
-        return probe.node().status().polledAtNanos();
+        stopped.forEach(Poller::join);
     }
 
     /** A read started waiting for replay: pollers sleeping at normal pace poll now. */
@@ -78,17 +137,13 @@ public final class BackendMonitor implements AutoCloseable {
 
     @Override
     public void close() {
-        running = false;
-        for (Thread t : threads) {
-            LockSupport.unpark(t);
+        List<Poller> all;
+        synchronized (this) {
+            all = new ArrayList<>(pollers.values());
+            pollers.clear();
+            threads = List.of();
         }
-        for (Thread t : threads) {
-            try {
-                t.join(TimeUnit.SECONDS.toMillis(5));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        probes.forEach(BackendProbe::close);
+        all.forEach(Poller::stop);
+        all.forEach(Poller::join);
     }
 }

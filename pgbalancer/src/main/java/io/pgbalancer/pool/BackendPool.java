@@ -11,14 +11,17 @@ import java.util.List;
 
 public final class BackendPool {
     private final PoolKey key;
-    private final PoolSettings settings;
-    private final String password;
+    /** Replaced on reload (see {@link #reconfigure}). */
+    private volatile PoolSettings settings;
+    private volatile String password;
     /** Most recently used first, so busy periods reuse warm connections and the rest can idle out. */
     private final ArrayDeque<BackendConnection> idle = new ArrayDeque<>();
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     private final List<BackendConnection> all = new ArrayList<>();
     private int total;
     private boolean closed;
+    /** Its server was removed by a reload: waiters are still served, then connections close instead of idling. */
+    private boolean retired;
 
     private record Waiter(Promise<BackendConnection> promise, EventLoop loop, long deadlineNanos) {
     }
@@ -35,6 +38,40 @@ public final class BackendPool {
 
     public PoolSettings settings() {
         return settings;
+    }
+
+    /**
+     * Applies reloaded settings and password. A larger size opens connections for waiters at once; a smaller one
+     * closes idle connections beyond it now and busy ones as they come back. New logins use the new password;
+     * connections already logged in stay.
+     */
+    public void reconfigure(PoolSettings next, String nextPassword) {
+        List<BackendConnection> excess = new ArrayList<>();
+        synchronized (this) {
+            settings = next;
+            password = nextPassword;
+            while (total - excess.size() > next.size() && !idle.isEmpty()) {
+                excess.add(idle.pollLast());
+            }
+        }
+        excess.forEach(c -> c.channel().close());
+        maybeOpenForWaiters();
+    }
+
+    /** Its server left the configuration: idle connections close now, busy ones when their transaction ends. */
+    public void retire() {
+        List<BackendConnection> idleNow;
+        synchronized (this) {
+            retired = true;
+            idleNow = new ArrayList<>(idle);
+            idle.clear();
+        }
+        idleNow.forEach(c -> c.channel().close());
+    }
+
+    /** Retired with no connection and no waiter left: nothing more will happen in it. */
+    public synchronized boolean isDrained() {
+        return retired && total == 0 && waiters.isEmpty();
     }
 
     /** An idle connection right now (same loop preferred), or null; the per-query fast path, no promise. */
@@ -169,6 +206,9 @@ public final class BackendPool {
                     w = null;
                 } else {
                     w = waiters.pollFirst();
+                    if (w == null && (retired || total > settings.size())) {
+                        break; // drained or shrunk by a reload: close it
+                    }
                     if (w == null) {
                         c.idleSinceNanos = System.nanoTime();
                         idle.addFirst(c);
@@ -184,6 +224,7 @@ public final class BackendPool {
                 return;
             }
         }
+        c.channel().close();
     }
 
     private boolean expired(BackendConnection c) {

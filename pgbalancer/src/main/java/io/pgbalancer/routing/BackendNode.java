@@ -7,7 +7,10 @@ import io.pgbalancer.monitor.BackendStatus;
 import java.util.concurrent.atomic.AtomicInteger;
 
 public final class BackendNode {
-    private final Backend backend;
+    /** Replaced on reload when only weight or max_connections changed; host, port and role never change. */
+    private volatile Backend backend;
+    /** Set when a reload removed the server: no new work, its pools drain and close. */
+    private volatile boolean retired;
     private final AtomicInteger inUse = new AtomicInteger();
     private final AtomicInteger waiting = new AtomicInteger();
     private final java.util.concurrent.atomic.AtomicLong transactions = new java.util.concurrent.atomic.AtomicLong();
@@ -26,6 +29,23 @@ public final class BackendNode {
 
     public boolean isPrimary() {
         return backend.role() == Role.PRIMARY;
+    }
+
+    /** Takes a reloaded entry for the same server and role (new weight or max_connections). */
+    public void update(Backend reloaded) {
+        if (!reloaded.address().equals(backend.address()) || reloaded.role() != backend.role()) {
+            throw new IllegalArgumentException(reloaded.address() + " " + reloaded.role() + " is not " + describe());
+        }
+        backend = reloaded;
+    }
+
+    /** A reload removed this server: running transactions finish, nothing new starts here. */
+    public void retire() {
+        retired = true;
+    }
+
+    public boolean isRetired() {
+        return retired;
     }
 
     public int weight() {

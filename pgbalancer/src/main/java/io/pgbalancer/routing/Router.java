@@ -2,44 +2,86 @@
 package io.pgbalancer.routing;
 
 import io.pgbalancer.causal.CommitPositions;
-import io.pgbalancer.config.Backend;
-import io.pgbalancer.monitor.ReplayWaits;
 import io.pgbalancer.config.PgBalancerConfig;
-import io.pgbalancer.config.Role;
+import io.pgbalancer.monitor.ReplayWaits;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.concurrent.TimeUnit;
 
 public final class Router {
     /** How long a replica that refused a connection or died gets no reads. */
     public static final long BAN_NANOS = TimeUnit.SECONDS.toNanos(5);
 
-    private final Map<Backend, BackendNode> nodes = new IdentityHashMap<>();
-    private final ReplicaSelector selector;
-    private final TransactionRouter transactions;
+    private volatile Topology topology;
+    private final TransactionRouter transactions = new TransactionRouter();
     private final ReadOutcomes reads = new ReadOutcomes();
     private final CommitPositions commits = new CommitPositions();
     private final ReplayWaits replayWaits = new ReplayWaits();
     private final java.util.concurrent.atomic.AtomicLong retriesOnPrimary = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong retriesElsewhere = new java.util.concurrent.atomic.AtomicLong();
+    private final List<Consumer<TopologyChange>> listeners = new CopyOnWriteArrayList<>();
+
+    /** What a reload changed: servers that joined and servers that left (now retired). */
+    public record TopologyChange(List<BackendNode> added, List<BackendNode> removed) {
+        public boolean isEmpty() {
+            return added.isEmpty() && removed.isEmpty();
+        }
+    }
 
     public Router(PgBalancerConfig config) {
-        BackendNode primary = null;
-        List<BackendNode> replicas = new ArrayList<>();
-        for (Backend b : config.backends()) {
-            BackendNode node = new BackendNode(b);
-            nodes.put(b, node);
-            if (b.role() == Role.PRIMARY) {
-                primary = node;
-            } else {
-                replicas.add(node);
+        this.topology = Topology.of(config.backends(), config.routing(), Map.of());
+    }
+
+    /**
+     * Switches to the servers and balancing options of a reloaded configuration. Servers that stay keep their nodes
+     * (pools, counters, monitor state); removed ones are retired: their running transactions finish, no new work
+     * goes there. Listeners (monitor, metrics, pools) hear about the change after the switch.
+     */
+    public synchronized TopologyChange apply(PgBalancerConfig config) {
+        Topology old = topology;
+        Map<String, BackendNode> known = new HashMap<>();
+        for (BackendNode n : old.nodes()) {
+            known.put(Topology.key(n.backend()), n);
+        }
+        Topology next = Topology.of(config.backends(), config.routing(), known);
+        Set<BackendNode> kept = Collections.newSetFromMap(new IdentityHashMap<>());
+        kept.addAll(next.nodes());
+        List<BackendNode> added = new ArrayList<>();
+        for (BackendNode n : next.nodes()) {
+            if (!old.nodes().contains(n)) {
+                added.add(n);
             }
         }
-        this.selector = new ReplicaSelector(primary, replicas, config.routing().balance(),
-                config.routing().primaryReads(), config.routing().maxLag());
-        this.transactions = new TransactionRouter();
+        List<BackendNode> removed = new ArrayList<>();
+        for (BackendNode n : old.nodes()) {
+            if (!kept.contains(n)) {
+                n.retire();
+                removed.add(n);
+            }
+        }
+        topology = next;
+        TopologyChange change = new TopologyChange(List.copyOf(added), List.copyOf(removed));
+        for (Consumer<TopologyChange> l : listeners) {
+            l.accept(change);
+        }
+        return change;
+    }
+
+    /** Called after every {@link #apply} with what changed. */
+    public void onChange(Consumer<TopologyChange> listener) {
+        listeners.add(listener);
+    }
+
+    /** The current view of the servers. */
+    public Topology topology() {
+        return topology;
     }
 
     public TransactionRouter transactions() {
@@ -48,21 +90,21 @@ public final class Router {
 
     /** Whether any replica is configured. */
     public boolean hasReplicas() {
-        return nodes.size() > 1;
+        return !topology.replicas().isEmpty();
     }
 
     public BackendNode primary() {
-        return selector.primary();
+        return topology.primary();
     }
 
     /** A fresh enough replica for a read (see ReplicaSelector#forRead(long, long)), or null. */
     public BackendNode forRead(long requiredLsn, long maxStalenessNanos) {
-        return selector.forRead(requiredLsn, maxStalenessNanos);
+        return topology.selector().forRead(requiredLsn, maxStalenessNanos);
     }
 
     /** Why no replica could take a read with this staleness bound. */
     public ReadReason whyNoReplica(long maxStalenessNanos) {
-        return selector.whyNot(maxStalenessNanos);
+        return topology.selector().whyNot(maxStalenessNanos);
     }
 
     /** Commit positions learned through this pgbalancer, for causal reads. */
@@ -95,11 +137,13 @@ public final class Router {
         return retriesElsewhere.get();
     }
 
-    public BackendNode node(Backend backend) {
-        return nodes.get(backend);
+    /** The current node at {@code host:port}, or null. */
+    public BackendNode node(String address) {
+        return topology.find(address);
     }
 
+    /** The current servers: the primary first, then the replicas in configuration order. */
     public List<BackendNode> nodes() {
-        return List.copyOf(nodes.values());
+        return topology.nodes();
     }
 }

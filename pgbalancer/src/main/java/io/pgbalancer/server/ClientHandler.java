@@ -154,7 +154,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         state = State.READY;
         if (Admin.DATABASE.equals(database)) {
             session = new AdminSession(ctx.channel(), proxy.sessionServices(), user,
-                    startup.parameters().getOrDefault("application_name", ""), proxy::requestShutdown);
+                    startup.parameters().getOrDefault("application_name", ""), proxy.control());
         } else {
             SessionSettings settings = SessionSettings.fromStartup(startup.parameters());
             session = new ClientSession(ctx.channel(), proxy.sessionServices(), user, database, settings);

@@ -1,36 +1,73 @@
-// The running proxy's shared parts, built once from the configuration.
+// The running proxy's shared parts, built from the configuration and re-aimed by each reload.
 package io.pgbalancer.server;
 
 import io.netty.channel.EventLoopGroup;
 import io.pgbalancer.auth.UserDirectory;
 import io.pgbalancer.cancel.CancelRegistry;
 import io.pgbalancer.config.PgBalancerConfig;
+import io.pgbalancer.config.Routing;
+import io.pgbalancer.config.VolatileFunctions;
 import io.pgbalancer.pool.PoolRegistry;
 import io.pgbalancer.pool.PoolSettings;
+import io.pgbalancer.admin.ProxyControl;
+import io.pgbalancer.reload.ConfigReloader;
+import io.pgbalancer.reload.LiveConfig;
 import io.pgbalancer.routing.Router;
+import io.pgbalancer.routing.VolatileFunctionCatalog;
+import io.pgbalancer.session.PauseGate;
+import io.pgbalancer.session.SessionEvents;
 import io.pgbalancer.session.SessionServices;
 import io.pgbalancer.session.SessionTracker;
 import io.pgbalancer.sql.StatementClassifier;
+import java.util.HashSet;
 import java.util.Set;
 
 final class ProxyContext {
-    private final PgBalancerConfig config;
-    private final UserDirectory users;
+    private static final int CLASSIFICATION_CACHE = 16_384;
+
+    private final LiveConfig live;
+    private volatile UserDirectory users;
     private final SessionServices sessionServices;
     private volatile Runnable shutdownRequest = () -> {
     };
+    private volatile java.util.function.Function<String, ConfigReloader.Outcome> reloadRequest =
+            trigger -> new ConfigReloader.Outcome(false, "reload is not available yet");
 
     ProxyContext(PgBalancerConfig config, EventLoopGroup workers) {
-        this.config = config;
+        this.live = new LiveConfig(config);
         this.users = new UserDirectory(config.auth().users());
-        PoolRegistry pools = new PoolRegistry(PoolSettings.from(config.pool()), users::password, workers);
-        Set<String> writeFunctions = new java.util.HashSet<>(config.routing().writeFunctions());
-        if (config.routing().volatileFunctions() == io.pgbalancer.config.VolatileFunctions.PRIMARY) {
-            writeFunctions.addAll(io.pgbalancer.routing.VolatileFunctionCatalog.load(config));
+        PoolRegistry pools = new PoolRegistry(PoolSettings.from(config.pool()), name -> users.password(name),
+                workers);
+        this.sessionServices = new SessionServices(live, pools, classifier(config), new CancelRegistry(),
+                new SessionTracker(), new Router(config), new SessionEvents(), new PauseGate());
+    }
+
+    private static StatementClassifier classifier(PgBalancerConfig config) {
+        Set<String> writeFunctions = new HashSet<>(config.routing().writeFunctions());
+        if (config.routing().volatileFunctions() == VolatileFunctions.PRIMARY) {
+            writeFunctions.addAll(VolatileFunctionCatalog.load(config));
         }
-        StatementClassifier classifier = new StatementClassifier(writeFunctions, 16_384);
-        this.sessionServices = new SessionServices(config, pools, classifier, new CancelRegistry(),
-                new SessionTracker(), new Router(config));
+        return new StatementClassifier(writeFunctions, CLASSIFICATION_CACHE);
+    }
+
+    /**
+     * Applies a reloaded configuration: users and passwords, pool settings, the statement classifier when the write
+     * or volatile functions changed, then the servers. Only the classifier can fail (it may read the primary), and it
+     * is built first, so a failure changes nothing. Clients stay connected throughout.
+     */
+    Router.TopologyChange apply(PgBalancerConfig next) {
+        Routing before = live.get().routing();
+        StatementClassifier classifier = before.writeFunctions().equals(next.routing().writeFunctions())
+                && before.volatileFunctions() == next.routing().volatileFunctions() ? null : classifier(next);
+        UserDirectory nextUsers = new UserDirectory(next.auth().users(), users);
+        users = nextUsers;
+        pools().reconfigure(PoolSettings.from(next.pool()), nextUsers::password);
+        if (classifier != null) {
+            sessionServices.classifier(classifier);
+        }
+        Router.TopologyChange change = sessionServices.router().apply(next);
+        pools().retire(change.removed());
+        return change;
     }
 
     /** What the admin console's SHUTDOWN does (set by the server). */
@@ -38,12 +75,33 @@ final class ProxyContext {
         shutdownRequest = action;
     }
 
-    void requestShutdown() {
-        shutdownRequest.run();
+    /** What the admin console's RELOAD does (set by the server). */
+    void onReloadRequest(java.util.function.Function<String, ConfigReloader.Outcome> action) {
+        reloadRequest = action;
     }
 
+    /** The admin console's view of the proxy: SHUTDOWN and RELOAD. */
+    ProxyControl control() {
+        return new ProxyControl() {
+            @Override
+            public void shutdown() {
+                shutdownRequest.run();
+            }
+
+            @Override
+            public ConfigReloader.Outcome reload(String trigger) {
+                return reloadRequest.apply(trigger);
+            }
+        };
+    }
+
+    /** The configuration in effect now. */
     PgBalancerConfig config() {
-        return config;
+        return live.get();
+    }
+
+    LiveConfig live() {
+        return live;
     }
 
     UserDirectory users() {

@@ -11,7 +11,10 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
 import io.pgbalancer.config.PgBalancerConfig;
 import io.pgbalancer.net.Transport;
+import io.pgbalancer.reload.ConfigFileWatcher;
+import io.pgbalancer.reload.ConfigReloader;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -28,13 +31,41 @@ public final class ProxyServer implements AutoCloseable {
     private io.pgbalancer.http.HttpEndpoint httpEndpoint;
     private io.pgbalancer.http.Readiness readiness;
     private io.pgbalancer.monitor.BackendMonitor monitor;
+    private final ConfigReloader reloader;
+    private ConfigFileWatcher watcher;
 
+    /** A proxy whose configuration came from memory: RELOAD says there is no file to reload. */
     public ProxyServer(PgBalancerConfig config) {
+        this(config, null);
+    }
+
+    /** @param file where {@code config} was loaded from: reloaded on SIGHUP, RELOAD and when it changes */
+    public ProxyServer(PgBalancerConfig config, Path file) {
+        this(config, file, System.getenv());
+    }
+
+    /** @param env the ${VAR} values for reloads of {@code file} */
+    public ProxyServer(PgBalancerConfig config, Path file, java.util.Map<String, String> env) {
         this.config = config;
         this.boss = Transport.group(1, "pgbalancer-accept");
         this.workers = Transport.group(config.listen().effectiveIoThreads(), "pgbalancer-io");
         this.context = new ProxyContext(config, workers);
-        context.onShutdownRequest(() -> shutdown(config.shutdown().gracePeriod()));
+        this.reloader = new ConfigReloader(file, env, context.live(), this::apply);
+        context.onShutdownRequest(() -> shutdown(context.config().shutdown().gracePeriod()));
+        context.onReloadRequest(reloader::reload);
+    }
+
+    /** Applies a validated, reloaded configuration to the pools, the router and the monitor. */
+    private void apply(PgBalancerConfig next) {
+        context.apply(next);
+        if (monitor != null) {
+            monitor.apply(context.sessionServices().router().nodes(), next.monitor());
+        }
+    }
+
+    /** Reloads the configuration file now (SIGHUP); see {@link ConfigReloader}. */
+    public ConfigReloader.Outcome reload(String trigger) {
+        return reloader.reload(trigger);
     }
 
     /**
@@ -76,7 +107,7 @@ public final class ProxyServer implements AutoCloseable {
         readiness = new io.pgbalancer.http.Readiness(router);
         if (config.http().enabled()) {
             var metrics = new io.pgbalancer.metrics.ProxyMetrics(context.sessions(), context.pools(), router,
-                    context.sessionServices().events());
+                    context.sessionServices().events(), reloader);
             var liveness = new io.pgbalancer.http.Liveness(java.util.List.of(boss, workers),
                     io.pgbalancer.http.Liveness.DEADLINE);
             httpEndpoint = io.pgbalancer.http.HttpEndpoint.start(config.http().host(), config.http().port(), metrics,
@@ -86,6 +117,15 @@ public final class ProxyServer implements AutoCloseable {
         }
         for (String warning : config.warnings()) {
             log.warn("config: {}", warning);
+        }
+        if (reloader.file() != null) {
+            try {
+                watcher = new ConfigFileWatcher(reloader.file(), () -> reloader.reloadIfChanged("file changed"),
+                        ConfigFileWatcher.DEBOUNCE).start();
+            } catch (java.io.IOException e) {
+                log.warn("cannot watch {} for changes ({}); SIGHUP and RELOAD still reload it", reloader.file(),
+                        e.getMessage());
+            }
         }
         readiness.listening();
         log.info("pgbalancer listening on {} ({} transport, {} io threads, {} pooling, pool size {})", address(), Transport.name(), config.listen().effectiveIoThreads(),
@@ -101,6 +141,9 @@ public final class ProxyServer implements AutoCloseable {
     public void shutdown(Duration grace) {
         if (listener != null) {
             listener.close().syncUninterruptibly();
+        }
+        if (watcher != null) {
+            watcher.close();
         }
         if (readiness != null) {
             readiness.draining(); // /ready says so at once; /health and /metrics answer until the end
@@ -131,8 +174,13 @@ public final class ProxyServer implements AutoCloseable {
         workers.shutdownGracefully(100, 2000, TimeUnit.MILLISECONDS).syncUninterruptibly();
     }
 
+    /** The grace period of the configuration in effect now. */
+    public Duration gracePeriod() {
+        return context.config().shutdown().gracePeriod();
+    }
+
     @Override
     public void close() {
-        shutdown(config.shutdown().gracePeriod());
+        shutdown(gracePeriod());
     }
 }

@@ -37,8 +37,6 @@ final class Checkout implements ReplayWaits.Waiter {
     private final Router router;
     /** The client's classification of its named statements, for routing a Bind or Describe of one. */
     private final java.util.function.Function<String, Classification> namedStatements;
-    private final long causalWaitNanos;
-    private final boolean primaryReadsNever;
     private boolean waiting;
     private long waitStartedNanos;
     private Target waitingFor;
@@ -64,8 +62,6 @@ final class Checkout implements ReplayWaits.Waiter {
             return st == null ? null : st.classification();
         };
         this.router = session.services.router();
-        this.causalWaitNanos = session.services.config().routing().causalWait().toNanos();
-        this.primaryReadsNever = session.services.config().routing().primaryReads() == PrimaryReads.NEVER;
     }
 
     /** Where the cycle starting at {@code at} should run. Session pooling and s.pinned sessions use the primary. */
@@ -141,7 +137,12 @@ final class Checkout implements ReplayWaits.Waiter {
             return router.primary();
         }
         long staleness = boundOf(s.causality.settings().maxStalenessNanos(), hintStaleness);
-        return pickRead(s.causality.requiredLsn(), staleness, System.nanoTime() + causalWaitNanos, false);
+        return pickRead(s.causality.requiredLsn(), staleness, System.nanoTime() + causalWaitNanos(), false);
+    }
+
+    /** routing.causal_wait as configured now (a reload may change it). */
+    private long causalWaitNanos() {
+        return s.services.config().routing().causalWait().toNanos();
     }
 
     private static long boundOf(long a, long b) {
@@ -160,7 +161,7 @@ final class Checkout implements ReplayWaits.Waiter {
             startReplayWait(needed, staleness, deadline);
             return null;
         }
-        if (primaryReadsNever) {
+        if (s.services.config().routing().primaryReads() == PrimaryReads.NEVER) {
             s.terminate("08006", nowhere(why, needed));
             return null;
         }
@@ -180,7 +181,7 @@ final class Checkout implements ReplayWaits.Waiter {
                     }
                 }
                 yield "pgbalancer: no replica replayed WAL position " + Lsn.format(needed) + " within"
-                        + " routing.causal_wait (" + TimeUnit.NANOSECONDS.toMillis(causalWaitNanos) + " ms)"
+                        + " routing.causal_wait (" + TimeUnit.NANOSECONDS.toMillis(causalWaitNanos()) + " ms)"
                         + (closest == null ? "" : "; the closest, " + closest.backend().address() + ", is at "
                         + Lsn.format(closest.status().lsn()) + ", "
                         + Lsn.distance(needed, closest.status().lsn()) + " bytes behind")
@@ -279,7 +280,7 @@ final class Checkout implements ReplayWaits.Waiter {
     }
 
     private BackendPool poolOf(BackendNode n) {
-        return s.services.pools().pool(n.backend(), s.user, s.database);
+        return s.services.pools().pool(n, s.user, s.database);
     }
 
     private void onAcquired(Future<? super BackendConnection> f, BackendNode chosen) {

@@ -57,8 +57,8 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         this.database = database;
         this.settings = new SettingsLedger(settings);
         this.lease = new BackendLease(client, services.events());
-        this.causality = new SessionCausality(services.config().routing().consistency(),
-                services.router().hasReplicas(), services.router().commits(), user, database);
+        this.causality = new SessionCausality(() -> services.config().routing().consistency(),
+                services.router()::hasReplicas, services.router().commits(), user, database);
         this.memo = new StatementMemo(services.classifier());
         this.checkout = new Checkout(this);
         this.commits = new CommitLearner(this);
@@ -104,7 +104,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     }
 
     void attach(BackendConnection b) {
-        BackendNode node = services.router().node(b.key().backend());
+        BackendNode node = b.key().node();
         lease.attach(b, node, !node.isPrimary() && !pinned && !services.sessionPooling(), checkout.writes());
         b.owner(this);
         lease.syncSettings(settings.settings());
@@ -178,7 +178,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
             return;
         }
         lease.detach();
-        services.router().node(b.key().backend()).ban(io.pgbalancer.routing.Router.BAN_NANOS); // died under its client
+        b.key().node().ban(io.pgbalancer.routing.Router.BAN_NANOS); // died under its client
         finishing = false;
         terminate("08006", "pgbalancer: the server closed the connection unexpectedly (" + b + ")");
     }

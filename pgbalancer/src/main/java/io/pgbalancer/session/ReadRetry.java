@@ -36,7 +36,7 @@ final class ReadRetry {
     /** The replica died (or said FATAL) before its client saw anything: ban it for a while, run the read elsewhere. */
     void rerunAfterReplicaDied(BackendConnection b) {
         ByteBuf again = s.lease.abandonForReplay();
-        s.services.router().node(b.key().backend()).ban(Router.BAN_NANOS);
+        b.key().node().ban(Router.BAN_NANOS);
         s.settings.abandon();
         s.services.router().countRetry(false);
         log.info("{} closed during a read; no reads for it for a while, running the read elsewhere", b);

@@ -45,7 +45,16 @@ class AdminCommandsTest {
         PoolRegistry pools = new PoolRegistry(PoolSettings.from(config.pool()), user -> "x", sweeper);
         services = new SessionServices(config, pools, new StatementClassifier(Set.of(), 100), new CancelRegistry(),
                 new SessionTracker(), new Router(config));
-        commands = new AdminCommands(services, sweeper.next(), () -> { });
+        commands = new AdminCommands(services, sweeper.next(), new io.pgbalancer.admin.ProxyControl() {
+            @Override
+            public void shutdown() {
+            }
+
+            @Override
+            public io.pgbalancer.reload.ConfigReloader.Outcome reload(String trigger) {
+                return new io.pgbalancer.reload.ConfigReloader.Outcome(false, "no file in this test");
+            }
+        });
     }
 
     @AfterEach
@@ -128,11 +137,18 @@ class AdminCommandsTest {
         assertEquals("unknown admin command \"SHOW ME\"; try SHOW HELP", unknown.message());
         assertEquals("42601", failed("SELECT 1").sqlState());
         assertEquals("42601", failed("SHOW POOLS extra").sqlState());
-        AdminReply.Failed reload = failed("reload");
-        assertEquals("0A000", reload.sqlState());
-        assertEquals("RELOAD is not supported yet", reload.message());
+        assertEquals("42601", failed("RELOAD now").sqlState());
         assertEquals("42601", failed("PAUSE a b").sqlState());
         assertEquals("42601", failed("SHUTDOWN now").sqlState());
+    }
+
+    @Test
+    void reloadAnswersWithTheReloadersVerdictOnceItIsIn() throws Exception {
+        AdminReply.Later later = assertInstanceOf(AdminReply.Later.class, commands.run("reload"));
+        AdminReply.Failed failed = assertInstanceOf(AdminReply.Failed.class,
+                later.reply().get(5, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals("F0000", failed.sqlState());
+        assertEquals("configuration not reloaded, the running one stays: no file in this test", failed.message());
     }
 
     @Test
@@ -148,7 +164,7 @@ class AdminCommandsTest {
     @Test
     void showPoolsCountsEachPool() {
         assertEquals(List.of(), rows("SHOW POOLS").rows());
-        services.pools().pool(services.config().primary(), "app", "shop");
+        services.pools().pool(services.router().primary(), "app", "shop");
         AdminReply.Rows rows = rows("SHOW POOLS");
         assertEquals(List.of("database", "user", "backend", "role", "pool_mode", "connections", "idle", "active",
                 "waiting"), rows.columns());

@@ -48,7 +48,16 @@ class AdminSessionTest {
                 new StatementClassifier(Set.of(), 100), new CancelRegistry(), new SessionTracker(),
                 new Router(config));
         client = new EmbeddedChannel();
-        session = new AdminSession(client, services, "ops", "psql", () -> { });
+        session = new AdminSession(client, services, "ops", "psql", new io.pgbalancer.admin.ProxyControl() {
+            @Override
+            public void shutdown() {
+            }
+
+            @Override
+            public io.pgbalancer.reload.ConfigReloader.Outcome reload(String trigger) {
+                return new io.pgbalancer.reload.ConfigReloader.Outcome(false, "no file in this test");
+            }
+        });
     }
 
     @AfterEach

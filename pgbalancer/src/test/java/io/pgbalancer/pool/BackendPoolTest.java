@@ -60,7 +60,7 @@ class BackendPoolTest {
 
     private BackendPool pool(int size, Duration checkoutTimeout, Duration idleTimeout, Duration maxLifetime) {
         Backend backend = new Backend("127.0.0.1", server.port(), Role.PRIMARY, 1, null);
-        BackendPool p = new BackendPool(new PoolKey(backend, "app", "db"),
+        BackendPool p = new BackendPool(new PoolKey(new io.pgbalancer.routing.BackendNode(backend), "app", "db"),
                 new PoolSettings(size, checkoutTimeout, idleTimeout, maxLifetime, Duration.ofSeconds(5)), "secret");
         pools.add(p);
         return p;

@@ -339,7 +339,7 @@ class CheckoutTest {
     // ---------------------------------------------------------------------------------------------- helpers
 
     private BackendPool primaryPool() {
-        return pools.pool(config.primary(), "app", "db");
+        return pools.pool(router.primary(), "app", "db");
     }
 
     private BackendNode node(FakePostgres server) {

@@ -65,11 +65,12 @@ class ClientSessionPipelineTest {
         client = new EmbeddedChannel();
         server = new EmbeddedChannel();
         PoolRegistry pools = new PoolRegistry(PoolSettings.from(config.pool()), user -> "secret", sweeper);
-        pool = pools.pool(config.primary(), "app", "db");
+        Router router = new Router(config);
+        pool = pools.pool(router.primary(), "app", "db");
         backend = TestWire.connection(pool, server); // the only idle connection
         StatementClassifier classifier = new StatementClassifier(Set.of(), 100);
         SessionServices services = new SessionServices(config, pools, classifier, new CancelRegistry(),
-                new SessionTracker(), new Router(config));
+                new SessionTracker(), router);
         session = new ClientSession(client, services, "app", "db", SessionSettings.NONE);
         session.start();
         client.runPendingTasks();

@@ -64,12 +64,13 @@ abstract class LeaseFixture {
         primaryChannel = new EmbeddedChannel();
         replicaChannel = new EmbeddedChannel();
         PoolRegistry pools = new PoolRegistry(PoolSettings.from(config.pool()), user -> "secret", sweeper);
-        BackendPool primaryPool = pools.pool(config.primary(), "app", "db");
-        replicaPool = pools.pool(config.backends().get(1), "app", "db");
+        Router router = new Router(config);
+        BackendPool primaryPool = pools.pool(router.primary(), "app", "db");
+        replicaPool = pools.pool(router.topology().replicas().get(0), "app", "db");
         primary = connection(primaryPool, primaryChannel);
         replica = connection(replicaPool, replicaChannel);
         SessionServices services = new SessionServices(config, pools, new StatementClassifier(Set.of(), 100),
-                new CancelRegistry(), new SessionTracker(), new Router(config));
+                new CancelRegistry(), new SessionTracker(), router);
         session = new ClientSession(client, services, "app", "db",
                 SessionSettings.fromStartup(Map.of("user", "app", "DateStyle", "Postgres, MDY")));
         session.start(); // borrows the primary to apply the startup settings

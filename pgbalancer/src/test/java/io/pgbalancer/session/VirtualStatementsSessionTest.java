@@ -56,10 +56,11 @@ class VirtualStatementsSessionTest {
         client = new EmbeddedChannel();
         server = new EmbeddedChannel();
         PoolRegistry pools = new PoolRegistry(PoolSettings.from(config.pool()), user -> "secret", sweeper);
-        pool = pools.pool(config.primary(), "app", "db");
+        Router router = new Router(config);
+        pool = pools.pool(router.primary(), "app", "db");
         backend = TestWire.connection(pool, server);
         SessionServices services = new SessionServices(config, pools, new StatementClassifier(Set.of(), 100),
-                new CancelRegistry(), new SessionTracker(), new Router(config));
+                new CancelRegistry(), new SessionTracker(), router);
         session = new ClientSession(client, services, "app", "db", SessionSettings.NONE);
         session.start();
         client.runPendingTasks();
