@@ -1,4 +1,4 @@
-// purpose: the admin console end to end: psql and pgjdbc (simple queries) read SHOW POOLS/BACKENDS/CLIENTS, BAN and
+// purpose: the admin console end to end: psql and pgjdbc (simple queries) read SHOW POOLS/SERVERS/BACKENDS/CLIENTS, BAN and
 // UNBAN move reads, non-admin users get FATAL 42501, and database "pgbalancer" never reaches a server.
 package io.pgbalancer.it;
 
@@ -142,9 +142,37 @@ class AdminConsoleIT {
             SQLException bad = assertThrows(SQLException.class, () -> st.execute("select 1"));
             assertEquals("42601", bad.getSQLState());
             assertTrue(bad.getMessage().contains("try SHOW HELP"), bad.getMessage());
-            SQLException reload = assertThrows(SQLException.class, () -> st.execute("RELOAD"));
-            assertEquals("0A000", reload.getSQLState());
+            assertEquals(List.of(Map.of("reload", "no change to apply")), rows(st, "RELOAD"),
+                    "the file did not change");
             assertEquals(1, rows(st, "show version").size(), "the session survives errors");
+        }
+    }
+
+    @Test
+    void showServersListsEachBackendConnectionWithTheClientHoldingIt() throws Exception {
+        try (TestProxy proxy = TestProxy.startWithReplicas(CONFIG); Connection client = proxy.connect();
+             Connection a = admin(proxy, "app", TestCluster.APP_PASSWORD); Statement st = a.createStatement()) {
+            client.setAutoCommit(false);
+            int pid;
+            try (Statement q = client.createStatement();
+                 ResultSet rs = q.executeQuery("/* pgbalancer: primary */ SELECT pg_backend_pid()")) {
+                rs.next();
+                pid = rs.getInt(1); // the transaction holds the primary's connection until it ends
+            }
+            List<Map<String, String>> servers = rows(st, "SHOW SERVERS");
+            assertEquals(List.of("backend", "role", "database", "user", "state", "pid", "age_seconds", "client"),
+                    columns(st, "SHOW SERVERS"));
+            Map<String, String> held = servers.stream().filter(r -> r.get("pid").equals(String.valueOf(pid)))
+                    .findFirst().orElseThrow(() -> new AssertionError("pid " + pid + " not in " + servers));
+            assertEquals("active", held.get("state"), held.toString());
+            assertEquals("primary", held.get("role"));
+            assertEquals("127.0.0.1:" + TestCluster.get().primaryPort(), held.get("backend"));
+            assertTrue(held.get("client").startsWith("app@/127.0.0.1:"), held.toString());
+            client.commit();
+            Map<String, String> released = rows(st, "SHOW SERVERS").stream()
+                    .filter(r -> r.get("pid").equals(String.valueOf(pid))).findFirst().orElseThrow();
+            assertEquals("idle", released.get("state"), released.toString());
+            assertEquals("", released.get("client"));
         }
     }
 
@@ -164,7 +192,7 @@ class AdminConsoleIT {
                  Statement direct = superuser.createStatement();
                  Connection console = admin(proxy, "app", TestCluster.APP_PASSWORD);
                  Statement st = console.createStatement()) {
-                assertEquals(12, rows(st, "show help").size(), "logged in without a server");
+                assertEquals(14, rows(st, "show help").size(), "logged in without a server");
                 try (ResultSet rs = direct.executeQuery("select count(*) from pg_database where datname ="
                         + " 'pgbalancer'")) {
                     rs.next();

@@ -16,6 +16,7 @@ public final class AdminCommands {
     /** The commands and what they do, as SHOW HELP lists them. */
     static final List<List<String>> HELP = List.of(
             List.of("SHOW POOLS", "backend connection pools: database, user, backend, role, counts"),
+            List.of("SHOW SERVERS", "backend connections: server, role, database, user, state, pid, age, client"),
             List.of("SHOW CLIENTS", "connected client sessions: user, database, address, state, pinned"),
             List.of("SHOW BACKENDS", "servers: health, ban, WAL position, lag, weight, load, share of transactions"),
             List.of("SHOW STATS", "reads by target and reason, read retries, clients"),
@@ -94,6 +95,7 @@ public final class AdminCommands {
     private AdminReply show(String what) {
         return switch (what) {
             case "POOLS" -> PoolsView.show(services);
+            case "SERVERS" -> ServersView.show(services);
             case "CLIENTS" -> ClientsView.show(services);
             case "BACKENDS" -> BackendsView.show(services);
             case "STATS" -> StatsView.show(services);

@@ -17,4 +17,9 @@ public interface BackendListener {
     /** The backend's socket buffer filled up or drained: pause or resume reading the client that feeds it. */
     default void onBackendWritabilityChanged(BackendConnection backend, boolean writable) {
     }
+
+    /** Who holds the backend, as the admin console's SHOW SERVERS names it (the client's address). */
+    default String describeOwner() {
+        return toString();
+    }
 }

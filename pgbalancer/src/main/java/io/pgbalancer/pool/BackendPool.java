@@ -8,6 +8,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 
 public final class BackendPool {
     private final PoolKey key;
@@ -277,6 +278,15 @@ public final class BackendPool {
             io.pgbalancer.protocol.ClientMessages.terminate(bye);
             c.channel().writeAndFlush(bye).addListener(f -> c.channel().close());
         }
+    }
+
+    /** The pool's open connections, each with whether it is idle (for SHOW SERVERS). */
+    public synchronized List<Map.Entry<BackendConnection, Boolean>> connections() {
+        List<Map.Entry<BackendConnection, Boolean>> out = new ArrayList<>(all.size());
+        for (BackendConnection c : all) {
+            out.add(Map.entry(c, idle.contains(c)));
+        }
+        return out;
     }
 
     public synchronized int total() {

@@ -76,6 +76,11 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         return loop;
     }
 
+    @Override
+    public String describeOwner() {
+        return user + "@" + client.remoteAddress();
+    }
+
     /** After authentication: borrow a backend to apply the client's settings and learn the values to report. */
     @Override
     public void start() {
