@@ -1,4 +1,4 @@
-// purpose: the built pgbalancer.jar as a user runs it: --version, --help, check-config, run with bad config, SIGTERM drain.
+// purpose: the built pgbalancer.jar as a user runs it: --version, --help, check-config, run with bad config, SIGTERM drain, SIGHUP reload.
 package io.pgbalancer.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -162,6 +162,43 @@ class CliIT {
             ResultSet rs = st.executeQuery("select string_agg(id::text, ',' order by id) from cli_it_shutdown");
             rs.next();
             assertEquals("1,2", rs.getString(1), "the transaction running at SIGTERM must have committed");
+        }
+    }
+
+    /** SIGHUP reloads (PgBouncer's convention) instead of ending the JVM, whose default for it is to exit. */
+    @Test
+    void sighupReloadsTheFileAndKeepsServing() throws Exception {
+        int port = TestProxy.freePort();
+        Path config = write("hup.yaml", goodYaml(port));
+        Path out = dir.resolve("hup.out");
+        Path err = dir.resolve("hup.err");
+        ProcessBuilder pb = new ProcessBuilder(java(), "-jar", jar.toString(), "run", "--config", config.toString())
+                .redirectOutput(out.toFile()).redirectError(err.toFile());
+        pb.environment().put("APP_PASSWORD", TestCluster.APP_PASSWORD);
+        Process proxy = pb.start();
+        try {
+            awaitListening(proxy, port, out, err);
+            try (Connection c = connect(port)) {
+                Files.writeString(config, goodYaml(port).replace("size: 3", "size: 6"));
+                Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(proxy.pid())).start();
+                assertEquals(0, kill.waitFor(), "kill -HUP");
+                Poll.until(Duration.ofSeconds(10), "the SIGHUP reload to be logged",
+                        () -> logs(out, err).contains("(SIGHUP)") || !proxy.isAlive());
+                assertTrue(proxy.isAlive(), "pgbalancer must survive SIGHUP\n" + logs(out, err));
+                assertTrue(logs(out, err).contains("config reloaded from " + config + " (SIGHUP)"), logs(out, err));
+                try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("select 7")) {
+                    assertTrue(rs.next(), "the client connected before the reload carries on");
+                    assertEquals(7, rs.getInt(1));
+                }
+            }
+            proxy.destroy();
+            assertTrue(proxy.waitFor(10, TimeUnit.SECONDS));
+            assertEquals(0, proxy.exitValue(), logs(out, err));
+        } finally {
+            if (proxy.isAlive()) {
+                proxy.destroyForcibly();
+                proxy.waitFor(10, TimeUnit.SECONDS);
+            }
         }
     }
 
