@@ -125,7 +125,11 @@ public final class BackendMonitor implements AutoCloseable {
             }
             threads = pollers.values().stream().map(p -> p.thread).toList();
         }
-        stopped.forEach(Poller::join);
+        if (!stopped.isEmpty()) { // a poll in progress may take up to its timeouts: the reload does not wait for it
+            Thread closer = new Thread(() -> stopped.forEach(Poller::join), "pgbalancer-monitor-stop");
+            closer.setDaemon(true);
+            closer.start();
+        }
     }
 
     /** A read started waiting for replay: pollers sleeping at normal pace poll now. */
