@@ -20,6 +20,11 @@ public final class BackendPool {
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     private final List<BackendConnection> all = new ArrayList<>();
     private int total;
+    /** Connections being opened (counted in total), each for one of the first waiters. */
+    private int opening;
+    /** Connections closed to shrink the pool whose close has not completed yet (still counted in total). */
+    private final java.util.Set<BackendConnection> shrinking =
+            java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     private boolean closed;
     /** Its server was removed by a reload: waiters are still served, then connections close instead of idling. */
     private boolean retired;
@@ -51,8 +56,10 @@ public final class BackendPool {
         synchronized (this) {
             settings = next;
             password = nextPassword;
-            while (total - excess.size() > next.size() && !idle.isEmpty()) {
-                excess.add(idle.pollLast());
+            while (total - shrinking.size() > next.size() && !idle.isEmpty()) {
+                BackendConnection c = idle.pollLast();
+                shrinking.add(c);
+                excess.add(c);
             }
         }
         excess.forEach(c -> c.channel().close());
@@ -97,6 +104,7 @@ public final class BackendPool {
                 waiters.addLast(waiter);
                 if (total < settings.size()) {
                     total++;
+                    opening++;
                     connect = true;
                 }
             }
@@ -134,11 +142,13 @@ public final class BackendPool {
                 BackendConnection c = (BackendConnection) f.getNow();
                 synchronized (this) {
                     all.add(c);
+                    opening--;
                 }
                 release(c, true);
             } else {
                 synchronized (this) {
                     total--;
+                    opening--;
                     waiters.remove(trigger);
                 }
                 trigger.promise.tryFailure(f.cause());
@@ -147,16 +157,29 @@ public final class BackendPool {
         });
     }
 
+    /** Opens a connection for every waiter no open is on its way for, as far as the size allows. */
     private void maybeOpenForWaiters() {
-        Waiter next = null;
+        List<Waiter> next = new ArrayList<>(1);
         synchronized (this) {
-            if (!closed && !waiters.isEmpty() && total < settings.size()) {
+            if (closed) {
+                return;
+            }
+            int skip = opening;
+            for (Waiter w : waiters) {
+                if (total >= settings.size()) {
+                    break;
+                }
+                if (skip > 0) {
+                    skip--;
+                    continue;
+                }
                 total++;
-                next = waiters.peekFirst();
+                opening++;
+                next.add(w);
             }
         }
-        if (next != null) {
-            open(next.loop, next);
+        for (Waiter w : next) {
+            open(w.loop, w);
         }
     }
 
@@ -207,7 +230,8 @@ public final class BackendPool {
                     w = null;
                 } else {
                     w = waiters.pollFirst();
-                    if (w == null && (retired || total > settings.size())) {
+                    if (w == null && (retired || total - shrinking.size() > settings.size())) {
+                        shrinking.add(c);
                         break; // drained or shrunk by a reload: close it
                     }
                     if (w == null) {
@@ -240,6 +264,7 @@ public final class BackendPool {
                 return;
             }
             idle.remove(c);
+            shrinking.remove(c);
             total--;
         }
         maybeOpenForWaiters();

@@ -70,7 +70,7 @@ public final class ConfigReloader {
         try {
             applier.apply(changes.effective());
         } catch (Exception e) {
-            return fail(trigger, e.getMessage());
+            return fail(trigger, e.getMessage() == null ? e.toString() : e.getMessage());
         }
         live.set(changes.effective());
         succeeded.incrementAndGet();

@@ -61,11 +61,12 @@ final class ProxyContext {
                 && before.volatileFunctions() == next.routing().volatileFunctions() ? null : classifier(next);
         UserDirectory nextUsers = new UserDirectory(next.auth().users(), users);
         users = nextUsers;
-        pools().reconfigure(PoolSettings.from(next.pool()), nextUsers::password);
         if (classifier != null) {
             sessionServices.classifier(classifier);
         }
+        // the router first: pools take their cap from their node's max_connections, which it updates
         Router.TopologyChange change = sessionServices.router().apply(next);
+        pools().reconfigure(PoolSettings.from(next.pool()), nextUsers::password);
         pools().retire(change.removed());
         return change;
     }

@@ -24,7 +24,6 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /** Real connections over loopback TCP to a {@link FakePostgres}, as in {@link BackendPoolTest}. */
@@ -99,8 +98,6 @@ class BackendPoolReloadTest {
      * when that connection goes to the first waiter, so the other waiters queue until a release or checkout_timeout
      * although the pool has room.
      */
-    @Disabled("main-code bug: BackendPool.reconfigure opens one connection however many waiters the larger size has"
-            + " room for")
     @Test
     void aLargerSizeServesEveryQueuedWaiterItHasRoomFor() throws Exception {
         BackendPool p = pool(1);
@@ -178,7 +175,6 @@ class BackendPoolReloadTest {
      * event loop, so a busy connection released in between sees total still above the new size and is closed too,
      * leaving the pool below its size (here empty instead of one idle connection).
      */
-    @Disabled("main-code bug: BackendPool.release compares total, which still counts connections a shrink is closing")
     @Test
     void aShrinkDoesNotCloseMoreThanItMustWhenABusyConnectionComesBackQuickly() throws Exception {
         BackendPool p = pool(2);
