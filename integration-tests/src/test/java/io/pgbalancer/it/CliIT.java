@@ -119,10 +119,7 @@ class CliIT {
         Path config = write("good.yaml", goodYaml(port));
         Path out = dir.resolve("run.out");
         Path err = dir.resolve("run.err");
-        ProcessBuilder pb = new ProcessBuilder(java(), "-jar", jar.toString(), "run", "--config", config.toString())
-                .redirectOutput(out.toFile()).redirectError(err.toFile());
-        pb.environment().put("APP_PASSWORD", TestCluster.APP_PASSWORD);
-        Process proxy = pb.start();
+        Process proxy = run(config, out, err, Map.of());
         try {
             awaitListening(proxy, port, out, err);
             try (Connection inTx = connect(port); Connection idle = connect(port)) {
@@ -172,10 +169,7 @@ class CliIT {
         Path config = write("hup.yaml", goodYaml(port));
         Path out = dir.resolve("hup.out");
         Path err = dir.resolve("hup.err");
-        ProcessBuilder pb = new ProcessBuilder(java(), "-jar", jar.toString(), "run", "--config", config.toString())
-                .redirectOutput(out.toFile()).redirectError(err.toFile());
-        pb.environment().put("APP_PASSWORD", TestCluster.APP_PASSWORD);
-        Process proxy = pb.start();
+        Process proxy = run(config, out, err, Map.of());
         try {
             awaitListening(proxy, port, out, err);
             try (Connection c = connect(port)) {
@@ -219,11 +213,7 @@ class CliIT {
         Path config = write("json-logs.yaml", goodYaml(port));
         Path out = dir.resolve("json.out");
         Path err = dir.resolve("json.err");
-        ProcessBuilder pb = new ProcessBuilder(java(), "-jar", jar.toString(), "run", "--config", config.toString())
-                .redirectOutput(out.toFile()).redirectError(err.toFile());
-        pb.environment().put("APP_PASSWORD", TestCluster.APP_PASSWORD);
-        pb.environment().put("PGBALANCER_LOG_FORMAT", "json");
-        Process proxy = pb.start();
+        Process proxy = run(config, out, err, Map.of("PGBALANCER_LOG_FORMAT", "json"));
         try {
             awaitListening(proxy, port, out, err);
             // the port accepts a moment before the line is logged; SIGTERM before it would cut the log short
@@ -240,6 +230,15 @@ class CliIT {
             assertTrue(line.startsWith("{") && line.endsWith("}"), "not a JSON object: " + line);
             assertTrue(!line.contains(TestCluster.APP_PASSWORD), "a password in the log: " + line);
         }
+    }
+
+    /** {@code pgbalancer run --config config}, its output in out and err, APP_PASSWORD and {@code env} set. */
+    private static Process run(Path config, Path out, Path err, Map<String, String> env) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(java(), "-jar", jar.toString(), "run", "--config", config.toString())
+                .redirectOutput(out.toFile()).redirectError(err.toFile());
+        pb.environment().put("APP_PASSWORD", TestCluster.APP_PASSWORD);
+        pb.environment().putAll(env);
+        return pb.start();
     }
 
     private static void awaitListening(Process proxy, int port, Path out, Path err) throws Exception {

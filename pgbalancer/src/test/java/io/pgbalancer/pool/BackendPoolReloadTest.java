@@ -1,6 +1,7 @@
 // The pool on reload against a loopback fake server: grow and shrink, retire and drain, and the registry's sweep.
 package io.pgbalancer.pool;
 
+import io.pgbalancer.testing.Await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
@@ -370,14 +371,7 @@ class BackendPoolReloadTest {
         return f.getNow();
     }
 
-    /** Polls {@code condition} (every 1 ms) for up to 5 s. */
     private static void await(BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after 5 s waiting for " + what);
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
-        }
+        Await.until(condition, what);
     }
 }

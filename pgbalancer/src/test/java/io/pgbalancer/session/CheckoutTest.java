@@ -2,6 +2,7 @@
 // and a refusing replica banned with the read retried elsewhere, against loopback fake servers.
 package io.pgbalancer.session;
 
+import io.pgbalancer.testing.Await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -450,14 +451,7 @@ class CheckoutTest {
         }
     }
 
-    /** Polls {@code condition} (every 1 ms) for up to 5 s. */
     private static void await(BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after 5 s waiting for " + what);
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
-        }
+        Await.until(condition, what);
     }
 }
