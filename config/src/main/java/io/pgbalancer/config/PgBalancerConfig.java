@@ -7,7 +7,7 @@ import java.util.Objects;
 /** {@code warnings} are things the file should change but that do not stop it from loading (deprecated keys). */
 public record PgBalancerConfig(Listen listen, Pool pool, Auth auth, List<Backend> backends, Limits limits,
                                Shutdown shutdown, Routing routing, Http http, Monitor monitor, Admin admin,
-                               List<String> warnings) {
+                               Discovery discovery, List<String> warnings) {
     public PgBalancerConfig {
         Objects.requireNonNull(listen, "listen");
         Objects.requireNonNull(pool, "pool");
@@ -20,6 +20,14 @@ public record PgBalancerConfig(Listen listen, Pool pool, Auth auth, List<Backend
         Objects.requireNonNull(routing, "routing");
         Objects.requireNonNull(monitor, "monitor");
         Objects.requireNonNull(admin, "admin");
+        Objects.requireNonNull(discovery, "discovery");
+    }
+
+    /** A configuration without discovery (static backends only). */
+    public PgBalancerConfig(Listen listen, Pool pool, Auth auth, List<Backend> backends, Limits limits,
+                            Shutdown shutdown, Routing routing, Http http, Monitor monitor, Admin admin,
+                            List<String> warnings) {
+        this(listen, pool, auth, backends, limits, shutdown, routing, http, monitor, admin, Discovery.NONE, warnings);
     }
 
     /**
@@ -41,11 +49,11 @@ public record PgBalancerConfig(Listen listen, Pool pool, Auth auth, List<Backend
                 + ", consistency " + routing.consistency().yamlName();
     }
 
-    /** The single backend with role primary (a loaded configuration always has exactly one). */
+    /** The backend configured with role primary; throws when there is none (roles auto or discovery). */
     public Backend primary() {
         return backends.stream()
                 .filter(b -> b.role() == Role.PRIMARY)
                 .findFirst()
-                .orElseThrow(() -> new IllegalStateException("configuration has no primary backend"));
+                .orElseThrow(() -> new IllegalStateException("configuration has no backend with role primary"));
     }
 }

@@ -1,9 +1,11 @@
-// purpose: whether a backend accepts writes (primary) or only reads (replica)
+// purpose: whether a backend accepts writes (primary), only reads (replica), or is whatever the monitor sees (auto)
 package io.pgbalancer.config;
 
 public enum Role {
     PRIMARY("primary"),
-    REPLICA("replica");
+    REPLICA("replica"),
+    /** The monitor's pg_is_in_recovery() decides, poll by poll: primary when false, replica when true. */
+    AUTO("auto");
 
     private final String yamlName;
 

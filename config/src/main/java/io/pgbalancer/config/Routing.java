@@ -12,13 +12,15 @@ import java.util.Objects;
  */
 public record Routing(Balance balance, PrimaryReads primaryReads, List<String> writeFunctions,
                       VolatileFunctions volatileFunctions, Consistency consistency, Duration causalWait,
-                      MaxLag maxLag) {
+                      MaxLag maxLag, Duration primaryWait) {
     public static final Balance DEFAULT_BALANCE = Balance.LEAST_OUTSTANDING;
     public static final PrimaryReads DEFAULT_PRIMARY_READS = PrimaryReads.FALLBACK;
     public static final List<String> DEFAULT_WRITE_FUNCTIONS = List.of();
     public static final VolatileFunctions DEFAULT_VOLATILE_FUNCTIONS = VolatileFunctions.REPLICA;
     public static final Consistency DEFAULT_CONSISTENCY = Consistency.USER;
     public static final Duration DEFAULT_CAUSAL_WAIT = Duration.ofMillis(50);
+    /** How long a write waits for a primary while there is none (failover), before it fails. */
+    public static final Duration DEFAULT_PRIMARY_WAIT = Duration.ofSeconds(10);
 
     public Routing {
         Objects.requireNonNull(balance, "balance");
@@ -28,6 +30,14 @@ public record Routing(Balance balance, PrimaryReads primaryReads, List<String> w
         Objects.requireNonNull(consistency, "consistency");
         Objects.requireNonNull(causalWait, "causalWait");
         Objects.requireNonNull(maxLag, "maxLag");
+        Objects.requireNonNull(primaryWait, "primaryWait");
+    }
+
+    /** Routing options with the default primary_wait. */
+    public Routing(Balance balance, PrimaryReads primaryReads, List<String> writeFunctions,
+                   VolatileFunctions volatileFunctions, Consistency consistency, Duration causalWait, MaxLag maxLag) {
+        this(balance, primaryReads, writeFunctions, volatileFunctions, consistency, causalWait, maxLag,
+                DEFAULT_PRIMARY_WAIT);
     }
 
     /** The read/write routing options with the default consistency, causal wait and no lag bound. */
