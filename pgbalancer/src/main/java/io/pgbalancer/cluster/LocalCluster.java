@@ -156,6 +156,22 @@ public final class LocalCluster implements AutoCloseable {
         return PgJdbc.url(port, database);
     }
 
+    /** Fast shutdown of the primary (the replicas keep running, in recovery, until one is promoted). */
+    public synchronized void stopPrimary() {
+        if (closed) {
+            throw new IllegalStateException("cluster is closed");
+        }
+        primary.stop(STOP_TIMEOUT);
+    }
+
+    /**
+     * Promotes a replica (0-based index) to a primary and waits until it leaves recovery. The cluster's own notion of
+     * its primary does not change: this is for failover tests on a cluster of their own.
+     */
+    public synchronized void promoteReplica(int index) {
+        replica(index).promote();
+    }
+
     /** Fast shutdown of one replica (0-based index). */
     public synchronized void stopReplica(int index) {
         replica(index).stop(STOP_TIMEOUT);

@@ -187,6 +187,17 @@ final class PgServer {
         }
     }
 
+    /** pg_ctl promote: a standby leaves recovery and takes writes; waits until it does. */
+    void promote() {
+        log.accept(name + ": promoting");
+        List<String> cmd = List.of(binaries.bin("pg_ctl").toString(), "-D", dir.toString(), "-w",
+                "-t", Integer.toString(PG_CTL_WAIT_SECONDS), "promote");
+        PgProcessRunner.Result r = runner.run(cmd, Duration.ofSeconds(PG_CTL_WAIT_SECONDS + 30));
+        if (!r.ok()) {
+            throw ClusterException.step("promoting " + name + " failed", cmd, r.exitCode(), r.output(), logFile(), null);
+        }
+    }
+
     /** Fast shutdown via pg_ctl; falls back to SIGQUIT, then SIGKILL. */
     void stop(Duration timeout) {
         if (!isRunning()) {

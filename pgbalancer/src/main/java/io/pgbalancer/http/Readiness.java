@@ -1,4 +1,4 @@
-// Readiness: listening, not draining, and the primary answers the monitor; the body says which servers are up.
+// Readiness: listening, not draining, and the primary or a replica answers; the body says which servers are up.
 package io.pgbalancer.http;
 
 import io.pgbalancer.routing.BackendNode;
@@ -11,9 +11,16 @@ public final class Readiness {
     private final Router router;
     private volatile boolean listening;
     private volatile boolean draining;
+    /** Which discovery source failed its last refresh and why, or null. */
+    private volatile java.util.function.Supplier<String> discovery = () -> null;
 
     public Readiness(Router router) {
         this.router = router;
+    }
+
+    /** Where to ask whether endpoint discovery is stale. */
+    public void discovery(java.util.function.Supplier<String> staleness) {
+        discovery = staleness;
     }
 
     public void listening() {
@@ -41,16 +48,27 @@ public final class Readiness {
         }
         String reason;
         boolean ready = false;
+        String replicasLine = replicasUp + " of " + replicas + " replicas take reads";
         if (!listening) {
             reason = "not listening yet";
         } else if (draining) {
             reason = "draining: shutting down, running transactions are finishing";
-        } else if (!primary.status().reachable()) {
+        } else if (discovery.get() != null) {
+            reason = "endpoint discovery is stale (serving the last known servers): " + discovery.get();
+        } else if (primary != null && primary.status().reachable()) {
+            ready = true;
+            reason = "the primary answers; " + replicasLine;
+        } else if (replicasUp > 0) {
+            // failover or a primary restart: reads go on, writes wait up to routing.primary_wait
+            ready = true;
+            reason = "reads only: " + (primary == null ? router.whyNoPrimary() : "the primary "
+                    + primary.backend().address() + " does not answer the monitor: " + primary.status().error())
+                    + "; writes wait for a primary; " + replicasLine;
+        } else if (primary == null) {
+            reason = "no primary (" + router.whyNoPrimary() + ") and no replica takes reads";
+        } else {
             reason = "the primary " + primary.backend().address() + " does not answer the monitor: "
                     + primary.status().error();
-        } else {
-            ready = true;
-            reason = "the primary answers; " + replicasUp + " of " + replicas + " replicas take reads";
         }
         return new Probe(ready, Json.object("ready", ready, "reason", reason, "servers", Json.array(servers)));
     }

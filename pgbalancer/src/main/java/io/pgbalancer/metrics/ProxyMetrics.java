@@ -4,6 +4,7 @@ package io.pgbalancer.metrics;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
+import io.pgbalancer.discovery.ServerCatalog;
 import io.pgbalancer.reload.ConfigReloader;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,13 +50,15 @@ public final class ProxyMetrics {
     public static final String BACKEND_LAST_POLL_AGE = "pgbalancer.backend.last.success.age";
 
     public static final String CONFIG_RELOADS = "pgbalancer.config.reloads";
+    public static final String ENDPOINT_CHANGES = "pgbalancer.endpoint.changes";
+    public static final String DISCOVERY_STALE = "pgbalancer.discovery.stale";
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Map<BackendNode, List<Meter>> nodeMeters = new ConcurrentHashMap<>();
     private final Map<BackendPool, List<Meter>> poolMeters = new ConcurrentHashMap<>();
 
     public ProxyMetrics(SessionTracker sessions, PoolRegistry pools, Router router, SessionEvents events,
-                        ConfigReloader reloads) {
+                        ConfigReloader reloads, ServerCatalog catalog) {
         Gauge.builder(CLIENTS, sessions, SessionTracker::count).description("connected clients").register(registry);
         router.nodes().forEach(this::register);
         router.onChange(change -> {
@@ -84,6 +87,14 @@ public final class ProxyMetrics {
                 .description("configuration reloads applied (SIGHUP, RELOAD, file change)").register(registry);
         FunctionCounter.builder(CONFIG_RELOADS, reloads, ConfigReloader::failed).tags("result", "failed")
                 .description("configuration reloads rejected; the running configuration stayed").register(registry);
+        for (ServerCatalog.SourceState source : catalog.sources()) {
+            String name = source.name();
+            FunctionCounter.builder(ENDPOINT_CHANGES, catalog, c -> state(c, name).changes()).tags("source", name)
+                    .description("new server lists a discovery source reported").register(registry);
+            Gauge.builder(DISCOVERY_STALE, catalog, c -> state(c, name).problem() == null ? 0 : 1).tags("source", name)
+                    .description("1 while a discovery source's last refresh failed (the last servers stay)")
+                    .register(registry);
+        }
         pools.onNewPool(this::register);
         pools.onPoolGone(pool -> {
             List<Meter> meters = poolMeters.remove(pool);
@@ -97,6 +108,10 @@ public final class ProxyMetrics {
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new NettyAllocatorMetrics(PooledByteBufAllocator.DEFAULT).bindTo(registry);
+    }
+
+    private static ServerCatalog.SourceState state(ServerCatalog catalog, String name) {
+        return catalog.sources().stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow();
     }
 
     /** A server's meters; removed again when a reload removes the server. */

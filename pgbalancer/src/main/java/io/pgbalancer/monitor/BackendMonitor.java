@@ -25,6 +25,9 @@ public final class BackendMonitor implements AutoCloseable {
     private final ReplayWaits waits;
     private Monitor settings;
     private boolean started;
+    /** Told when a poll changed whether a server answers or is in recovery (the router sorts roles again). */
+    private volatile Runnable rolesChanged = () -> {
+    };
 
     /** One backend's probe and the thread that runs it until stopped. */
     private final class Poller {
@@ -41,7 +44,12 @@ public final class BackendMonitor implements AutoCloseable {
         private void run() {
             long fastNanos = settings.fastInterval().toNanos();
             while (running) {
+                BackendStatus before = probe.node().status();
                 long pace = probe.poll(primaryHistory);
+                BackendStatus after = probe.node().status();
+                if (before.reachable() != after.reachable() || before.inRecovery() != after.inRecovery()) {
+                    rolesChanged.run();
+                }
                 if (!probe.node().isPrimary()) {
                     waits.progress(probe.node());
                 }
@@ -85,6 +93,11 @@ public final class BackendMonitor implements AutoCloseable {
             pollers.put(n, new Poller(n));
         }
         waits.onFirstWaiter(this::hurry);
+    }
+
+    /** Called after a poll that changed whether a server answers or is in recovery. */
+    public void onRolesChanged(Runnable listener) {
+        rolesChanged = listener;
     }
 
     /** Starts polling; the first poll of every backend starts at once. */

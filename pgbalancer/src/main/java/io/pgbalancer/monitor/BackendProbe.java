@@ -87,8 +87,8 @@ final class BackendProbe implements AutoCloseable {
                     lagNanos = Math.min(lagNanos,
                             TimeUnit.MILLISECONDS.toNanos(Math.max(0, System.currentTimeMillis() - replayMillis)));
                 }
-            } else if (node.isPrimary()) {
-                primary.add(lsn, started);
+            } else {
+                primary.add(lsn, started); // out of recovery: a primary's position
             }
             BackendStatus before = node.status();
             node.status(new BackendStatus(true, inRecovery, lsn, receive, replayMillis, lagBytes, lagNanos, now,

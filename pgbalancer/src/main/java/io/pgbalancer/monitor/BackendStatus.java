@@ -21,7 +21,7 @@ public record BackendStatus(boolean reachable, boolean inRecovery, long lsn, lon
     /** Before the first poll: nothing known, and no replica position to rely on. */
     public static final BackendStatus UNKNOWN = new BackendStatus(false, false, 0, 0, -1, 0, 0, 0, 0, "not polled yet");
 
-    BackendStatus failed(String why, long nanos) {
+    public BackendStatus failed(String why, long nanos) {
         return new BackendStatus(false, inRecovery, lsn, receiveLsn, replayTimeMillis, lagBytes, lagNanos, nanos,
                 lastSuccessMillis, why);
     }

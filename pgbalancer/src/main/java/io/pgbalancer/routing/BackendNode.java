@@ -27,8 +27,26 @@ public final class BackendNode {
         return backend;
     }
 
+    /**
+     * Whether it takes writes: configured primary, or role auto and the monitor's last poll answered "not in
+     * recovery". (Whether it is <em>the</em> primary, the topology decides: see {@link Topology}.)
+     */
     public boolean isPrimary() {
-        return backend.role() == Role.PRIMARY;
+        Role r = backend.role();
+        return r == Role.PRIMARY || (r == Role.AUTO && status.reachable() && !status.inRecovery());
+    }
+
+    /**
+     * The role it plays now: the configured one, or for role auto what the monitor last saw (null before the first
+     * answer, and while it does not answer).
+     */
+    public Role currentRole() {
+        Role r = backend.role();
+        if (r != Role.AUTO) {
+            return r;
+        }
+        BackendStatus s = status;
+        return !s.reachable() ? null : s.inRecovery() ? Role.REPLICA : Role.PRIMARY;
     }
 
     /** Takes a reloaded entry for the same server and role (new weight or max_connections). */

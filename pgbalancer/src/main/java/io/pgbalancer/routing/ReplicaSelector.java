@@ -62,7 +62,7 @@ public final class ReplicaSelector {
                 candidates.add(r);
             }
         }
-        if (primaryReads == PrimaryReads.ALWAYS) {
+        if (primaryReads == PrimaryReads.ALWAYS && primary != null) {
             candidates.add(primary);
         }
         if (candidates.isEmpty()) {

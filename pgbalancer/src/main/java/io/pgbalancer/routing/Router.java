@@ -2,7 +2,12 @@
 package io.pgbalancer.routing;
 
 import io.pgbalancer.causal.CommitPositions;
+import io.pgbalancer.config.Backend;
 import io.pgbalancer.config.PgBalancerConfig;
+import io.pgbalancer.config.Routing;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import io.pgbalancer.monitor.ReplayWaits;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -16,6 +21,7 @@ import java.util.function.Consumer;
 import java.util.concurrent.TimeUnit;
 
 public final class Router {
+    private static final Logger log = LoggerFactory.getLogger(Router.class);
     /** How long a replica that refused a connection or died gets no reads. */
     public static final long BAN_NANOS = TimeUnit.SECONDS.toNanos(5);
 
@@ -35,7 +41,18 @@ public final class Router {
         }
     }
 
+    private Routing routing;
+    /** Sessions waiting for a primary (none now, or it refused them); woken when the topology gets one. */
+    private final Set<PrimaryWaiter> primaryWaiters = ConcurrentHashMap.newKeySet();
+
+    /** A session waiting for a server that takes writes. */
+    public interface PrimaryWaiter {
+        /** On the thread that changed the topology: a primary is there now. */
+        void primaryAvailable();
+    }
+
     public Router(PgBalancerConfig config) {
+        this.routing = config.routing();
         this.topology = Topology.of(config.backends(), config.routing(), Map.of());
     }
 
@@ -44,13 +61,19 @@ public final class Router {
      * (pools, counters, monitor state); removed ones are retired: their running transactions finish, no new work
      * goes there. Listeners (monitor, metrics, pools) hear about the change after the switch.
      */
-    public synchronized TopologyChange apply(PgBalancerConfig config) {
+    public TopologyChange apply(PgBalancerConfig config) {
+        return apply(config.backends(), config.routing());
+    }
+
+    /** {@link #apply(PgBalancerConfig)} for servers from any source (configuration, discovery). */
+    public synchronized TopologyChange apply(List<Backend> backends, Routing nextRouting) {
         Topology old = topology;
         Map<String, BackendNode> known = new HashMap<>();
         for (BackendNode n : old.nodes()) {
             known.put(Topology.key(n.backend()), n);
         }
-        Topology next = Topology.of(config.backends(), config.routing(), known);
+        routing = nextRouting;
+        Topology next = Topology.of(backends, nextRouting, known);
         Set<BackendNode> kept = Collections.newSetFromMap(new IdentityHashMap<>());
         kept.addAll(next.nodes());
         List<BackendNode> added = new ArrayList<>();
@@ -66,12 +89,75 @@ public final class Router {
                 removed.add(n);
             }
         }
-        topology = next;
+        switchTo(next);
         TopologyChange change = new TopologyChange(List.copyOf(added), List.copyOf(removed));
         for (Consumer<TopologyChange> l : listeners) {
             l.accept(change);
         }
         return change;
+    }
+
+    /**
+     * The monitor saw a server answer, stop answering, or change role: sorts the same servers again (a role-auto
+     * server promoted becomes the primary; a configured primary found in recovery stops taking writes).
+     */
+    public synchronized void refreshRoles() {
+        Topology old = topology;
+        Topology next = Topology.classify(old.nodes(), routing);
+        if (!next.signature().equals(old.signature()) || !java.util.Objects.equals(next.conflict(), old.conflict())) {
+            if (next.conflict() != null) {
+                log.error("no primary: {}; writes wait until one of them is back in recovery or gone",
+                        next.conflict());
+            } else {
+                log.info("servers now: primary {}, replicas {}", next.primary() == null ? "none"
+                        : next.primary().backend().address(),
+                        next.replicas().stream().map(r -> r.backend().address()).toList());
+            }
+            switchTo(next);
+        }
+    }
+
+    private void switchTo(Topology next) {
+        topology = next;
+        if (next.primary() != null && !primaryWaiters.isEmpty()) {
+            for (PrimaryWaiter w : primaryWaiters) {
+                if (primaryWaiters.remove(w)) {
+                    w.primaryAvailable();
+                }
+            }
+        }
+    }
+
+    /** Waits for a primary: {@link PrimaryWaiter#primaryAvailable()} once the topology has one. */
+    public void awaitPrimary(PrimaryWaiter waiter) {
+        primaryWaiters.add(waiter);
+        if (topology.primary() != null && primaryWaiters.remove(waiter)) {
+            waiter.primaryAvailable(); // one arrived while registering
+        }
+    }
+
+    /** Stops waiting; false when a wake-up is already on its way. */
+    public boolean stopAwaitingPrimary(PrimaryWaiter waiter) {
+        return primaryWaiters.remove(waiter);
+    }
+
+    /** Why there is no primary now (for errors and /ready). */
+    public String whyNoPrimary() {
+        Topology t = topology;
+        if (t.primary() != null) {
+            return null;
+        }
+        if (t.conflict() != null) {
+            return t.conflict();
+        }
+        for (BackendNode n : t.nodes()) {
+            if (n.backend().role() == io.pgbalancer.config.Role.PRIMARY) {
+                return "the primary " + n.backend().address() + " is in recovery";
+            }
+        }
+        return t.nodes().stream().anyMatch(n -> n.backend().role() == io.pgbalancer.config.Role.AUTO)
+                ? "no server answers the monitor as a primary (not in recovery)"
+                : "no server is configured or discovered as the primary";
     }
 
     /** Called after every {@link #apply} with what changed. */
@@ -93,6 +179,7 @@ public final class Router {
         return !topology.replicas().isEmpty();
     }
 
+    /** The server for writes now, or null: see {@link Topology}. */
     public BackendNode primary() {
         return topology.primary();
     }

@@ -53,9 +53,10 @@ final class ProxyContext {
     /**
      * Applies a reloaded configuration: users and passwords, pool settings, the statement classifier when the write
      * or volatile functions changed, then the servers. Only the classifier can fail (it may read the primary), and it
-     * is built first, so a failure changes nothing. Clients stay connected throughout.
+     * is built first, so a failure changes nothing. Clients stay connected throughout. {@code servers}: the
+     * reloaded static backends merged with what discovery found.
      */
-    Router.TopologyChange apply(PgBalancerConfig next) {
+    Router.TopologyChange apply(PgBalancerConfig next, java.util.List<io.pgbalancer.config.Backend> servers) {
         Routing before = live.get().routing();
         StatementClassifier classifier = before.writeFunctions().equals(next.routing().writeFunctions())
                 && before.volatileFunctions() == next.routing().volatileFunctions() ? null : classifier(next);
@@ -65,7 +66,7 @@ final class ProxyContext {
             sessionServices.classifier(classifier);
         }
         // the router first: pools take their cap from their node's max_connections, which it updates
-        Router.TopologyChange change = sessionServices.router().apply(next);
+        Router.TopologyChange change = sessionServices.router().apply(servers, next.routing());
         pools().reconfigure(PoolSettings.from(next.pool()), nextUsers::password);
         pools().retire(change.removed());
         return change;

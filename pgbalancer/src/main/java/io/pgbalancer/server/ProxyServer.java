@@ -11,7 +11,15 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
 import io.pgbalancer.config.PgBalancerConfig;
 import io.pgbalancer.net.Transport;
+import io.pgbalancer.config.Backend;
+import io.pgbalancer.config.DnsDiscovery;
+import io.pgbalancer.discovery.DnsSource;
+import io.pgbalancer.discovery.EndpointSource;
+import io.pgbalancer.discovery.Resolver;
+import io.pgbalancer.discovery.ServerCatalog;
 import io.pgbalancer.reload.ConfigFileWatcher;
+import java.util.ArrayList;
+import java.util.List;
 import io.pgbalancer.reload.ConfigReloader;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -33,6 +41,10 @@ public final class ProxyServer implements AutoCloseable {
     private io.pgbalancer.monitor.BackendMonitor monitor;
     private final ConfigReloader reloader;
     private ConfigFileWatcher watcher;
+    private ServerCatalog catalog;
+    private Resolver resolver = Resolver.SYSTEM;
+    /** Reloads and discovery changes apply one at a time. */
+    private final Object topologyLock = new Object();
 
     /** A proxy whose configuration came from memory: RELOAD says there is no file to reload. */
     public ProxyServer(PgBalancerConfig config) {
@@ -57,10 +69,37 @@ public final class ProxyServer implements AutoCloseable {
 
     /** Applies a validated, reloaded configuration to the pools, the router and the monitor. */
     private void apply(PgBalancerConfig next) {
-        context.apply(next);
-        if (monitor != null) {
-            monitor.apply(context.sessionServices().router().nodes(), next.monitor());
+        synchronized (topologyLock) {
+            List<Backend> servers = next.backends();
+            if (catalog != null) {
+                catalog.statics(next.backends());
+                servers = catalog.merged();
+            }
+            context.apply(next, servers);
+            if (monitor != null) {
+                monitor.apply(context.sessionServices().router().nodes(), next.monitor());
+            }
         }
+    }
+
+    /** Discovery found a new list of servers: the router, pools and monitor follow (on the catalog's thread). */
+    private void applyServers(List<Backend> servers) {
+        synchronized (topologyLock) {
+            PgBalancerConfig now = context.config();
+            var change = context.sessionServices().router().apply(servers, now.routing());
+            context.pools().retire(change.removed());
+            monitor.apply(context.sessionServices().router().nodes(), now.monitor());
+            if (!change.isEmpty()) {
+                log.info("servers changed: {} added, {} removed (draining): {}", change.added().size(),
+                        change.removed().size(), context.sessionServices().router().nodes());
+            }
+        }
+    }
+
+    /** The DNS resolver for discovery.dns (tests feed their own answers); call before {@link #start()}. */
+    public ProxyServer resolver(Resolver dns) {
+        this.resolver = dns;
+        return this;
     }
 
     /** Reloads the configuration file now (SIGHUP); see {@link ConfigReloader}. */
@@ -102,12 +141,15 @@ public final class ProxyServer implements AutoCloseable {
                     + " (listen): " + e.getMessage(), e);
         }
         var router = context.sessionServices().router();
-        monitor = new io.pgbalancer.monitor.BackendMonitor(router.nodes(), config.monitor(), router.replayWaits())
-                .start();
+        monitor = new io.pgbalancer.monitor.BackendMonitor(router.nodes(), config.monitor(), router.replayWaits());
+        monitor.onRolesChanged(router::refreshRoles);
+        monitor.start();
+        catalog = new ServerCatalog(config.backends(), sources(config), this::applyServers);
         readiness = new io.pgbalancer.http.Readiness(router);
+        readiness.discovery(catalog::staleness);
         if (config.http().enabled()) {
             var metrics = new io.pgbalancer.metrics.ProxyMetrics(context.sessions(), context.pools(), router,
-                    context.sessionServices().events(), reloader);
+                    context.sessionServices().events(), reloader, catalog);
             var liveness = new io.pgbalancer.http.Liveness(java.util.List.of(boss, workers),
                     io.pgbalancer.http.Liveness.DEADLINE);
             httpEndpoint = io.pgbalancer.http.HttpEndpoint.start(config.http().host(), config.http().port(), metrics,
@@ -127,6 +169,7 @@ public final class ProxyServer implements AutoCloseable {
                         e.getMessage());
             }
         }
+        catalog.start();
         readiness.listening();
         log.info("pgbalancer listening on {} ({} transport, {} io threads, {} pooling, pool size {})", address(), Transport.name(), config.listen().effectiveIoThreads(),
                 config.pool().mode().name().toLowerCase(), config.pool().size());
@@ -142,13 +185,16 @@ public final class ProxyServer implements AutoCloseable {
         if (listener != null) {
             listener.close().syncUninterruptibly();
         }
-        if (watcher != null) {
-            watcher.close();
-        }
+        context.sessions().drainAll(); // first: a client that sees the listener closed finds its idle session closing
         if (readiness != null) {
             readiness.draining(); // /ready says so at once; /health and /metrics answer until the end
         }
-        context.sessions().drainAll();
+        if (watcher != null) {
+            watcher.close(); // no reloads while shutting down
+        }
+        if (catalog != null) {
+            catalog.close(); // the servers stay as they are while the drain runs
+        }
         long deadline = System.nanoTime() + grace.toNanos();
         while (context.sessions().busyCount() > 0 && System.nanoTime() < deadline) {
             try {
@@ -172,6 +218,20 @@ public final class ProxyServer implements AutoCloseable {
         }
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         workers.shutdownGracefully(100, 2000, TimeUnit.MILLISECONDS).syncUninterruptibly();
+    }
+
+    /** One source per discovery entry. */
+    private List<EndpointSource> sources(PgBalancerConfig config) {
+        List<EndpointSource> sources = new ArrayList<>();
+        if (!config.discovery().dns().isEmpty()) {
+            // the JVM caches answers for 30 s by default: a headless Service's pods would be followed late
+            java.security.Security.setProperty("networkaddress.cache.ttl", "1");
+            java.security.Security.setProperty("networkaddress.cache.negative.ttl", "1");
+        }
+        for (DnsDiscovery d : config.discovery().dns()) {
+            sources.add(new DnsSource(d, resolver));
+        }
+        return sources;
     }
 
     /** The grace period of the configuration in effect now. */

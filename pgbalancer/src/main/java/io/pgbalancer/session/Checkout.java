@@ -28,7 +28,9 @@ import org.slf4j.LoggerFactory;
  * recovering) is banned for a while and the read tries another server, so the client never sees the refusal. Every
  * other failure ends the session with an error that names the server and the cause.
  */
-final class Checkout implements ReplayWaits.Waiter {
+final class Checkout implements ReplayWaits.Waiter, Router.PrimaryWaiter {
+    /** While waiting for a primary, how often to try again even without news from the monitor. */
+    private static final long PRIMARY_RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     private static final Logger log = LoggerFactory.getLogger(Checkout.class);
     private static final String NOWHERE = "pgbalancer: no replica is available for a read and routing.primary_reads"
             + " is never";
@@ -52,6 +54,11 @@ final class Checkout implements ReplayWaits.Waiter {
     private long replayWaitStarted;
     private ScheduledFuture<?> replayTimer;
     private boolean replayWaiting;
+    /** When the wait for a primary gives up (0: not waiting for one); kept across refused attempts. */
+    private long primaryDeadline;
+    private String noPrimaryReason;
+    private boolean primaryWaiting;
+    private ScheduledFuture<?> primaryTimer;
     /** The staleness bound of the read being routed (a leading max_staleness hint), -1 when none. */
     private long hintStaleness = -1;
 
@@ -111,9 +118,21 @@ final class Checkout implements ReplayWaits.Waiter {
         if (idle == null) {
             wait(target, chosen);
         } else {
+            primaryDeadline = 0;
             s.services.events().listener().checkoutWaited(0);
         }
         return idle;
+    }
+
+    /**
+     * Where a new session logs in (applies its settings, learns the values to report): the primary, or while there
+     * is none a replica, so that logging in and reading never need the primary. Session pooling stays on the primary.
+     */
+    Target loginTarget() {
+        if (s.services.sessionPooling() || router.primary() != null || !router.hasReplicas()) {
+            return Target.PRIMARY;
+        }
+        return Target.REPLICA;
     }
 
     /** Waits for a connection to a server for {@code target}. */
@@ -134,7 +153,11 @@ final class Checkout implements ReplayWaits.Waiter {
         }
         writes = target == Target.PRIMARY;
         if (target == Target.PRIMARY) {
-            return router.primary();
+            BackendNode primary = router.primary();
+            if (primary == null) {
+                awaitPrimary(target, router.whyNoPrimary());
+            }
+            return primary;
         }
         long staleness = boundOf(s.causality.settings().maxStalenessNanos(), hintStaleness);
         return pickRead(s.causality.requiredLsn(), staleness, System.nanoTime() + causalWaitNanos(), false);
@@ -165,8 +188,77 @@ final class Checkout implements ReplayWaits.Waiter {
             s.terminate("08006", nowhere(why, needed));
             return null;
         }
+        BackendNode primary = router.primary();
+        if (primary == null) {
+            awaitPrimary(Target.REPLICA, "no replica can take the read (" + why.label() + ") and "
+                    + router.whyNoPrimary());
+            return null;
+        }
         router.reads().count(why);
-        return router.primary();
+        return primary;
+    }
+
+    /**
+     * No server takes writes now (failover, or the primary refused connections): waits until the topology has a
+     * primary, retrying every 250 ms, up to routing.primary_wait from the first attempt; then ends the session with
+     * 08006 naming the reason. Reads that a replica can take do not come here.
+     */
+    private void awaitPrimary(Target target, String why) {
+        long now = System.nanoTime();
+        if (primaryDeadline == 0) {
+            primaryDeadline = now + Math.max(1, s.services.config().routing().primaryWait().toNanos());
+            log.info("session {}@{} waits for a primary: {}", s.user, s.database, why);
+        }
+        noPrimaryReason = why;
+        if (now - primaryDeadline >= 0) {
+            long waitedMillis = TimeUnit.NANOSECONDS.toMillis(s.services.config().routing().primaryWait().toNanos());
+            primaryDeadline = 0;
+            s.terminate("08006", "pgbalancer: no primary within routing.primary_wait (" + waitedMillis + " ms): "
+                    + why + (router.hasReplicas() ? "; reads still run on the replicas" : ""));
+            return;
+        }
+        waiting = true;
+        waitingFor = target;
+        primaryWaiting = true;
+        primaryTimer = s.loop.schedule(this::primaryRecheck, Math.min(PRIMARY_RECHECK_NANOS, primaryDeadline - now),
+                TimeUnit.NANOSECONDS);
+        router.awaitPrimary(this);
+    }
+
+    /** On the thread that changed the topology. */
+    @Override
+    public void primaryAvailable() {
+        s.loop.execute(this::primaryWaitEnded);
+    }
+
+    private void primaryRecheck() {
+        if (router.stopAwaitingPrimary(this)) { // else a wake-up is on its way
+            primaryWaitEnded();
+        }
+    }
+
+    private void primaryWaitEnded() {
+        if (!primaryWaiting) {
+            return;
+        }
+        primaryWaiting = false;
+        primaryTimer.cancel(false);
+        waiting = false;
+        if (s.isClosed()) {
+            return;
+        }
+        Target target = waitingFor;
+        BackendNode chosen = pick(target);
+        if (chosen == null) {
+            return; // waits again, or the session was ended
+        }
+        BackendConnection idle = poolOf(chosen).pollIdle(s.loop);
+        if (idle != null) {
+            primaryDeadline = 0;
+            s.onCheckedOut(idle);
+        } else {
+            wait(target, chosen);
+        }
     }
 
     /** The error for a read that may not fall back to the primary. */
@@ -239,6 +331,7 @@ final class Checkout implements ReplayWaits.Waiter {
         router.reads().waited(System.nanoTime() - replayWaitStarted);
         BackendConnection idle = poolOf(chosen).pollIdle(s.loop);
         if (idle != null) {
+            primaryDeadline = 0;
             s.onCheckedOut(idle);
         } else {
             wait(Target.REPLICA, chosen);
@@ -257,6 +350,7 @@ final class Checkout implements ReplayWaits.Waiter {
         }
         BackendConnection idle = poolOf(chosen).pollIdle(s.loop);
         if (idle != null) {
+            primaryDeadline = 0;
             s.services.events().listener().checkoutWaited(0);
             s.onCheckedOut(idle);
         } else {
@@ -264,10 +358,14 @@ final class Checkout implements ReplayWaits.Waiter {
         }
     }
 
-    /** The session ended: a read waiting for replay stops waiting. */
+    /** The session ended: a read waiting for replay, or a transaction waiting for a primary, stops waiting. */
     void close() {
         if (replayWaiting && router.replayWaits().remove(this)) {
             replayTimer.cancel(false);
+        }
+        if (primaryWaiting) {
+            router.stopAwaitingPrimary(this);
+            primaryTimer.cancel(false);
         }
     }
 
@@ -299,6 +397,7 @@ final class Checkout implements ReplayWaits.Waiter {
         }
         s.services.events().listener().checkoutWaited(System.nanoTime() - waitStartedNanos);
         failedReplicaAttempts = 0;
+        primaryDeadline = 0;
         s.onCheckedOut(b);
     }
 
@@ -311,6 +410,14 @@ final class Checkout implements ReplayWaits.Waiter {
                     TimeUnit.NANOSECONDS.toSeconds(Router.BAN_NANOS));
             chosen.ban(Router.BAN_NANOS);
             waitFor(Target.REPLICA);
+            return;
+        }
+        if (refused && waitingFor == Target.PRIMARY) {
+            // the primary is restarting, or died before the monitor noticed: wait for it or its successor
+            log.warn("{} refused a connection ({}); writes wait up to routing.primary_wait for a primary", chosen,
+                    cause.getMessage());
+            awaitPrimary(Target.PRIMARY, "the primary " + chosen.backend().address() + " refused connections ("
+                    + cause.getMessage() + ")");
             return;
         }
         if (cause instanceof PoolTimeoutException) {

@@ -84,7 +84,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     /** After authentication: borrow a backend to apply the client's settings and learn the values to report. */
     @Override
     public void start() {
-        checkout.waitFor(Target.PRIMARY);
+        checkout.waitFor(checkout.loginTarget());
     }
 
     /** Complete client messages; takes ownership of {@code frames}. */

@@ -324,6 +324,39 @@ class CheckoutTest {
     }
 
     @Test
+    void aWriteWhileThePrimaryRestartsWaitsForItAndRunsOnceItAcceptsAgain() throws Exception {
+        start("");
+        primaryServer.refuseWith("57P03"); // "the database system is starting up"
+        primaryServer.dropAll();
+        await(() -> primaryPool().total() == 0, "the pool to see its connection dropped");
+        query("INSERT INTO t VALUES (1)");
+        await(() -> primaryServer.accepted() >= 3, "the write to try the primary twice (refused, then again)");
+        assertEquals(List.of(), clientMessages(), "the client sees nothing while the write waits");
+        assertFalse(clientClosed.isDone(), "the session waits, it is not ended");
+        primaryServer.refuseWith(null);
+        awaitClient('Z', "the write's answer once the primary accepts again");
+        assertEquals(List.of('C', 'Z'), types(clientMessages()));
+        assertTrue(primaryServer.queries().contains("INSERT INTO t VALUES (1)"));
+    }
+
+    @Test
+    void aWriteWithThePrimaryRefusingBeyondPrimaryWaitEndsWith08006NamingTheReason() throws Exception {
+        start("routing: {primary_wait: 300ms}\n");
+        primaryServer.refuseWith("57P03");
+        primaryServer.dropAll();
+        await(() -> primaryPool().total() == 0, "the pool to see its connection dropped");
+        query("INSERT INTO t VALUES (1)");
+        await(clientClosed::isDone, "the session to end after routing.primary_wait");
+        List<Msg> out = clientMessages();
+        assertEquals(List.of('E'), types(out));
+        assertEquals("08006", out.get(0).field('C'));
+        String message = out.get(0).field('M');
+        assertTrue(message.startsWith("pgbalancer: no primary within routing.primary_wait (300 ms): the primary 127.0.0.1:"
+                + primaryServer.port() + " refused connections"), message);
+        assertTrue(message.endsWith("; reads still run on the replicas"), message);
+    }
+
+    @Test
     void aReplicaRefusingTheLoginForAnotherReasonEndsTheSessionWithItsError() throws Exception {
         start("");
         replica1Server.refuseWith("28P01");
