@@ -1,4 +1,4 @@
-// purpose: reads and validates the "backends" list: each entry, duplicate addresses, exactly one primary
+// purpose: reads and validates the "backends" list: each entry, duplicate addresses, who can be the primary
 package io.pgbalancer.config;
 
 import java.util.ArrayList;
@@ -19,26 +19,35 @@ final class BackendsReader {
     private final List<Map.Entry<String, Node>> primaries = new ArrayList<>();
     private final Map<String, String> firstPathByAddress = new HashMap<>();
     private boolean everyRoleKnown = true;
+    private boolean anyAuto;
 
     private BackendsReader(ValueReader values) {
         this.values = values;
     }
 
-    static List<Backend> read(ValueReader values, MappingReader root) {
-        Optional<Node> node = root.required(PATH);
+    /**
+     * {@code withDiscovery}: the file has a discovery section, so the list may be missing, null or empty, and
+     * need not hold a backend that can be the primary (discovery may find it).
+     */
+    static List<Backend> read(ValueReader values, MappingReader root, boolean withDiscovery) {
+        Optional<Node> node = withDiscovery
+                ? root.get(PATH).filter(n -> !Nodes.isNull(n))
+                : root.required(PATH);
         Optional<List<Node>> items = node.flatMap(n -> values.list(PATH, n, "backends"));
         if (items.isEmpty()) {
             return List.of();
         }
         if (items.get().isEmpty()) {
-            values.problems().add(PATH, node.get(), "expected at least one backend");
+            if (!withDiscovery) {
+                values.problems().add(PATH, node.get(), "expected at least one backend");
+            }
             return List.of();
         }
         BackendsReader reader = new BackendsReader(values);
         for (int i = 0; i < items.get().size(); i++) {
             reader.readEntry(PATH + "[" + i + "]", items.get().get(i));
         }
-        reader.checkPrimaryCount(node.get());
+        reader.checkPrimaries(node.get(), withDiscovery);
         return reader.backends;
     }
 
@@ -60,6 +69,7 @@ final class BackendsReader {
 
         role.filter(r -> r == Role.PRIMARY).ifPresent(r -> primaries.add(Map.entry(path, b.get("role").orElseThrow())));
         everyRoleKnown &= role.isPresent();
+        anyAuto |= role.filter(r -> r == Role.AUTO).isPresent();
         if (host.isPresent() && port.isPresent()) {
             String address = Addresses.format(host.get(), port.get());
             String first = firstPathByAddress.putIfAbsent(address.toLowerCase(Locale.ROOT), path);
@@ -72,13 +82,15 @@ final class BackendsReader {
         }
     }
 
-    private void checkPrimaryCount(Node listNode) {
-        if (primaries.isEmpty() && everyRoleKnown) {
-            values.problems().add(PATH, listNode, "exactly one backend must have role primary, found none");
+    /** At most one primary; without discovery, at least one backend that can be it (role primary or auto). */
+    private void checkPrimaries(Node listNode, boolean withDiscovery) {
+        if (primaries.isEmpty() && !anyAuto && everyRoleKnown && !withDiscovery) {
+            values.problems().add(PATH, listNode,
+                    "no backend can be the primary: give one role primary or auto, or configure discovery");
         }
         for (Map.Entry<String, Node> extra : primaries.subList(Math.min(1, primaries.size()), primaries.size())) {
             values.problems().add(extra.getKey() + ".role", extra.getValue(),
-                    "exactly one backend must have role primary, but " + primaries.get(0).getKey() + " is primary too");
+                    "at most one backend may have role primary, but " + primaries.get(0).getKey() + " is primary too");
         }
     }
 }

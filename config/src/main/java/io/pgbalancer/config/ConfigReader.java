@@ -9,7 +9,7 @@ import org.yaml.snakeyaml.nodes.Node;
 final class ConfigReader {
     static final String ROOT_PATH = "(root)";
     static final List<String> KEYS = List.of("listen", "pool", "auth", "backends", "limits", "shutdown", "routing",
-            "http", "metrics", "monitor", "admin");
+            "http", "metrics", "monitor", "admin", "discovery");
 
     private ConfigReader() {
     }
@@ -32,8 +32,10 @@ final class ConfigReader {
         Listen listen = ListenReader.read(values, section(values, top, "listen", ListenReader.KEYS));
         Pool pool = PoolReader.read(values, section(values, top, "pool", PoolReader.KEYS));
         Auth auth = AuthReader.read(values, section(values, top, "auth", AuthReader.KEYS));
+        // Discovery may supply every server, so with it (even a broken one) backends may be empty.
+        boolean withDiscovery = top.get(DiscoveryReader.PATH).isPresent();
         int problemsBeforeBackends = problems.count();
-        List<Backend> backends = BackendsReader.read(values, top);
+        List<Backend> backends = BackendsReader.read(values, top, withDiscovery);
         boolean backendsComplete = problems.count() == problemsBeforeBackends;
         Limits limits = LimitsReader.read(values, section(values, top, "limits", LimitsReader.KEYS));
         Shutdown shutdown = ShutdownReader.read(values, section(values, top, "shutdown", ShutdownReader.KEYS));
@@ -49,15 +51,16 @@ final class ConfigReader {
         MappingReader routingSection = section(values, top, "routing", RoutingReader.KEYS);
         Routing routing = RoutingReader.read(values, routingSection);
         if (backendsComplete) {
-            RoutingReader.checkBackends(values, routingSection, routing, backends);
+            RoutingReader.checkBackends(values, routingSection, routing, backends, withDiscovery);
         }
         Monitor monitor = MonitorReader.read(values, section(values, top, "monitor", MonitorReader.KEYS), auth);
         Admin admin = AdminReader.read(values, section(values, top, "admin", AdminReader.KEYS), auth);
+        Discovery discovery = DiscoveryReader.read(values, top);
         if (!problems.isEmpty()) {
             return Optional.empty();
         }
         return Optional.of(new PgBalancerConfig(listen, pool, auth, backends, limits, shutdown, routing,
-                http, monitor, admin, warnings));
+                http, monitor, admin, discovery, warnings));
     }
 
     private static MappingReader section(ValueReader values, MappingReader top, String key, List<String> keys) {

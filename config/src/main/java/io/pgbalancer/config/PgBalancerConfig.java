@@ -3,6 +3,7 @@ package io.pgbalancer.config;
 
 import java.util.List;
 import java.util.Objects;
+import java.util.stream.Collectors;
 
 /** {@code warnings} are things the file should change but that do not stop it from loading (deprecated keys). */
 public record PgBalancerConfig(Listen listen, Pool pool, Auth auth, List<Backend> backends, Limits limits,
@@ -32,17 +33,35 @@ public record PgBalancerConfig(Listen listen, Pool pool, Auth auth, List<Backend
 
     /**
      * One line for the startup log, e.g. {@code config OK: listen 127.0.0.1:6432, transaction pooling, pool size 20,
-     * 1 primary + 2 replicas, 1 user (scram-sha-256), routing least-outstanding}.
+     * 1 primary + 2 replicas + 1 auto, dns discovery of pg.db.svc, 1 user (scram-sha-256), routing least-outstanding,
+     * consistency user}. Backends are counted unless there are none besides discovery; "auto" only when there is one.
      */
     public String summary() {
         long primaries = backends.stream().filter(b -> b.role() == Role.PRIMARY).count();
-        long replicas = backends.size() - primaries;
+        long replicas = backends.stream().filter(b -> b.role() == Role.REPLICA).count();
+        long autos = backends.stream().filter(b -> b.role() == Role.AUTO).count();
         int users = auth.users().size();
+        StringBuilder servers = new StringBuilder();
+        if (!backends.isEmpty() || discovery.isEmpty()) {
+            servers.append(", ").append(primaries).append(primaries == 1 ? " primary" : " primaries")
+                    .append(" + ").append(replicas).append(replicas == 1 ? " replica" : " replicas");
+            if (autos > 0) {
+                servers.append(" + ").append(autos).append(" auto");
+            }
+        }
+        if (!discovery.dns().isEmpty()) {
+            servers.append(", dns discovery of ").append(discovery.dns().stream().map(DnsDiscovery::name)
+                    .distinct().collect(Collectors.joining(" and ")));
+        }
+        if (discovery.kubernetes() != null) {
+            String namespace = discovery.kubernetes().namespace();
+            servers.append(", kubernetes discovery in ")
+                    .append(namespace == null ? "the pod's namespace" : "namespace " + namespace);
+        }
         return "config OK: listen " + Addresses.format(listen.host(), listen.port())
                 + ", " + pool.mode().yamlName() + " pooling"
                 + ", pool size " + pool.size()
-                + ", " + primaries + (primaries == 1 ? " primary" : " primaries")
-                + " + " + replicas + (replicas == 1 ? " replica" : " replicas")
+                + servers
                 + ", " + users + (users == 1 ? " user" : " users")
                 + " (" + auth.method().yamlName() + ")"
                 + ", routing " + routing.balance().yamlName()

@@ -11,12 +11,14 @@ import org.yaml.snakeyaml.nodes.Node;
 
 final class RoutingReader {
     static final List<String> KEYS = List.of("balance", "primary_reads", "write_functions", "volatile_functions",
-            "consistency", "causal_wait", "max_lag");
+            "consistency", "causal_wait", "max_lag", "primary_wait");
     static final List<String> MAX_LAG_KEYS = List.of("bytes", "time");
     /** A causal wait longer than this would hold a client longer than running the read on the primary ever could. */
     static final java.time.Duration MAX_CAUSAL_WAIT = java.time.Duration.ofSeconds(60);
     /** The largest routing.max_lag.bytes, inclusive: 2GB (as everywhere in the file, GB = 1024^3 bytes). */
     static final long MAX_LAG_BYTES = 2L * 1024 * 1024 * 1024;
+    /** Longer than this, a write waiting out a failover is better failed: clients and their timeouts give up first. */
+    static final java.time.Duration MAX_PRIMARY_WAIT = java.time.Duration.ofMinutes(5);
     static final String FUNCTION_NAME = "a non-empty function name";
 
     private RoutingReader() {
@@ -43,7 +45,12 @@ final class RoutingReader {
                         MAX_CAUSAL_WAIT, "60s"))
                 .orElse(Routing.DEFAULT_CAUSAL_WAIT);
         MaxLag maxLag = readMaxLag(values, routing);
-        return new Routing(balance, primaryReads, writeFunctions, volatileFunctions, consistency, causalWait, maxLag);
+        java.time.Duration primaryWait = routing.get("primary_wait")
+                .flatMap(n -> values.duration(routing.path("primary_wait"), n, ValueReader.DurationRule.ZERO_ALLOWED,
+                        MAX_PRIMARY_WAIT, "5m"))
+                .orElse(Routing.DEFAULT_PRIMARY_WAIT);
+        return new Routing(balance, primaryReads, writeFunctions, volatileFunctions, consistency, causalWait, maxLag,
+                primaryWait);
     }
 
     private static MaxLag readMaxLag(ValueReader values, MappingReader routing) {
@@ -94,11 +101,13 @@ final class RoutingReader {
 
     /**
      * Cross-section rules. Call only when {@code backends} is the complete list (no backend problems), so a
-     * backend that failed to load is not mistaken for a missing replica.
+     * backend that failed to load is not mistaken for a missing replica. {@code withDiscovery}: the file has a
+     * discovery section, which may supply replicas (as may a backend with role auto), so none is required then.
      */
-    static void checkBackends(ValueReader values, MappingReader routing, Routing settings, List<Backend> backends) {
-        boolean anyReplica = backends.stream().anyMatch(b -> b.role() == Role.REPLICA);
-        if (settings.primaryReads() == PrimaryReads.NEVER && !anyReplica && !backends.isEmpty()) {
+    static void checkBackends(ValueReader values, MappingReader routing, Routing settings, List<Backend> backends,
+                              boolean withDiscovery) {
+        boolean anyReplica = backends.stream().anyMatch(b -> b.role() == Role.REPLICA || b.role() == Role.AUTO);
+        if (settings.primaryReads() == PrimaryReads.NEVER && !anyReplica && !withDiscovery && !backends.isEmpty()) {
             values.problems().add(routing.path("primary_reads"), routing.get("primary_reads").orElseThrow(),
                     "never needs at least one replica in backends");
         }

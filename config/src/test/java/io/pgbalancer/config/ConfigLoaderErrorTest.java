@@ -21,7 +21,7 @@ class ConfigLoaderErrorTest {
                 + " max_lifetime, connect_timeout, max_prepared_statements)"),
                 problems(MINIMAL + "pool: {sise: 3}\n"));
         assertEquals(List.of("listenn: unknown key (expected one of: listen, pool, auth, backends, limits, shutdown,"
-                + " routing, http, metrics, monitor, admin)"),
+                + " routing, http, metrics, monitor, admin, discovery)"),
                 problems(MINIMAL + "listenn: {port: 1}\n"));
         // Problems come in document order; a missing key is reported at the start of its mapping.
         assertEquals(List.of("backends[0].host: required key is missing", "backends[0].hots: unknown key"
@@ -63,7 +63,7 @@ class ConfigLoaderErrorTest {
                 problems(MINIMAL + "pool: {mode: statment}\n"));
         assertEquals(List.of("auth.method: expected one of scram-sha-256, md5, trust, got \"SCRAM\""),
                 problems(MINIMAL.replace("auth: {", "auth: {method: SCRAM, ")));
-        assertEquals(List.of("backends[0].role: expected one of primary, replica, got \"master\""),
+        assertEquals(List.of("backends[0].role: expected one of primary, replica, auto, got \"master\""),
                 problems(AUTH + "backends: [{host: h, role: master}]\n"));
         assertEquals(List.of("listen: expected a mapping, got a list"), problems(MINIMAL + "listen: [a]\n"));
         assertEquals(List.of("listen.host: expected a host name or IP address, got a mapping"),
@@ -160,26 +160,26 @@ class ConfigLoaderErrorTest {
     }
 
     @Test
-    void noPrimary() {
-        assertEquals(List.of("backends: exactly one backend must have role primary, found none"),
-                problems(AUTH + "backends: [{host: a, role: replica}, {host: b, role: replica}]\n"));
+    void noBackendCanBeThePrimary() {
+        assertEquals(List.of("backends: no backend can be the primary: give one role primary or auto, or configure"
+                + " discovery"), problems(AUTH + "backends: [{host: a, role: replica}, {host: b, role: replica}]\n"));
     }
 
     @Test
     void twoPrimaries() {
         assertEquals(List.of(
-                "backends[1].role: exactly one backend must have role primary, but backends[0] is primary too",
-                "backends[2].role: exactly one backend must have role primary, but backends[0] is primary too"),
+                "backends[1].role: at most one backend may have role primary, but backends[0] is primary too",
+                "backends[2].role: at most one backend may have role primary, but backends[0] is primary too"),
                 problems(AUTH + "backends:\n  - {host: a, role: primary}\n  - {host: b, role: primary}\n"
                         + "  - {host: c, role: primary}\n"));
     }
 
     @Test
     void missingRoleIsAnErrorNotADefault() {
-        // The only backend's role is unknown, so "no primary" is not reported on top of it.
+        // The only backend's role is unknown, so "no backend can be the primary" is not reported on top of it.
         assertEquals(List.of("backends[0].role: required key is missing"),
                 problems(AUTH + "backends: [{host: a}]\n"));
-        assertEquals(List.of("backends[0].role: expected one of primary, replica, got \"primry\""),
+        assertEquals(List.of("backends[0].role: expected one of primary, replica, auto, got \"primry\""),
                 problems(AUTH + "backends: [{host: a, role: primry}]\n"));
     }
 
@@ -257,7 +257,7 @@ class ConfigLoaderErrorTest {
                 "pool.checkout_timeout: expected a duration such as 500ms, 5s, 10m or 1h, got \"5\"",
                 "auth.users[0].password: environment variable APP_PASSWORD is not set",
                 "auth.users[1].name: duplicate user \"app\" (same as auth.users[0])",
-                "backends: exactly one backend must have role primary, found none",
+                "backends: no backend can be the primary: give one role primary or auto, or configure discovery",
                 "limits.max_message_size: must be between 1kB and 1GiB, got \"2GiB\"");
         assertEquals(expected, e.problems().stream().map(ConfigProblem::toString).toList());
         assertEquals(String.join("\n", expected), e.getMessage());

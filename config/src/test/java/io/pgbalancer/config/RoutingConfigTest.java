@@ -40,6 +40,7 @@ class RoutingConfigTest {
         assertEquals(Duration.ofMillis(50), routing.causalWait());
         assertEquals(MaxLag.NONE, routing.maxLag());
         assertFalse(routing.maxLag().isBounded());
+        assertEquals(Duration.ofSeconds(10), routing.primaryWait());
     }
 
     @Test
@@ -54,6 +55,14 @@ class RoutingConfigTest {
                 new Routing(Balance.RANDOM, PrimaryReads.NEVER, List.of("f"), VolatileFunctions.PRIMARY));
         assertNull(MaxLag.NONE.bytes());
         assertNull(MaxLag.NONE.time());
+        assertEquals(Duration.ofSeconds(10), Routing.DEFAULT_PRIMARY_WAIT);
+        // The seven-argument constructor fills in the default primary_wait.
+        assertEquals(new Routing(Balance.RANDOM, PrimaryReads.NEVER, List.of("f"), VolatileFunctions.PRIMARY,
+                Consistency.USER, Duration.ofMillis(50), MaxLag.NONE, Duration.ofSeconds(10)),
+                new Routing(Balance.RANDOM, PrimaryReads.NEVER, List.of("f"), VolatileFunctions.PRIMARY,
+                        Consistency.USER, Duration.ofMillis(50), MaxLag.NONE));
+        assertThrows(NullPointerException.class, () -> new Routing(Balance.RANDOM, PrimaryReads.NEVER, List.of(),
+                VolatileFunctions.REPLICA, Consistency.USER, Duration.ZERO, MaxLag.NONE, null));
     }
 
     @Test
@@ -86,11 +95,12 @@ class RoutingConfigTest {
                   max_lag:
                     bytes: "${LAG_BYTES}"
                     time: 500ms
+                  primary_wait: 30s
                 """, Map.of("AUDIT_FN", "audit.log_event", "LAG_BYTES", "64kB"));
         assertEquals(new Routing(Balance.RANDOM, PrimaryReads.NEVER,
                 List.of("nextval", "setval", "pg_advisory_lock", "app.allocate_id", "audit.log_event"),
                 VolatileFunctions.PRIMARY, Consistency.SESSION, Duration.ofSeconds(2),
-                new MaxLag(65536L, Duration.ofMillis(500))), config.routing());
+                new MaxLag(65536L, Duration.ofMillis(500)), Duration.ofSeconds(30)), config.routing());
         assertEquals("config OK: listen 127.0.0.1:6432, transaction pooling, pool size 20, 1 primary + 1 replica,"
                 + " 1 user (scram-sha-256), routing random, consistency session", config.summary());
     }
@@ -306,7 +316,7 @@ class RoutingConfigTest {
     @Test
     void unknownKeyNamesTheAllowedKeys() {
         assertEquals(List.of("routing.balancing: unknown key (expected one of: balance, primary_reads,"
-                + " write_functions, volatile_functions, consistency, causal_wait, max_lag)"),
+                + " write_functions, volatile_functions, consistency, causal_wait, max_lag, primary_wait)"),
                 problems(MINIMAL + "routing: {balancing: random}\n"));
     }
 
@@ -364,12 +374,82 @@ class RoutingConfigTest {
     void neverNeedsAReplica() {
         assertEquals(List.of("routing.primary_reads: never needs at least one replica in backends"),
                 problems(MINIMAL + "routing: {primary_reads: never}\n"));
+        assertEquals(List.of("6:18: routing.primary_reads: never needs at least one replica in backends"),
+                located(MINIMAL + "routing:\n  balance: random\n  primary_reads: never\n"));
+    }
+
+    @Test
+    void neverIsSatisfiedByABackendWithRoleAuto() throws ConfigException {
+        // Whichever of them the monitor finds in recovery is a replica.
+        PgBalancerConfig config = parse(AUTH + """
+                backends:
+                  - {host: a, role: auto}
+                  - {host: b, role: auto}
+                routing: {primary_reads: never}
+                """);
+        assertEquals(PrimaryReads.NEVER, config.routing().primaryReads());
+        assertEquals(PrimaryReads.NEVER, parse(MINIMAL.replace("primary}", "primary}\n  - {host: r, role: auto}")
+                + "routing: {primary_reads: never}\n").routing().primaryReads());
+    }
+
+    @Test
+    void neverIsSatisfiedByDiscovery() throws ConfigException {
+        // The replicas may all come from discovery: a primary alone in backends is then fine.
+        PgBalancerConfig config = parse(MINIMAL + """
+                discovery:
+                  dns: [{name: pg-ro.db.svc.cluster.local, role: replica}]
+                routing: {primary_reads: never}
+                """);
+        assertEquals(PrimaryReads.NEVER, config.routing().primaryReads());
+        assertEquals(PrimaryReads.NEVER, parse(AUTH + """
+                discovery:
+                  kubernetes: {service: pg}
+                routing: {primary_reads: never}
+                """).routing().primaryReads());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "0s       | 0",
+        "0ms      | 0",
+        "1ms      | 1",
+        "10s      | 10000",
+        "90s      | 90000",
+        "5m       | 300000",
+        "300s     | 300000",
+        "300000ms | 300000",
+    })
+    void primaryWaitFromZeroToFiveMinutes(String yaml, long millis) throws ConfigException {
+        assertEquals(Duration.ofMillis(millis), parse(MINIMAL + "routing: {primary_wait: " + yaml + "}\n").routing()
+                .primaryWait());
+    }
+
+    /** Each entry goes on line 5, under "routing:"; the expectation is "line:column: path: message". */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "primary_wait: 301s      | 5:17: routing.primary_wait: must be at most 5m, got \"301s\"",
+        "primary_wait: 300001ms  | 5:17: routing.primary_wait: must be at most 5m, got \"300001ms\"",
+        "primary_wait: 1h        | 5:17: routing.primary_wait: must be at most 5m, got \"1h\"",
+        "primary_wait: -1s       | 5:17: routing.primary_wait: must not be negative, got \"-1s\"",
+        "primary_wait: 0         | 5:17: routing.primary_wait: expected a duration such as 500ms, 5s, 10m or 1h,"
+                + " got \"0\"",
+        "primary_wait: 10        | 5:17: routing.primary_wait: expected a duration such as 500ms, 5s, 10m or 1h,"
+                + " got \"10\"",
+        "primary_wait: ~         | 5:17: routing.primary_wait: expected a duration such as 500ms, 5s, 10m or 1h,"
+                + " got null",
+        "primary_wait: forever   | 5:17: routing.primary_wait: expected a duration such as 500ms, 5s, 10m or 1h,"
+                + " got \"forever\"",
+        "primary_wait: 999999999999999999d | 5:17: routing.primary_wait: duration is too large,"
+                + " got \"999999999999999999d\"",
+    })
+    void badPrimaryWait(String entry, String expected) {
+        assertEquals(List.of(expected), located(MINIMAL + "routing:\n  " + entry + "\n"));
     }
 
     @Test
     void neverIsNotCheckedWhenBackendsAreBroken() {
         // The replica's role is misspelt, so "no replica" would be misleading: only the role is reported.
-        assertEquals(List.of("backends[1].role: expected one of primary, replica, got \"replca\""),
+        assertEquals(List.of("backends[1].role: expected one of primary, replica, auto, got \"replca\""),
                 problems(AUTH + """
                         backends:
                           - {host: p, role: primary}
@@ -397,7 +477,7 @@ class RoutingConfigTest {
                 "routing.write_functions[2]: duplicate function \"nextval\" (same as routing.write_functions[0])",
                 "routing.volatile_functions: expected one of replica, primary, got \"sometimes\"",
                 "routing.sticky: unknown key (expected one of: balance, primary_reads, write_functions,"
-                        + " volatile_functions, consistency, causal_wait, max_lag)",
+                        + " volatile_functions, consistency, causal_wait, max_lag, primary_wait)",
                 "pool.size: expected a positive integer, got 0");
         assertEquals(expected, e.problems().stream().map(ConfigProblem::toString).toList());
         assertEquals("my.yaml:5:12: " + expected.get(0),
