@@ -56,6 +56,11 @@ final class ProxyContext {
      * is built first, so a failure changes nothing. Clients stay connected throughout. {@code servers}: the
      * reloaded static backends merged with what discovery found.
      */
+    Router.TopologyChange apply(PgBalancerConfig next) {
+        return apply(next, next.backends());
+    }
+
+    /** {@link #apply(PgBalancerConfig)} with the servers discovery adds to the configured ones. */
     Router.TopologyChange apply(PgBalancerConfig next, java.util.List<io.pgbalancer.config.Backend> servers) {
         Routing before = live.get().routing();
         StatementClassifier classifier = before.writeFunctions().equals(next.routing().writeFunctions())
