@@ -121,7 +121,7 @@ class FailoverIT {
                             long now = System.nanoTime();
                             if (now - stoppedAt.get() < 0) {
                                 lastWriteBeforeStop.accumulateAndGet(now, Math::max);
-                            } else {
+                            } else { // the old primary is down: this one committed on the promoted replica
                                 firstWriteAfterStop.compareAndSet(0, now);
                             }
                         } catch (SQLException e) {
@@ -160,8 +160,8 @@ class FailoverIT {
             Poll.until(Duration.ofSeconds(30), "writes before the failover",
                     () -> committed.values().stream().mapToInt(List::size).sum() > 200);
 
+            cluster.stopPrimary(); // commits may complete during its fast shutdown: they count as before the stop
             stoppedAt.set(System.nanoTime());
-            cluster.stopPrimary();
             long readsAtStop = reads.get();
             // no primary now: a new client logs in and reads on a replica
             try (Connection fresh = connect(proxy); Statement st = fresh.createStatement();

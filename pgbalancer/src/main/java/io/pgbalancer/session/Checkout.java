@@ -247,7 +247,8 @@ final class Checkout implements ReplayWaits.Waiter, Router.PrimaryWaiter {
         if (s.isClosed()) {
             return;
         }
-        Target target = waitingFor;
+        // a login waiting for the primary may go to a replica now that the primary is known to be gone
+        Target target = s.welcomed() ? waitingFor : loginTarget();
         BackendNode chosen = pick(target);
         if (chosen == null) {
             return; // waits again, or the session was ended
