@@ -97,9 +97,14 @@ public final class TestProxy implements AutoCloseable {
 
     /** A proxy running the configuration in {@code file}, which it reloads on change; ${VAR}s from {@link #ENV}. */
     public static TestProxy startFrom(Path file) {
+        return startFrom(file, io.pgbalancer.discovery.Resolver.SYSTEM);
+    }
+
+    /** {@link #startFrom(Path)} with a DNS resolver of the test's own for discovery.dns. */
+    public static TestProxy startFrom(Path file, io.pgbalancer.discovery.Resolver dns) {
         try {
             PgBalancerConfig config = ConfigLoader.load(file, ENV);
-            return new TestProxy(new ProxyServer(config, file, ENV).start(), config.listen().port(),
+            return new TestProxy(new ProxyServer(config, file, ENV).resolver(dns).start(), config.listen().port(),
                     config.http().enabled() ? config.http().port() : 0, file);
         } catch (Exception e) {
             String text;
