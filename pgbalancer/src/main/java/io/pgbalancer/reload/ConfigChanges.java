@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * {@code listen}, {@code http} and {@code pool.mode} are bound when the process starts: a reload that changes them
+ * {@code listen}, {@code http}, {@code pool.mode} and {@code discovery} are bound when the process starts: a reload that changes them
  * reports each one and keeps the running value, and applies everything else.
  */
 public record ConfigChanges(List<String> applied, List<String> needRestart, PgBalancerConfig effective) {
@@ -36,12 +36,15 @@ public record ConfigChanges(List<String> applied, List<String> needRestart, PgBa
             restart.add("pool.mode (running " + running.pool().mode().yamlName() + ", file says "
                     + next.pool().mode().yamlName() + ")");
         }
+        if (!running.discovery().equals(next.discovery())) {
+            restart.add("discovery (its sources are started once; the running ones stay)");
+        }
         Pool pool = next.pool();
         PgBalancerConfig effective = new PgBalancerConfig(running.listen(),
                 new Pool(running.pool().mode(), pool.size(), pool.checkoutTimeout(), pool.idleTimeout(),
                         pool.maxLifetime(), pool.connectTimeout(), pool.maxPreparedStatements()),
                 next.auth(), next.backends(), next.limits(), next.shutdown(), next.routing(), running.http(),
-                next.monitor(), next.admin(), next.discovery(), next.warnings());
+                next.monitor(), next.admin(), running.discovery(), next.warnings());
         List<String> applied = new ArrayList<>(backends(running.backends(), next.backends()));
         section(applied, "pool", running.pool(), effective.pool());
         section(applied, "auth.method", running.auth().method(), next.auth().method());

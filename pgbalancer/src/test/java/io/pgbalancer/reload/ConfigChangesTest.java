@@ -1,4 +1,4 @@
-// What a reload reports and keeps: restart-only keys (listen, http, pool.mode), backend and user changes, secrets.
+// What a reload reports and keeps: restart-only keys (listen, http, pool.mode, discovery), backend and user changes, secrets.
 package io.pgbalancer.reload;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -41,6 +41,17 @@ class ConfigChangesTest {
         assertEquals(List.of(), c.applied());
         assertEquals(List.of(), c.needRestart());
         assertEquals(running, c.effective());
+    }
+
+    @Test
+    void aDiscoveryChangeNeedsARestartAndTheRunningSourcesStay() throws Exception {
+        PgBalancerConfig running = config(USERS + BACKENDS + "discovery: {dns: [{name: a.example, port: 5432}]}\n");
+        PgBalancerConfig next = config(USERS + BACKENDS + "discovery: {dns: [{name: b.example, port: 5432}]}\n"
+                + "pool: {size: 9}\n");
+        ConfigChanges c = ConfigChanges.between(running, next);
+        assertEquals(List.of("discovery (its sources are started once; the running ones stay)"), c.needRestart());
+        assertEquals(running.discovery(), c.effective().discovery());
+        assertEquals(9, c.effective().pool().size(), "the rest applies");
     }
 
     @Test
