@@ -42,7 +42,7 @@ public final class Readiness {
                 replicas++;
                 replicasUp += n.status().reachable() && !n.isBanned() ? 1 : 0;
             }
-            servers.add(Json.object("backend", n.backend().address(), "role", n.isPrimary() ? "primary" : "replica",
+            servers.add(Json.object("backend", n.backend().address(), "role", n.roleNow(),
                     "up", n.status().reachable(), "banned", n.isBanned(),
                     "error", n.status().reachable() ? null : n.status().error()));
         }

@@ -26,7 +26,7 @@ public final class StatusReport {
         for (BackendNode n : router.nodes()) {
             servers.add(Json.object(
                     "backend", n.backend().address(),
-                    "role", n.isPrimary() ? "primary" : "replica",
+                    "role", n.roleNow(),
                     "up", n.status().reachable(),
                     "banned", n.isBanned(),
                     "in_recovery", n.status().inRecovery(),

@@ -38,7 +38,7 @@ final class EventMeters implements SessionEvents.Listener {
 
     private void add(BackendNode n) {
         cycleLatency.put(n, Timer.builder(ProxyMetrics.CYCLE_LATENCY).publishPercentileHistogram()
-                .tags("backend", n.backend().address(), "role", n.isPrimary() ? "primary" : "replica")
+                .tags("backend", n.backend().address(), "role", n.backend().role().yamlName())
                 .description("time from a cycle's first message to the server's ReadyForQuery")
                 .register(registry));
     }

@@ -118,7 +118,7 @@ public final class ProxyMetrics {
     private void register(BackendNode node) {
         List<Meter> meters = new ArrayList<>();
         Tags tags = Tags.of("backend", node.backend().host() + ":" + node.backend().port(), "role",
-                node.isPrimary() ? "primary" : "replica");
+                node.backend().role().yamlName()); // configured: primary, replica or auto
         meters.add(Gauge.builder(BACKEND_IN_USE, node, BackendNode::inUse).tags(tags)
                 .description("client transactions holding a connection to this server").register(registry));
         meters.add(FunctionCounter.builder(BACKEND_TRANSACTIONS, node, BackendNode::transactions).tags(tags)

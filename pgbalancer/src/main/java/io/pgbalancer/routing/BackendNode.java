@@ -36,6 +36,12 @@ public final class BackendNode {
         return r == Role.PRIMARY || (r == Role.AUTO && status.reachable() && !status.inRecovery());
     }
 
+    /** The role it plays now as text: primary, replica, or unknown (role auto, not answering the monitor yet). */
+    public String roleNow() {
+        Role r = currentRole();
+        return r == null ? "unknown" : r.yamlName();
+    }
+
     /**
      * The role it plays now: the configured one, or for role auto what the monitor last saw (null before the first
      * answer, and while it does not answer).
