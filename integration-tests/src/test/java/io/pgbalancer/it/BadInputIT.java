@@ -234,6 +234,8 @@ class BadInputIT {
                      "pool: {mode: session, size: 2, checkout_timeout: 5s, connect_timeout: 2s}",
                      "backends:",
                      "  - {host: 127.0.0.1, port: " + forwarder.port + ", role: primary}",
+                     // no wait for the primary to come back: a refused login fails at once with the cause
+                     "routing: {primary_wait: 0s}",
                      ""))) {
             forwarder.up();
             try (Connection before = proxy.connect()) {

@@ -123,6 +123,8 @@ public final class HttpEndpoint implements AutoCloseable {
             FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
             response.headers().set(HttpHeaderNames.CONTENT_TYPE, type);
             response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+            // said, not only done: a client that pools connections must not send its next request on this one
+            response.headers().set(HttpHeaderNames.CONNECTION, io.netty.handler.codec.http.HttpHeaderValues.CLOSE);
             ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
         }
     }
