@@ -162,6 +162,11 @@ public final class EndpointSliceWatcher implements AutoCloseable {
         return informers.health().stale();
     }
 
+    /** Every informer has listed and opened its watch (tests wait for it before they change anything). */
+    boolean watching() {
+        return informers.listedAndWatching();
+    }
+
     /** Failed requests to the API server since the start (for a metric). */
     public long failures() {
         return informers.health().failures();

@@ -1,7 +1,6 @@
 // purpose: the informers of one watcher (EndpointSlices per Service, pods by label) with one health check between them
 package io.pgbalancer.k8s;
 
-import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.Config;
@@ -14,6 +13,7 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,8 +28,8 @@ import org.slf4j.LoggerFactory;
  * one; fabric8 lists and watches again with exponential backoff ({@code watchReconnectInterval} doubled up to 32
  * times). Any add, update or delete (and a listing that found nothing) runs {@code onChange}, as does each informer's
  * first complete listing; {@code onChange} runs on informer threads, possibly concurrently for different informers.
- * A daemon thread runs {@link WatchHealth#check()} every {@link WatchHealth#checkInterval}; its probe lists at most
- * one EndpointSlice of the first Service, without fabric8's request retries so that it fails fast.
+ * A daemon thread runs {@link WatchHealth#check()} every {@link WatchHealth#checkInterval}; its probe lists the
+ * watched slices and compares them with the caches ({@link #probe()}).
  */
 final class InformerGroup implements AutoCloseable {
     /** The label the EndpointSlice controller puts on each slice: the name of its Service. */
@@ -44,6 +44,9 @@ final class InformerGroup implements AutoCloseable {
     private final Duration checkInterval;
     private final Runnable onChange;
     private final ScheduledExecutorService checker;
+    private final NamespacedKubernetesClient namespaced;
+    private final RequestConfig probeConfig;
+    private final CacheLag lag = new CacheLag();
 
     /**
      * @param podLabelKey null: no pod informer; else pods of the namespace that carry this label are watched
@@ -55,12 +58,9 @@ final class InformerGroup implements AutoCloseable {
         this.onChange = onChange;
         this.checkInterval = WatchHealth.checkInterval(staleAfter);
         String first = services.get(0);
-        RequestConfig probeConfig = probeConfig(client.getConfiguration(), checkInterval);
-        NamespacedKubernetesClient namespaced = client.adapt(NamespacedKubernetesClient.class);
-        this.health = new WatchHealth(what, forbiddenHint, staleAfter, this::listedAndWatching,
-                () -> namespaced.withRequestConfig(probeConfig).call(c -> c.discovery().v1().endpointSlices()
-                        .inNamespace(namespace).withLabel(SERVICE_NAME_LABEL, first)
-                        .list(new ListOptionsBuilder().withLimit(1L).build())),
+        this.probeConfig = probeConfig(client.getConfiguration(), checkInterval);
+        this.namespaced = client.adapt(NamespacedKubernetesClient.class);
+        this.health = new WatchHealth(what, forbiddenHint, staleAfter, this::listedAndWatching, this::probe,
                 healthListener, System::nanoTime);
         for (String service : services) {
             SharedIndexInformer<EndpointSlice> informer = client.discovery().v1().endpointSlices()
@@ -145,7 +145,35 @@ final class InformerGroup implements AutoCloseable {
         return all.stream().allMatch(SharedIndexInformer::hasSynced);
     }
 
-    private boolean listedAndWatching() {
+    /**
+     * Lists the slices of every watched Service (without fabric8's request retries, so that it fails fast) and
+     * compares them with the informers' caches as they were just before ({@link CacheLag}: a change the cache has
+     * not caught up with by then is at least one check interval old). Throws when the API server cannot be used or
+     * the caches are behind it. The comparison starts once every informer has listed.
+     */
+    private void probe() {
+        boolean compare = synced();
+        Map<String, String> cached = new HashMap<>();
+        slices.values().forEach(i -> i.getStore().list()
+                .forEach(s -> cached.put(key(s), s.getMetadata().getResourceVersion())));
+        Map<String, String> listed = new HashMap<>();
+        for (String service : slices.keySet()) {
+            namespaced.withRequestConfig(probeConfig).call(c -> c.discovery().v1().endpointSlices()
+                            .inNamespace(namespace).withLabel(SERVICE_NAME_LABEL, service).list())
+                    .getItems().forEach(s -> listed.put(key(s), s.getMetadata().getResourceVersion()));
+        }
+        String behind = lag.check(listed, cached);
+        if (compare && behind != null) {
+            throw new IllegalStateException(behind);
+        }
+    }
+
+    private static String key(EndpointSlice s) {
+        return s.getMetadata().getNamespace() + "/" + s.getMetadata().getName();
+    }
+
+    /** Every informer has listed and its watch is open (as far as fabric8 knows). */
+    boolean listedAndWatching() {
         return all.stream().allMatch(i -> i.isRunning() && i.hasSynced() && i.isWatching());
     }
 

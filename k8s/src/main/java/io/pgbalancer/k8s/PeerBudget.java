@@ -106,7 +106,8 @@ public final class PeerBudget implements AutoCloseable {
             return 1;
         }
         if (budget < ranking.count()) {
-            String warning = "a budget of " + budget + " connections per server is less than the " + ranking.count()
+            String warning = "a budget of " + budget + (budget == 1 ? " connection" : " connections")
+                    + " per server is less than the " + ranking.count()
                     + " pgbalancer pods: each pod takes 1, " + ranking.count() + " in all; raise max_connections"
                     + " or run fewer pods";
             if (!warning.equals(lastWarning)) {
@@ -130,6 +131,11 @@ public final class PeerBudget implements AutoCloseable {
     /** As last told to the listener's {@code health}. */
     public boolean stale() {
         return informers.health().stale();
+    }
+
+    /** Every informer has listed and opened its watch (tests wait for it before they change anything). */
+    boolean watching() {
+        return informers.listedAndWatching();
     }
 
     private synchronized void recompute() {

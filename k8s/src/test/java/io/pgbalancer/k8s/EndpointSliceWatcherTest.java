@@ -43,9 +43,11 @@ class EndpointSliceWatcherTest {
         assertEquals(List.of(), recorder.violations());
     }
 
+    /** Starts a watcher and waits until it watches (see {@link Await#watching}). */
     private EndpointSliceWatcher watch(KubernetesDiscovery settings) {
         EndpointSliceWatcher w = EndpointSliceWatcher.start(api.client(), settings, recorder);
         watchers.add(w);
+        Await.watching(w);
         return w;
     }
 
@@ -255,7 +257,9 @@ class EndpointSliceWatcherTest {
     void anInitialListThatIsRefusedIsRetriedUntilItWorks() {
         api.create(slice("pg-abc", "pg", POSTGRES, ready("10.0.0.1", "pg-0")));
         api.failWith(403);
-        EndpointSliceWatcher watcher = watch(Slices.auto("pg", null, Duration.ofMillis(300)));
+        EndpointSliceWatcher watcher = EndpointSliceWatcher.start(api.client(),
+                Slices.auto("pg", null, Duration.ofMillis(300)), recorder);
+        watchers.add(watcher);
 
         Recorder.Health stale = recorder.nextHealth("stale");
         assertTrue(stale.stale());
@@ -276,11 +280,13 @@ class EndpointSliceWatcherTest {
 
     /**
      * What is simulated: the API server goes away while the watch is established (the mock HTTP server shuts down,
-     * dropping the WebSocket) and comes back answering 503 to everything (lists, watch handshakes, the probe), as an
-     * overloaded or restarting control plane does; then it answers normally. The informer's watch reconnects on its
-     * own, the watcher reports stale after stale_after and healthy again, and changes made after the outage arrive.
-     * (The mock server does not replay events missed during the outage, as a real one would from the resource
-     * version, so the test changes things only after recovery.)
+     * dropping the WebSocket) and comes back answering 500 to everything (lists, watch handshakes, the probe), as a
+     * restarting control plane does; then it answers normally. The informer's watch reconnects on its own, the
+     * watcher reports stale after stale_after and healthy again, and changes made after the outage arrive.
+     * (Not 503: fabric8 answers a 503 on a new watch's WebSocket handshake by switching that watch to an HTTP
+     * streaming watch, which a real API server serves and the mock server does not. And the mock server does not
+     * replay events missed during the outage, as a real one would from the resource version, so the test changes
+     * things only after recovery.)
      */
     @Test
     void theWatchRecoversAfterTheApiServerWasAway() {
@@ -288,7 +294,7 @@ class EndpointSliceWatcherTest {
         EndpointSliceWatcher watcher = watch(Slices.auto("pg", null, Duration.ofMillis(300)));
         assertEquals(1, recorder.next("the first snapshot").size());
 
-        api.failWith(503);
+        api.failWith(500);
         api.restart();
         Recorder.Health stale = recorder.nextHealth("stale");
         assertTrue(stale.stale());
@@ -301,6 +307,34 @@ class EndpointSliceWatcherTest {
         assertFalse(recorder.nextHealth("recovered").stale());
         api.replace(slice("pg-abc", "pg", POSTGRES, ready("10.0.0.1", "pg-0"), ready("10.0.0.2", "pg-1")));
         assertEquals(2, recorder.until(s -> s.size() == 2, "the change after the outage").size());
+    }
+
+    /**
+     * What is simulated: the watch connection stays open but delivers nothing (the mock server moves the watch onto a
+     * mute WebSocket), while lists work. fabric8 still says the informer is watching; the watcher's check lists the
+     * slices, sees a change its cache has missed for two checks in a row, and reports stale. Once watches deliver
+     * again (the watch reconnects to the real dispatcher, which sends the current objects), the change arrives and
+     * discovery is healthy again.
+     */
+    @Test
+    void aWatchThatDeliversNothingIsFoundOut() {
+        api.create(slice("pg-abc", "pg", POSTGRES, ready("10.0.0.1", "pg-0")));
+        EndpointSliceWatcher watcher = watch(Slices.auto("pg", null, Duration.ofMillis(400)));
+        assertEquals(1, recorder.next("the first snapshot").size());
+
+        api.silenceWatches(true);
+        api.restart();
+        api.replace(slice("pg-abc", "pg", POSTGRES, ready("10.0.0.1", "pg-0"), ready("10.0.0.2", "pg-1")));
+        Recorder.Health stale = recorder.nextHealth("stale");
+        assertTrue(stale.stale());
+        assertTrue(stale.reason().contains("the watch is behind the API server: it missed test/pg-abc changed"),
+                stale.reason());
+        assertEquals(1, watcher.endpoints().size(), "the change never arrived");
+
+        api.silenceWatches(false);
+        api.restart();
+        assertEquals(2, recorder.next("the change, once the watch delivers again").size());
+        assertFalse(recorder.nextHealth("recovered").stale());
     }
 
     @Test

@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import okhttp3.WebSocketListener;
 import okhttp3.mockwebserver.Dispatcher;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
@@ -28,12 +29,19 @@ import okhttp3.mockwebserver.RecordedRequest;
 /**
  * The CRUD dispatcher keeps the created objects and streams watch events (over WebSockets) to matching watches.
  * In front of it a switch: {@link #failWith} makes every request (lists, watch handshakes, the health probe) answer
- * an error Status until {@link #answer()}. {@link #restart()} shuts the HTTP server down, which drops every open
+ * an error Status until {@link #answer()}; {@link #silenceWatches} gives new watches a connection that stays mute. {@link #restart()} shuts the HTTP server down, which drops every open
  * watch connection, and starts a new one on the same port with the same objects: together they play an API server
  * that goes away and comes back, which is what a real cluster's control-plane upgrade or outage looks like to a pod.
  */
 final class MockApi implements AutoCloseable {
     static final String NAMESPACE = "test";
+    /** MockWebServer logs every request through java.util.logging; held here so the level sticks. */
+    private static final java.util.logging.Logger MOCK_WEB_SERVER_LOG =
+            java.util.logging.Logger.getLogger(MockWebServer.class.getName());
+
+    static {
+        MOCK_WEB_SERVER_LOG.setLevel(java.util.logging.Level.WARNING);
+    }
 
     private final Map<ServerRequest, Queue<ServerResponse>> responses = new HashMap<>();
     private final KubernetesMixedDispatcher crud = new KubernetesMixedDispatcher(responses);
@@ -44,17 +52,25 @@ final class MockApi implements AutoCloseable {
     /** The client tests use to create and change objects. */
     final KubernetesClient admin;
 
-    /** Answers errors while {@code failure} is set, else what the CRUD dispatcher says. */
+    /**
+     * Answers errors while {@code failure} is set; with {@code silentWatches}, accepts new watches on a WebSocket
+     * that never sends anything; else what the CRUD dispatcher says.
+     */
     private final class Switch extends Dispatcher {
         volatile int failure;
+        volatile boolean silentWatches;
 
         @Override
         public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
+            if (silentWatches && request.getPath().contains("watch=true")) {
+                return new MockResponse().withWebSocketUpgrade(new WebSocketListener() {
+                });
+            }
             int code = failure;
             if (code != 0) {
                 return new MockResponse().setResponseCode(code).setHeader("Content-Type", "application/json")
                         .setBody("{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"code\":" + code
-                                + ",\"reason\":\"" + (code == 403 ? "Forbidden" : "ServiceUnavailable")
+                                + ",\"reason\":\"" + (code == 403 ? "Forbidden" : "InternalError")
                                 + "\",\"message\":\"mock API server answers " + code + "\"}");
             }
             return crud.dispatch(request);
@@ -100,13 +116,21 @@ final class MockApi implements AutoCloseable {
         return client;
     }
 
-    /** From now on every request gets {@code code} (403, 503...) with a Status body. */
+    /** From now on every request gets {@code code} (403, 500...) with a Status body. */
     void failWith(int code) {
         dispatcher.failure = code;
     }
 
     void answer() {
         dispatcher.failure = 0;
+    }
+
+    /**
+     * New watches connect but receive nothing (lists still work): a watch that is dead without knowing it, as behind
+     * a proxy that lost the upstream connection. {@link #restart()} moves existing watches onto such connections.
+     */
+    void silenceWatches(boolean silent) {
+        dispatcher.silentWatches = silent;
     }
 
     /** Drops every connection (open watches included) and serves again on the same port, same objects. */

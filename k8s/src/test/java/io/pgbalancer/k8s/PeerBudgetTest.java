@@ -62,8 +62,8 @@ class PeerBudgetTest {
             Recorder recorder = new Recorder();
             try (PeerBudget budget = PeerBudget.start(api.client(), Slices.peers("pgbalancer", Duration.ofMinutes(5)),
                     "pgb-b", recorder)) {
-                assertEquals(1, budget.share(10), "1 before the first listing");
                 recorder.untilPeers(new Recorder.Peers(1, 0)); // nothing listed: this pod alone, not ready yet
+                Await.watching(budget);
 
                 api.create(slice("pgbalancer-1", "pgbalancer", PORTS, ready("10.2.0.3", "pgb-c")));
                 recorder.untilPeers(new Recorder.Peers(2, 1)); // pgb-c, and this pod not ready yet
@@ -109,6 +109,24 @@ class PeerBudgetTest {
                     null, recorder)) {
                 recorder.untilPeers(new Recorder.Peers(4, 3)); // pgb-a, pgb-b, 10.2.0.3 (no pod), and this one
                 assertEquals(2, budget.share(10));
+            }
+        }
+    }
+
+    @Test
+    void beforeTheFirstListingThisPodTakesOne() {
+        try (MockApi api = new MockApi()) {
+            api.failWith(403);
+            Recorder recorder = new Recorder();
+            try (PeerBudget budget = PeerBudget.start(api.client(), Slices.peers("pgbalancer", Duration.ofMillis(200)),
+                    "pgb-a", recorder)) {
+                assertTrue(recorder.nextHealth("stale").stale());
+                assertEquals(1, budget.share(10));
+                assertEquals(1, budget.peers());
+                assertEquals(0, budget.rank());
+                api.answer();
+                recorder.untilPeers(new Recorder.Peers(1, 0));
+                assertEquals(10, budget.share(10), "alone: the whole budget");
             }
         }
     }
