@@ -4,7 +4,6 @@ package io.pgbalancer.k8s;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * An informer whose watch silently stopped delivering (its watch manager reconnecting in a loop, a proxy holding a
@@ -41,10 +40,5 @@ final class CacheLag {
         previous = Map.copyOf(listed);
         return missed.isEmpty() ? null : "the watch is behind the API server: it missed " + String.join(", ", missed)
                 + " (listed by two checks in a row)";
-    }
-
-    @Override
-    public String toString() {
-        return previous == null ? "(nothing listed yet)" : Objects.toString(previous.keySet());
     }
 }

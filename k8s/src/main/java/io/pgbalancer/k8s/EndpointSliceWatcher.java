@@ -45,6 +45,9 @@ public final class EndpointSliceWatcher implements AutoCloseable {
         this.ownsClient = ownsClient;
         this.settings = Objects.requireNonNull(settings, "settings");
         this.listener = Objects.requireNonNull(listener, "listener");
+        if (settings.roles() == KubernetesRoles.LABEL && settings.label() == null) {
+            throw new IllegalArgumentException("discovery.kubernetes.roles is label but no label is configured");
+        }
         this.namespace = KubernetesClients.namespace(client, settings);
         List<String> services = watchedServices(settings);
         this.builder = new SnapshotBuilder(settings);

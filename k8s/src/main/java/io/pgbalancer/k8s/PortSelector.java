@@ -4,7 +4,6 @@ package io.pgbalancer.k8s;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointPort;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import java.util.List;
-import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.stream.Collectors;
 
@@ -70,10 +69,5 @@ final class PortSelector {
                 .map(p -> (p.getName() == null || p.getName().isEmpty() ? "unnamed" : p.getName()) + " "
                         + (p.getPort() == null ? "all" : p.getPort().toString()))
                 .collect(Collectors.joining(", ")) + ")";
-    }
-
-    @Override
-    public String toString() {
-        return Objects.toString(configured, "(the only port)");
     }
 }

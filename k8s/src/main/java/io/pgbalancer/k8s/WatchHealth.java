@@ -14,9 +14,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Two sources: the informers' exception handler ({@link #failed}: a list or watch request failed, the informer
  * retries on its own with exponential backoff) and a periodic {@link #check()}, which asks whether every informer
- * has listed and is watching, and runs a cheap probe request against the API server. The probe is needed because a
- * fabric8 informer whose established watch connection drops keeps reporting {@code isWatching()} while its watch
- * manager reconnects in the background, however long the API server stays away.
+ * has listed and is watching, and runs a probe: a listing of the watched objects, compared with the caches
+ * ({@link CacheLag}). The probe is needed because a fabric8 informer whose established watch connection drops keeps
+ * reporting {@code isWatching()} while its watch manager reconnects in the background, however long the API server
+ * stays away, and because a watch can stay connected and deliver nothing.
  * <p>
  * The watch is unhealthy from the first failure (or failed check), and at start until every informer has listed;
  * once that has lasted {@code staleAfter} the listener hears {@code stale = true}, and {@code stale = false} at the
@@ -29,7 +30,7 @@ final class WatchHealth {
         void health(boolean stale, String reason);
     }
 
-    /** The probe: a request that throws when the API server cannot be used. */
+    /** The probe: throws when the API server cannot be used or the caches are behind it. */
     interface Probe {
         void run() throws Exception;
     }
@@ -54,7 +55,7 @@ final class WatchHealth {
     private volatile boolean closed;
 
     /**
-     * @param what          e.g. {@code EndpointSlices of Service pg-rw in namespace db}, used in messages
+     * @param what          e.g. {@code the EndpointSlice watch of Service pg-rw in namespace db}, used in messages
      * @param forbiddenHint added to the reason when the API answers 403 (which permission is missing)
      * @param watching      true when every informer has listed and is watching
      */
