@@ -2,6 +2,7 @@
 package io.pgbalancer.discovery;
 
 import io.pgbalancer.config.Backend;
+import io.pgbalancer.k8s.PeerBudget;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,6 +38,8 @@ public final class ServerCatalog implements EndpointSource.Listener, AutoCloseab
     private final Map<EndpointSource, List<Backend>> discovered = new LinkedHashMap<>();
     private final Map<EndpointSource, Long> changes = new LinkedHashMap<>();
     private final Map<EndpointSource, String> problems = new LinkedHashMap<>();
+    /** With a shared connection budget: the ready pgbalancer pods and this one's rank; null without one. */
+    private int[] peers;
 
     /** @param apply takes each new merged list; runs on the catalog's thread */
     public ServerCatalog(List<Backend> statics, List<EndpointSource> sources, Consumer<List<Backend>> apply) {
@@ -69,6 +72,25 @@ public final class ServerCatalog implements EndpointSource.Listener, AutoCloseab
         problems.put(source, problem);
     }
 
+    /**
+     * Every server's max_connections is a budget for all pgbalancer pods together (discovery.kubernetes.peers): this
+     * pod takes its share of it. Until the first count of the pods arrives, it takes one connection per server.
+     */
+    public synchronized void shareBudget() {
+        if (peers == null) {
+            peers = new int[] {0, 0};
+        }
+    }
+
+    /** The ready pgbalancer pods changed: {@code count} of them, this one at {@code rank}; applies the new shares. */
+    public void peers(int count, int rank) {
+        synchronized (this) {
+            peers = new int[] {count, rank};
+        }
+        log.info("{} pgbalancer pod(s) share each server's max_connections; this one is number {}", count, rank + 1);
+        applier.execute(() -> apply.accept(merged()));
+    }
+
     /** A reload changed the static backends; the caller applies {@link #merged()} itself. */
     public synchronized void statics(List<Backend> next) {
         statics = List.copyOf(next);
@@ -85,7 +107,16 @@ public final class ServerCatalog implements EndpointSource.Listener, AutoCloseab
                 log.debug("{} is listed twice; the first entry wins", b.address());
             }
         }
-        return List.copyOf(byAddress.values());
+        if (peers == null) {
+            return List.copyOf(byAddress.values());
+        }
+        List<Backend> shared = new ArrayList<>(byAddress.size());
+        for (Backend b : byAddress.values()) {
+            Integer budget = b.maxConnections();
+            shared.add(budget == null ? b : new Backend(b.host(), b.port(), b.role(), b.weight(),
+                    peers[0] == 0 ? 1 : PeerBudget.share(budget, peers[0], peers[1])));
+        }
+        return List.copyOf(shared);
     }
 
     /** Each source's state, in configuration order. */

@@ -13,7 +13,12 @@ import io.pgbalancer.config.PgBalancerConfig;
 import io.pgbalancer.net.Transport;
 import io.pgbalancer.config.Backend;
 import io.pgbalancer.config.DnsDiscovery;
+import io.pgbalancer.config.KubernetesDiscovery;
 import io.pgbalancer.discovery.DnsSource;
+import io.pgbalancer.discovery.KubernetesSource;
+import io.pgbalancer.k8s.PeerBudget;
+import io.pgbalancer.k8s.PeerListener;
+import io.pgbalancer.pool.PoolSettings;
 import io.pgbalancer.discovery.EndpointSource;
 import io.pgbalancer.discovery.Resolver;
 import io.pgbalancer.discovery.ServerCatalog;
@@ -43,6 +48,10 @@ public final class ProxyServer implements AutoCloseable {
     private ConfigFileWatcher watcher;
     private ServerCatalog catalog;
     private Resolver resolver = Resolver.SYSTEM;
+    /** For discovery.kubernetes: null means fabric8's default client (in-cluster, or a kubeconfig). */
+    private io.fabric8.kubernetes.client.KubernetesClient kubernetes;
+    private String podName = System.getenv(PeerBudget.POD_NAME_ENV);
+    private PeerBudget peerBudget;
     /** Reloads and discovery changes apply one at a time. */
     private final Object topologyLock = new Object();
 
@@ -88,12 +97,24 @@ public final class ProxyServer implements AutoCloseable {
             PgBalancerConfig now = context.config();
             var change = context.sessionServices().router().apply(servers, now.routing());
             context.pools().retire(change.removed());
+            // a server's max_connections (its share of a budget) caps its pools
+            context.pools().reconfigure(PoolSettings.from(now.pool()), context.users()::password);
             monitor.apply(context.sessionServices().router().nodes(), now.monitor());
             if (!change.isEmpty()) {
                 log.info("servers changed: {} added, {} removed (draining): {}", change.added().size(),
                         change.removed().size(), context.sessionServices().router().nodes());
             }
         }
+    }
+
+    /**
+     * The Kubernetes client for discovery.kubernetes, and this pod's name among its peers (tests use a mock API
+     * server); call before {@link #start()}. The caller closes the client after the server.
+     */
+    public ProxyServer kubernetes(io.fabric8.kubernetes.client.KubernetesClient client, String pod) {
+        this.kubernetes = client;
+        this.podName = pod;
+        return this;
     }
 
     /** The DNS resolver for discovery.dns (tests feed their own answers); call before {@link #start()}. */
@@ -145,6 +166,13 @@ public final class ProxyServer implements AutoCloseable {
         monitor.onRolesChanged(router::refreshRoles);
         monitor.start();
         catalog = new ServerCatalog(config.backends(), sources(config), this::applyServers);
+        KubernetesDiscovery k8s = config.discovery().kubernetes();
+        if (k8s != null && k8s.peersService() != null && k8s.maxConnections() != null) {
+            catalog.shareBudget();
+            PeerListener peers = catalog::peers;
+            peerBudget = kubernetes == null ? PeerBudget.connect(k8s, peers)
+                    : PeerBudget.start(kubernetes, k8s, podName, peers);
+        }
         readiness = new io.pgbalancer.http.Readiness(router);
         readiness.discovery(catalog::staleness);
         if (config.http().enabled()) {
@@ -195,6 +223,9 @@ public final class ProxyServer implements AutoCloseable {
         if (catalog != null) {
             catalog.close(); // the servers stay as they are while the drain runs
         }
+        if (peerBudget != null) {
+            peerBudget.close();
+        }
         long deadline = System.nanoTime() + grace.toNanos();
         while (context.sessions().busyCount() > 0 && System.nanoTime() < deadline) {
             try {
@@ -230,6 +261,9 @@ public final class ProxyServer implements AutoCloseable {
         }
         for (DnsDiscovery d : config.discovery().dns()) {
             sources.add(new DnsSource(d, resolver));
+        }
+        if (config.discovery().kubernetes() != null) {
+            sources.add(new KubernetesSource(config.discovery().kubernetes(), kubernetes));
         }
         return sources;
     }
