@@ -100,6 +100,18 @@ public final class TestProxy implements AutoCloseable {
         return startFrom(file, io.pgbalancer.discovery.Resolver.SYSTEM);
     }
 
+    /** {@link #startFrom(Path)} with a Kubernetes API client (a mock server's) and this pod's name for peers. */
+    public static TestProxy startFrom(Path file, io.fabric8.kubernetes.client.KubernetesClient kubernetes,
+                                      String podName) {
+        try {
+            PgBalancerConfig config = ConfigLoader.load(file, ENV);
+            return new TestProxy(new ProxyServer(config, file, ENV).kubernetes(kubernetes, podName).start(),
+                    config.listen().port(), config.http().enabled() ? config.http().port() : 0, file);
+        } catch (Exception e) {
+            throw new IllegalStateException("could not start pgbalancer from " + file, e);
+        }
+    }
+
     /** {@link #startFrom(Path)} with a DNS resolver of the test's own for discovery.dns. */
     public static TestProxy startFrom(Path file, io.pgbalancer.discovery.Resolver dns) {
         try {

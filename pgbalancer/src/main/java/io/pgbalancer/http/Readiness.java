@@ -53,8 +53,7 @@ public final class Readiness {
             reason = "not listening yet";
         } else if (draining) {
             reason = "draining: shutting down, running transactions are finishing";
-        } else if (discovery.get() != null) {
-            reason = "endpoint discovery is stale (serving the last known servers): " + discovery.get();
+
         } else if (primary != null && primary.status().reachable()) {
             ready = true;
             reason = "the primary answers; " + replicasLine;
@@ -70,6 +69,13 @@ public final class Readiness {
             reason = "the primary " + primary.backend().address() + " does not answer the monitor: "
                     + primary.status().error();
         }
-        return new Probe(ready, Json.object("ready", ready, "reason", reason, "servers", Json.array(servers)));
+        String stale = discovery.get();
+        if (stale != null) {
+            // said, but not a reason to leave the Service: every pod would see the same API outage, and the last known
+            // servers keep serving
+            reason += "; endpoint discovery is stale, serving the last known servers: " + stale;
+        }
+        return new Probe(ready, Json.object("ready", ready, "reason", reason, "discovery_stale", stale != null,
+                "servers", Json.array(servers)));
     }
 }
