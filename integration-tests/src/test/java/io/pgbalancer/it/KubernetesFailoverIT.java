@@ -2,17 +2,12 @@
 // role, by pod labels (Patroni's role=master|replica) or by its -rw/-ro Services; writes follow with nothing lost.
 package io.pgbalancer.it;
 
+import static io.pgbalancer.it.MockKubernetes.slice;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.discovery.v1.EndpointBuilder;
-import io.fabric8.kubernetes.api.model.discovery.v1.EndpointPortBuilder;
-import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
-import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.pgbalancer.cluster.LocalCluster;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -23,7 +18,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -40,20 +34,17 @@ import org.junit.jupiter.api.Timeout;
 
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class KubernetesFailoverIT {
-    private static final String NAMESPACE = "db";
+    private static final String NAMESPACE = MockKubernetes.NAMESPACE;
     private static final int WRITERS = 3;
 
-    private KubernetesMockServer api;
+    private MockKubernetes api;
     private KubernetesClient admin;
     private LocalCluster cluster;
 
     @BeforeEach
     void start() {
-        api = new KubernetesMockServer(new io.fabric8.mockwebserver.Context(),
-                new okhttp3.mockwebserver.MockWebServer(), new HashMap<>(),
-                new KubernetesMixedDispatcher(new HashMap<>()), false);
-        api.init();
-        admin = client();
+        api = new MockKubernetes();
+        admin = api.admin;
         cluster = LocalCluster.builder().replicas(1)
                 .user("app", TestCluster.APP_PASSWORD, "scram-sha-256")
                 .database("app")
@@ -64,26 +55,7 @@ class KubernetesFailoverIT {
     @AfterEach
     void stop() {
         cluster.close();
-        admin.close();
-        api.destroy();
-    }
-
-    private KubernetesClient client() {
-        return api.createClient(b -> b.editOrNewConfig().withNamespace(NAMESPACE).withWatchReconnectInterval(50)
-                .withRequestRetryBackoffInterval(50).endConfig());
-    }
-
-    private static EndpointSlice slice(String name, String service, int port, String pod) {
-        return new EndpointSliceBuilder()
-                .withNewMetadata().withName(name).withNamespace(NAMESPACE)
-                .addToLabels("kubernetes.io/service-name", service).endMetadata()
-                .withAddressType("IPv4")
-                .withPorts(new EndpointPortBuilder().withName("postgres").withPort(port).withProtocol("TCP").build())
-                .withEndpoints(new EndpointBuilder().withAddresses("127.0.0.1")
-                        .withNewConditions().withReady(true).withServing(true).withTerminating(false).endConditions()
-                        .withNewTargetRef().withKind("Pod").withName(pod).withNamespace(NAMESPACE).endTargetRef()
-                        .build())
-                .build();
+        api.close();
     }
 
     private void pod(String name, String role) {
@@ -166,7 +138,7 @@ class KubernetesFailoverIT {
         before.run();
         String yaml = TestProxy.yaml("backends: []\ndiscovery: {kubernetes: {namespace: " + NAMESPACE + ", "
                 + discovery + "}}\n");
-        try (KubernetesClient client = client();
+        try (KubernetesClient client = api.client();
              TestProxy proxy = TestProxy.startFrom(TestProxy.temporaryFile(yaml), client, "pgbalancer-0")) {
             Writers writers = new Writers(proxy);
             try {

@@ -86,17 +86,6 @@ class LiveReloadIT {
         return values;
     }
 
-    /** Connections the proxy holds on the server at {@code port} for user app (its pools, not its monitor). */
-    private static int pooledConnections(int port) throws SQLException {
-        try (Connection c = DriverManager.getConnection(TestCluster.get().jdbcUrl(port, "app"), "postgres", "");
-             Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE usename = 'app'"
-                     + " AND application_name <> 'pgbalancer-monitor' AND pid <> pg_backend_pid()")) {
-            rs.next();
-            return rs.getInt(1);
-        }
-    }
-
     @Test
     void aReplicaAddedAndAnotherRemovedUnderLoadWithoutOneClientError() throws Exception {
         String http = TestProxy.metricsYaml();
@@ -164,7 +153,7 @@ class LiveReloadIT {
             Poll.until(Duration.ofSeconds(30), "more load after the new replica served", () ->
                     transactions.get() > atAdded + 200 || !errors.isEmpty());
             Poll.until(Duration.ofSeconds(15), "the removed replica's pooled connections to close",
-                    () -> pooledConnections(removed) == 0);
+                    () -> Servers.appConnections(removed) == 0);
             running.set(false);
             for (Future<?> f : clients) {
                 f.get(30, TimeUnit.SECONDS);
