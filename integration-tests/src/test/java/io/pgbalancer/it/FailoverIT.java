@@ -171,8 +171,8 @@ class FailoverIT {
             }
             Poll.until(Duration.ofSeconds(20), "reads to go on without a primary",
                     () -> reads.get() > readsAtStop + 50);
+            long promotedAt = System.nanoTime(); // pg_ctl promote starts; the server takes writes before it returns
             cluster.promoteReplica(0);
-            long promotedAt = System.nanoTime();
             Poll.until(Duration.ofSeconds(20), "writes to resume on the promoted replica",
                     () -> firstWriteAfterStop.get() != 0);
             long resumedMillis = TimeUnit.NANOSECONDS.toMillis(firstWriteAfterStop.get() - promotedAt);
@@ -185,7 +185,7 @@ class FailoverIT {
                 f.get(60, TimeUnit.SECONDS);
             }
             pool.shutdown();
-            System.out.printf("failover: writes resumed %d ms after the promotion; write outage seen by clients"
+            System.out.printf("failover: writes resumed %d ms after pg_ctl promote started; write outage seen by clients"
                     + " %d ms (last write before the stop to first write after); %d write errors, %d read errors%n",
                     resumedMillis, outageMillis, writeErrors.size(), readErrors.size());
             writeErrors.forEach(e -> System.out.println("  write error: " + e));

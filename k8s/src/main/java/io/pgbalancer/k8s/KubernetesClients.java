@@ -29,6 +29,11 @@ public final class KubernetesClients {
         if (settings.namespace() != null && !settings.namespace().isBlank()) {
             return settings.namespace();
         }
+        return ownNamespace(client);
+    }
+
+    /** The client's own namespace: in-cluster, the pod's (where pgbalancer's own Service lives), else "default". */
+    public static String ownNamespace(KubernetesClient client) {
         String configured = client.getNamespace();
         return configured != null && !configured.isBlank() ? configured : DEFAULT_NAMESPACE;
     }

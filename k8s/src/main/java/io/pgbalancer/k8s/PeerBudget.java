@@ -47,7 +47,8 @@ public final class PeerBudget implements AutoCloseable {
         }
         this.podName = podName == null || podName.isBlank() ? null : podName;
         this.listener = Objects.requireNonNull(listener, "listener");
-        String namespace = KubernetesClients.namespace(client, settings);
+        // pgbalancer's own Service is in the pod's namespace, which need not be the database's (settings.namespace)
+        String namespace = KubernetesClients.ownNamespace(client);
         String what = "the EndpointSlice watch of pgbalancer's Service " + service + " in namespace " + namespace;
         String hint = "the ServiceAccount needs " + EndpointSliceWatcher.requiredPermissions(settings).get(0)
                 + " in namespace " + namespace;

@@ -76,7 +76,12 @@ public final class AdminCommands {
     private AdminReply reload() {
         io.netty.util.concurrent.Promise<AdminReply> done = loop.newPromise();
         Thread t = new Thread(() -> {
-            ConfigReloader.Outcome outcome = control.reload("admin console RELOAD");
+            ConfigReloader.Outcome outcome;
+            try {
+                outcome = control.reload("admin console RELOAD");
+            } catch (RuntimeException e) {
+                outcome = new ConfigReloader.Outcome(false, e.toString());
+            }
             done.trySuccess(outcome.ok()
                     ? new AdminReply.Rows(List.of("reload"), List.of(List.of(outcome.message())))
                     : new AdminReply.Failed("F0000", "configuration not reloaded, the running one stays: "

@@ -15,7 +15,8 @@ final class BanCommand {
     static AdminReply run(SessionServices services, String verb, List<String> args) {
         if (args.size() != 1) {
             return new AdminReply.Failed("42601", verb + " takes one backend as host:port, e.g. " + verb + " "
-                    + services.router().nodes().get(0).backend().address());
+                    + (services.router().nodes().isEmpty() ? "10.0.0.5:5432"
+                    : services.router().nodes().get(0).backend().address()));
         }
         Optional<BackendNode> node = find(services, args.get(0));
         if (node.isEmpty()) {

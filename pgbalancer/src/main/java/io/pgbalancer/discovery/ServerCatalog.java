@@ -40,6 +40,7 @@ public final class ServerCatalog implements EndpointSource.Listener, AutoCloseab
     private final Map<EndpointSource, String> problems = new LinkedHashMap<>();
     /** With a shared connection budget: the ready pgbalancer pods and this one's rank; null without one. */
     private int[] peers;
+    private String peerProblem;
 
     /** @param apply takes each new merged list; runs on the catalog's thread */
     public ServerCatalog(List<Backend> statics, List<EndpointSource> sources, Consumer<List<Backend>> apply) {
@@ -98,8 +99,13 @@ public final class ServerCatalog implements EndpointSource.Listener, AutoCloseab
 
     /** The static backends, then every source's servers, each address once. */
     public synchronized List<Backend> merged() {
+        return mergedWith(statics);
+    }
+
+    /** {@link #merged()} with other static backends (a reload not applied yet). */
+    public synchronized List<Backend> mergedWith(List<Backend> staticBackends) {
         Map<String, Backend> byAddress = new LinkedHashMap<>();
-        List<Backend> all = new ArrayList<>(statics);
+        List<Backend> all = new ArrayList<>(staticBackends);
         discovered.values().forEach(all::addAll);
         for (Backend b : all) {
             Backend first = byAddress.putIfAbsent(b.address().toLowerCase(Locale.ROOT), b);
@@ -128,8 +134,16 @@ public final class ServerCatalog implements EndpointSource.Listener, AutoCloseab
         return out;
     }
 
+    /** The watch of pgbalancer's own pods (the shared budget) failed, or works again (null). */
+    public synchronized void peerHealth(String problem) {
+        peerProblem = problem;
+    }
+
     /** The first source whose last refresh failed, as "name: problem", or null when none did. */
     public synchronized String staleness() {
+        if (peerProblem != null) {
+            return "the peer pods' watch (shared max_connections): " + peerProblem;
+        }
         for (EndpointSource s : sources) {
             String p = problems.get(s);
             if (p != null) {

@@ -23,6 +23,7 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgbalancer.pool.BackendPool;
+import io.pgbalancer.pool.PoolKey;
 import io.pgbalancer.pool.PoolRegistry;
 import io.pgbalancer.routing.BackendNode;
 import io.pgbalancer.routing.Router;
@@ -96,12 +97,7 @@ public final class ProxyMetrics {
                     .register(registry);
         }
         pools.onNewPool(this::register);
-        pools.onPoolGone(pool -> {
-            List<Meter> meters = poolMeters.remove(pool);
-            if (meters != null) {
-                meters.forEach(registry::remove);
-            }
-        });
+        pools.onPoolGone(this::unregister);
         events.listen(new EventMeters(registry, router));
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
@@ -154,9 +150,18 @@ public final class ProxyMetrics {
         }
     }
 
-    private void register(BackendPool pool) {
+    private synchronized void register(BackendPool pool) {
         Tags tags = Tags.of("backend", pool.key().backend().host() + ":" + pool.key().backend().port(), "user",
                 pool.key().user(), "database", pool.key().database());
+        // a server removed and added again while its old pool drains: the series follow the new pool (Micrometer
+        // would hand back the old pool's gauges, and the old pool's end would remove them)
+        for (BackendPool old : List.copyOf(poolMeters.keySet())) {
+            PoolKey k = old.key();
+            if (old != pool && k.backend().address().equals(pool.key().backend().address())
+                    && k.user().equals(pool.key().user()) && k.database().equals(pool.key().database())) {
+                poolMeters.remove(old).forEach(registry::remove);
+            }
+        }
         poolMeters.put(pool, List.of(
                 Gauge.builder(POOL_CONNECTIONS, pool, BackendPool::total).tags(tags.and("state", "open"))
                         .description("backend connections of the pool").register(registry),
@@ -164,6 +169,13 @@ public final class ProxyMetrics {
                         .register(registry),
                 Gauge.builder(POOL_WAITING, pool, BackendPool::waiting).tags(tags)
                         .description("clients waiting for a connection of the pool").register(registry)));
+    }
+
+    private synchronized void unregister(BackendPool pool) {
+        List<Meter> meters = poolMeters.remove(pool);
+        if (meters != null) {
+            meters.forEach(registry::remove);
+        }
     }
 
     /** The Prometheus text exposition of every meter. */

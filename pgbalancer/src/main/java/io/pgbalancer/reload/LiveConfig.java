@@ -15,7 +15,8 @@ public final class LiveConfig {
         return current;
     }
 
-    void set(PgBalancerConfig next) {
+    /** Puts {@code next} in effect (the reloader, or its applier while it holds the topology lock). */
+    public void set(PgBalancerConfig next) {
         current = Objects.requireNonNull(next, "next");
     }
 }

@@ -38,6 +38,13 @@ public record Topology(BackendNode primary, List<BackendNode> replicas, ReplicaS
             BackendNode node = known.get(key(b));
             if (node == null) {
                 node = new BackendNode(b);
+                // a server that changed role (a label flip, a move between Services) keeps what the monitor saw of
+                // it: a former replica is not trusted with writes until a poll finds it out of recovery
+                for (BackendNode before : known.values()) {
+                    if (before.backend().address().equals(b.address())) {
+                        node.status(before.status());
+                    }
+                }
             } else {
                 node.update(b);
             }
@@ -56,8 +63,10 @@ public record Topology(BackendNode primary, List<BackendNode> replicas, ReplicaS
             }
             Role now = n.currentRole();
             if (now == Role.PRIMARY) {
-                boolean standby = n.status().reachable() && n.status().inRecovery();
-                if (!standby) { // a configured primary the monitor finds in recovery takes no writes
+                // last seen in recovery, even if it does not answer now: a configured primary the monitor found in
+                // recovery takes no writes until a poll finds it out of recovery
+                boolean standby = n.status().inRecovery();
+                if (!standby) {
                     candidates.add(n);
                 }
             } else if (now == Role.REPLICA) {

@@ -54,6 +54,8 @@ public final class ProxyServer implements AutoCloseable {
     private PeerBudget peerBudget;
     /** Reloads and discovery changes apply one at a time. */
     private final Object topologyLock = new Object();
+    /** Set under topologyLock at shutdown: no reload or discovery change applies after it. */
+    private boolean stopping;
 
     /** A proxy whose configuration came from memory: RELOAD says there is no file to reload. */
     public ProxyServer(PgBalancerConfig config) {
@@ -68,6 +70,12 @@ public final class ProxyServer implements AutoCloseable {
     /** @param env the ${VAR} values for reloads of {@code file} */
     public ProxyServer(PgBalancerConfig config, Path file, java.util.Map<String, String> env) {
         this.config = config;
+        if (!config.discovery().dns().isEmpty()) {
+            // before any lookup (the JVM reads these once): its default 30 s cache would follow a headless
+            // Service's pods late
+            java.security.Security.setProperty("networkaddress.cache.ttl", "1");
+            java.security.Security.setProperty("networkaddress.cache.negative.ttl", "1");
+        }
         this.boss = Transport.group(1, "pgbalancer-accept");
         this.workers = Transport.group(config.listen().effectiveIoThreads(), "pgbalancer-io");
         this.context = new ProxyContext(config, workers);
@@ -79,21 +87,28 @@ public final class ProxyServer implements AutoCloseable {
     /** Applies a validated, reloaded configuration to the pools, the router and the monitor. */
     private void apply(PgBalancerConfig next) {
         synchronized (topologyLock) {
-            List<Backend> servers = next.backends();
-            if (catalog != null) {
-                catalog.statics(next.backends());
-                servers = catalog.merged();
+            if (stopping) {
+                throw new IllegalStateException("pgbalancer is shutting down");
             }
-            context.apply(next, servers);
+            List<Backend> servers = catalog == null ? next.backends() : catalog.mergedWith(next.backends());
+            context.apply(next, servers); // throws having changed nothing if it cannot apply
+            if (catalog != null) {
+                catalog.statics(next.backends()); // only once applied: a rejected file leaves nothing behind
+            }
             if (monitor != null) {
                 monitor.apply(context.sessionServices().router().nodes(), next.monitor());
             }
+            // in effect before the lock is released: a discovery change applied next must use this configuration
+            context.live().set(next);
         }
     }
 
     /** Discovery found a new list of servers: the router, pools and monitor follow (on the catalog's thread). */
     private void applyServers(List<Backend> servers) {
         synchronized (topologyLock) {
+            if (stopping) {
+                return; // the servers stay as they are while the drain runs
+            }
             PgBalancerConfig now = context.config();
             var change = context.sessionServices().router().apply(servers, now.routing());
             context.pools().retire(change.removed());
@@ -162,14 +177,27 @@ public final class ProxyServer implements AutoCloseable {
                     + " (listen): " + e.getMessage(), e);
         }
         var router = context.sessionServices().router();
-        monitor = new io.pgbalancer.monitor.BackendMonitor(router.nodes(), config.monitor(), router.replayWaits());
-        monitor.onRolesChanged(router::refreshRoles);
-        monitor.start();
-        catalog = new ServerCatalog(config.backends(), sources(config), this::applyServers);
+        synchronized (topologyLock) { // a RELOAD may arrive as soon as the port is bound
+            PgBalancerConfig now = context.config();
+            monitor = new io.pgbalancer.monitor.BackendMonitor(router.nodes(), now.monitor(), router.replayWaits());
+            monitor.onRolesChanged(router::refreshRoles);
+            monitor.start();
+            catalog = new ServerCatalog(now.backends(), sources(config), this::applyServers);
+        }
         KubernetesDiscovery k8s = config.discovery().kubernetes();
         if (k8s != null && k8s.peersService() != null && k8s.maxConnections() != null) {
             catalog.shareBudget();
-            PeerListener peers = catalog::peers;
+            PeerListener peers = new PeerListener() {
+                @Override
+                public void peers(int count, int rank) {
+                    catalog.peers(count, rank);
+                }
+
+                @Override
+                public void health(boolean stale, String reason) {
+                    catalog.peerHealth(stale ? reason : null);
+                }
+            };
             peerBudget = kubernetes == null ? PeerBudget.connect(k8s, peers)
                     : PeerBudget.start(kubernetes, k8s, podName, peers);
         }
@@ -220,6 +248,9 @@ public final class ProxyServer implements AutoCloseable {
         if (watcher != null) {
             watcher.close(); // no reloads while shutting down
         }
+        synchronized (topologyLock) {
+            stopping = true;
+        }
         if (catalog != null) {
             catalog.close(); // the servers stay as they are while the drain runs
         }
@@ -254,11 +285,6 @@ public final class ProxyServer implements AutoCloseable {
     /** One source per discovery entry. */
     private List<EndpointSource> sources(PgBalancerConfig config) {
         List<EndpointSource> sources = new ArrayList<>();
-        if (!config.discovery().dns().isEmpty()) {
-            // the JVM caches answers for 30 s by default: a headless Service's pods would be followed late
-            java.security.Security.setProperty("networkaddress.cache.ttl", "1");
-            java.security.Security.setProperty("networkaddress.cache.negative.ttl", "1");
-        }
         for (DnsDiscovery d : config.discovery().dns()) {
             sources.add(new DnsSource(d, resolver));
         }

@@ -58,6 +58,8 @@ final class Checkout implements ReplayWaits.Waiter, Router.PrimaryWaiter {
     private long primaryDeadline;
     private String noPrimaryReason;
     private boolean primaryWaiting;
+    /** The primary wait is registered with the router for a wake-up (else it waits on its timer only). */
+    private boolean registeredForPrimary;
     private ScheduledFuture<?> primaryTimer;
     /** The staleness bound of the read being routed (a leading max_staleness hint), -1 when none. */
     private long hintStaleness = -1;
@@ -129,10 +131,16 @@ final class Checkout implements ReplayWaits.Waiter, Router.PrimaryWaiter {
      * is none a replica, so that logging in and reading never need the primary. Session pooling stays on the primary.
      */
     Target loginTarget() {
-        if (s.services.sessionPooling() || router.primary() != null || !router.hasReplicas()) {
+        if (s.services.sessionPooling() || usablePrimary() != null || !router.hasReplicas()) {
             return Target.PRIMARY;
         }
         return Target.REPLICA;
+    }
+
+    /** The primary unless there is none or it is banned (it refused a connection, or the monitor cannot reach it). */
+    private BackendNode usablePrimary() {
+        BackendNode p = router.primary();
+        return p == null || p.isBanned() ? null : p;
     }
 
     /** Waits for a connection to a server for {@code target}. */
@@ -155,7 +163,7 @@ final class Checkout implements ReplayWaits.Waiter, Router.PrimaryWaiter {
         if (target == Target.PRIMARY) {
             BackendNode primary = router.primary();
             if (primary == null) {
-                awaitPrimary(target, router.whyNoPrimary());
+                awaitPrimary(target, router.whyNoPrimary(), true);
             }
             return primary;
         }
@@ -188,10 +196,11 @@ final class Checkout implements ReplayWaits.Waiter, Router.PrimaryWaiter {
             s.terminate("08006", nowhere(why, needed));
             return null;
         }
-        BackendNode primary = router.primary();
+        BackendNode primary = usablePrimary();
         if (primary == null) {
             awaitPrimary(Target.REPLICA, "no replica can take the read (" + why.label() + ") and "
-                    + router.whyNoPrimary());
+                    + (router.primary() == null ? router.whyNoPrimary() : "the primary "
+                    + router.primary().backend().address() + " does not take connections now"), true);
             return null;
         }
         router.reads().count(why);
@@ -203,7 +212,8 @@ final class Checkout implements ReplayWaits.Waiter, Router.PrimaryWaiter {
      * primary, retrying every 250 ms, up to routing.primary_wait from the first attempt; then ends the session with
      * 08006 naming the reason. Reads that a replica can take do not come here.
      */
-    private void awaitPrimary(Target target, String why) {
+    private void awaitPrimary(Target target, String why, boolean wakeOnChange) {
+        replayWaiting = false; // a read that waited for replay and now waits for a primary
         long now = System.nanoTime();
         if (primaryDeadline == 0) {
             primaryDeadline = now + Math.max(1, s.services.config().routing().primaryWait().toNanos());
@@ -222,7 +232,10 @@ final class Checkout implements ReplayWaits.Waiter, Router.PrimaryWaiter {
         primaryWaiting = true;
         primaryTimer = s.loop.schedule(this::primaryRecheck, Math.min(PRIMARY_RECHECK_NANOS, primaryDeadline - now),
                 TimeUnit.NANOSECONDS);
-        router.awaitPrimary(this);
+        registeredForPrimary = wakeOnChange;
+        if (wakeOnChange) {
+            router.awaitPrimary(this);
+        }
     }
 
     /** On the thread that changed the topology. */
@@ -232,7 +245,8 @@ final class Checkout implements ReplayWaits.Waiter, Router.PrimaryWaiter {
     }
 
     private void primaryRecheck() {
-        if (router.stopAwaitingPrimary(this)) { // else a wake-up is on its way
+        // registered for a wake-up: proceed only if it is not already on its way; timer only: proceed
+        if (router.stopAwaitingPrimary(this) || !registeredForPrimary) {
             primaryWaitEnded();
         }
     }
@@ -415,10 +429,20 @@ final class Checkout implements ReplayWaits.Waiter, Router.PrimaryWaiter {
         }
         if (refused && waitingFor == Target.PRIMARY) {
             // the primary is restarting, or died before the monitor noticed: wait for it or its successor
-            log.warn("{} refused a connection ({}); writes wait up to routing.primary_wait for a primary", chosen,
-                    cause.getMessage());
+            if (primaryDeadline == 0) {
+                log.warn("{} refused a connection ({}); writes wait up to routing.primary_wait for a primary",
+                        chosen, cause.getMessage());
+            }
+            // logins and reads go elsewhere meanwhile; this session tries again after the recheck interval (the
+            // topology still names this server: a wake-up on change would retry at once, in a loop)
+            chosen.ban(PRIMARY_RECHECK_NANOS);
+            if (chosen.backend().role() == io.pgbalancer.config.Role.AUTO) {
+                // seen down before the monitor's next poll: a promoted server can take over at once
+                chosen.status(chosen.status().failed(cause.getMessage(), System.nanoTime()));
+                router.refreshRoles();
+            }
             awaitPrimary(Target.PRIMARY, "the primary " + chosen.backend().address() + " refused connections ("
-                    + cause.getMessage() + ")");
+                    + cause.getMessage() + ")", false);
             return;
         }
         if (cause instanceof PoolTimeoutException) {

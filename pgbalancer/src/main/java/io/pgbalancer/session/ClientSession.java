@@ -163,6 +163,11 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
                 return;
             }
         } else if (keep) {
+            if (lease.state() == BackendLease.State.IDLE && lease.backend().key().node().isRetired()) {
+                // pinned or session pooling on a server a reload or discovery removed: no new work goes there
+                terminate("57P01", "terminating connection: the server " + lease.backend().key().node().backend().address()
+                        + " was removed from pgbalancer's servers; reconnect");
+            }
             return;
         }
         lease.release();

@@ -107,7 +107,24 @@ class RouterRolesTest {
         assertEquals("the primary db0:5432 is in recovery", r.whyNoPrimary());
         down(node(r, primary));
         r.refreshRoles();
-        assertSame(node(r, primary), r.primary(), "not answering is not being a standby: writes try it");
+        assertNull(r.primary(), "last seen in recovery: no writes while it does not answer either");
+        seen(node(r, primary), false);
+        r.refreshRoles();
+        assertSame(node(r, primary), r.primary(), "a poll finds it out of recovery: writes again");
+    }
+
+    @Test
+    void aServerThatChangesRoleKeepsWhatTheMonitorSawSoAStandbyIsNotTrustedWithWrites() throws Exception {
+        Backend primary = new Backend("db0", 5432, Role.PRIMARY, 1, null);
+        Backend replica = new Backend("db1", 5432, Role.REPLICA, 1, null);
+        Router r = router(List.of(primary, replica));
+        seen(node(r, replica), true);
+        // a label flips before the promotion finished: db1 is now named primary, db0 is gone
+        r.apply(List.of(new Backend("db1", 5432, Role.PRIMARY, 1, null)), Routing.defaults());
+        assertNull(r.primary(), "the new primary node carries db1's last status: in recovery");
+        seen(r.node("db1:5432"), false);
+        r.refreshRoles();
+        assertSame(r.node("db1:5432"), r.primary(), "promoted: it takes writes");
     }
 
     @Test
