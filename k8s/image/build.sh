@@ -24,12 +24,15 @@ modules="$modules,jdk.crypto.ec,jdk.naming.dns,jdk.management,jdk.unsupported,ja
 # the shared libraries the runtime needs, at the paths the loader looks for them
 copy_lib() {
   local lib=$1
+  case "$lib" in /lib/*|/lib64/*|/usr/lib/*) ;; *) return 0 ;; esac # the runtime's own libraries are there already
   [ -e "$root$lib" ] && return 0
   mkdir -p "$root$(dirname "$lib")"
   cp -L "$lib" "$root$lib"
 }
-for bin in "$root"/opt/java/bin/java $(find "$root/opt/java/lib" -name '*.so'); do
-  ldd "$bin" 2>/dev/null | awk '/=> \//{print $3} /^\s*\/lib/{print $1}' | while read -r lib; do copy_lib "$lib"; done
+# (not the desktop's: java.beans brings java.desktop, whose X11, sound and font libraries a server never loads)
+for bin in "$root"/opt/java/bin/java $(find "$root/opt/java/lib" -name '*.so' ! -name 'libawt*' ! -name '*jsound*' \
+    ! -name '*splashscreen*' ! -name '*fontmanager*' ! -name '*lcms*' ! -name '*javajpeg*'); do
+  ldd "$bin" 2>/dev/null | awk '/=> \//{print $3} /^[ \t]*\//{print $1}' | while read -r lib; do copy_lib "$lib"; done
 done
 for extra in /lib/x86_64-linux-gnu/libnss_files.so.2 /lib/x86_64-linux-gnu/libnss_dns.so.2 \
              /lib/x86_64-linux-gnu/libresolv.so.2; do

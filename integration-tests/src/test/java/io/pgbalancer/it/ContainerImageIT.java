@@ -35,8 +35,32 @@ class ContainerImageIT {
         return Files.exists(here.resolve("k8s/image/build.sh")) ? here : here.getParent();
     }
 
+    /**
+     * The project's files (tracked and new, as git lists them) copied to {@code target}: the image is built there, so
+     * the nested Maven build does not rewrite the jars this test run is using.
+     */
+    private static void copyProject(Path target) throws Exception {
+        Process ls = new ProcessBuilder("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+                .directory(repository().toFile()).redirectErrorStream(false).start();
+        byte[] listing = ls.getInputStream().readAllBytes();
+        assertEquals(0, ls.waitFor(), "git ls-files");
+        for (String name : new String(listing, StandardCharsets.UTF_8).split("\0")) {
+            Path from = repository().resolve(name);
+            if (name.isEmpty() || !Files.isRegularFile(from)) {
+                continue; // deleted in the working tree
+            }
+            Path to = target.resolve(name);
+            Files.createDirectories(to.getParent());
+            Files.copy(from, to, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+        }
+    }
+
     private static String run(Path log, Duration timeout, String... command) throws Exception {
-        Process p = new ProcessBuilder(command).directory(repository().toFile()).redirectErrorStream(true)
+        return runIn(repository(), log, timeout, command);
+    }
+
+    private static String runIn(Path directory, Path log, Duration timeout, String... command) throws Exception {
+        Process p = new ProcessBuilder(command).directory(directory.toFile()).redirectErrorStream(true)
                 .redirectOutput(log.toFile()).start();
         if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
             p.destroyForcibly();
@@ -52,8 +76,10 @@ class ContainerImageIT {
     void theImageRunsPgbalancerAsANonRootUserFromItsOwnRuntime() throws Exception {
         Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
                 "unpacking the image and running it with chroot needs root (CI runs as root)");
-        run(dir.resolve("build.log"), Duration.ofMinutes(10), "bash", "k8s/image/build.sh");
-        Path tar = repository().resolve("pgbalancer/target/jib-image.tar");
+        Path project = Files.createDirectory(dir.resolve("project"));
+        copyProject(project);
+        runIn(project, dir.resolve("build.log"), Duration.ofMinutes(10), "bash", "k8s/image/build.sh");
+        Path tar = project.resolve("pgbalancer/target/jib-image.tar");
         assertTrue(Files.size(tar) > 10_000_000, "an image with a Java runtime: " + Files.size(tar) + " bytes");
 
         Path unpacked = Files.createDirectory(dir.resolve("image"));
@@ -75,6 +101,18 @@ class ContainerImageIT {
                     unpacked.resolve(layer.asText()).toString(), "-C", rootfs.toString());
         }
         assertTrue(Files.isExecutable(rootfs.resolve("opt/java/bin/java")), "a runtime of its own");
+        // what a container runtime provides: /proc (the loader finds the runtime's libraries through it)
+        Path proc = Files.createDirectories(rootfs.resolve("proc"));
+        run(dir.resolve("mount.log"), Duration.ofSeconds(30), "mount", "-t", "proc", "proc", proc.toString());
+        try {
+            runImage(rootfs, entrypoint);
+        } finally {
+            run(dir.resolve("umount.log"), Duration.ofSeconds(30), "umount", proc.toString());
+        }
+    }
+
+    /** Runs the unpacked image's entrypoint as uid 10001: --version, then pgbalancer serving a query. */
+    private void runImage(Path rootfs, List<String> entrypoint) throws Exception {
 
         // the image's entrypoint, with java at the PATH the image sets (chroot itself does not read the image's PATH)
         List<String> command = new ArrayList<>(List.of("chroot", "--userspec=10001:10001", rootfs.toString(),
@@ -89,8 +127,7 @@ class ContainerImageIT {
         int port = TestProxy.freePort();
         String yaml = TestProxy.yaml("").replaceAll("listen: \\{host: 127.0.0.1, port: \\d+}",
                 "listen: {host: 127.0.0.1, port: " + port + "}");
-        Path config = rootfs.resolve("tmp/pgbalancer.yaml");
-        Files.writeString(config, yaml, StandardCharsets.UTF_8);
+        Files.writeString(rootfs.resolve("tmp/pgbalancer.yaml"), yaml, StandardCharsets.UTF_8);
         List<String> serve = new ArrayList<>(command);
         serve.addAll(List.of("run", "--config", "/tmp/pgbalancer.yaml"));
         ProcessBuilder pb = new ProcessBuilder(serve).redirectErrorStream(true)
