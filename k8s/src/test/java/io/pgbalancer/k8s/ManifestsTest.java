@@ -236,7 +236,8 @@ class ManifestsTest {
         assertTrue(termination > preStopSeconds + grace, "terminationGracePeriodSeconds " + termination
                 + " must exceed preStop " + preStopSeconds + " s + shutdown.grace_period " + grace + " s");
         assertEquals(2, one(Deployment.class).getSpec().getReplicas());
-        assertEquals("pgbalancer:0.1.0", container().getImage());
+        assertEquals("pgbalancer:" + System.getProperty("project.version"), container().getImage(),
+                "the image k8s/image/build.sh builds");
         var resources = container().getResources();
         assertTrue(resources.getRequests().containsKey("cpu") && resources.getRequests().containsKey("memory"));
         assertTrue(resources.getLimits().containsKey("memory"));
