@@ -37,6 +37,9 @@ class FailoverIT {
     private static final int READERS = 4;
     private static LocalCluster cluster;
 
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path dir;
+
     @BeforeAll
     static void cluster() {
         cluster = LocalCluster.builder().replicas(2)
@@ -157,6 +160,8 @@ class FailoverIT {
                     return null;
                 }));
             }
+            Pgbench bench = new Pgbench(proxy, dir);
+            bench.start();
             Poll.until(Duration.ofSeconds(30), "writes before the failover",
                     () -> committed.values().stream().mapToInt(List::size).sum() > 200);
 
@@ -178,6 +183,10 @@ class FailoverIT {
             long resumedMillis = TimeUnit.NANOSECONDS.toMillis(firstWriteAfterStop.get() - promotedAt);
             long outageMillis = TimeUnit.NANOSECONDS.toMillis(firstWriteAfterStop.get() - lastWriteBeforeStop.get());
             int before = committed.values().stream().mapToInt(List::size).sum();
+            long promoted = System.nanoTime();
+            Poll.until(Duration.ofSeconds(60), "a clean pgbench run of each kind after the promotion",
+                    () -> bench.cleanSince(promoted, "tpcb-like") && bench.cleanSince(promoted, "select-only"));
+            bench.stop();
             Poll.until(Duration.ofSeconds(20), "more writes after the failover",
                     () -> committed.values().stream().mapToInt(List::size).sum() > before + 200);
             running.set(false);
@@ -189,6 +198,7 @@ class FailoverIT {
                     + " %d ms (last write before the stop to first write after); %d write errors, %d read errors%n",
                     resumedMillis, outageMillis, writeErrors.size(), readErrors.size());
             writeErrors.forEach(e -> System.out.println("  write error: " + e));
+            System.out.println("  pgbench runs: " + bench.summary());
             readErrors.forEach(e -> System.out.println("  read error: " + e));
 
             for (String e : writeErrors) {
@@ -202,6 +212,16 @@ class FailoverIT {
                 try (ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
                     rs.next();
                     assertEquals(false, rs.getBoolean(1));
+                }
+                // pgbench's tpcb-like transactions are all or nothing: the balances agree with the history
+                try (ResultSet rs = st.executeQuery("SELECT (SELECT sum(abalance) FROM pgbench_accounts),"
+                        + " (SELECT sum(tbalance) FROM pgbench_tellers), (SELECT sum(bbalance) FROM pgbench_branches),"
+                        + " (SELECT coalesce(sum(delta), 0) FROM pgbench_history)")) {
+                    rs.next();
+                    long history = rs.getLong(4);
+                    assertEquals(history, rs.getLong(1), "accounts against history");
+                    assertEquals(history, rs.getLong(2), "tellers against history");
+                    assertEquals(history, rs.getLong(3), "branches against history");
                 }
                 for (Map.Entry<Integer, List<Integer>> e : committed.entrySet()) {
                     List<Integer> rows;
@@ -223,6 +243,72 @@ class FailoverIT {
             }
         } finally {
             proxy.close();
+        }
+    }
+
+    /**
+     * pgbench through pgbalancer, run after run (tpcb-like, then select-only, 4 clients for 1 s each) until stopped:
+     * a run whose client loses its connection aborts (pgbench does not reconnect); the next run starts afresh, as a
+     * batch job would.
+     */
+    private static final class Pgbench {
+        private record Run(String kind, long endedNanos, boolean clean) {
+        }
+
+        private final TestProxy proxy;
+        private final java.nio.file.Path dir;
+        private final java.nio.file.Path binary;
+        private final List<Run> runs = java.util.Collections.synchronizedList(new ArrayList<>());
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private Thread thread;
+
+        Pgbench(TestProxy proxy, java.nio.file.Path dir) throws Exception {
+            this.proxy = proxy;
+            this.dir = dir;
+            this.binary = cluster.binaries().find("pgbench").orElseThrow();
+            PsqlIT.Result init = PgbenchIT.run(binary, proxy, "app", dir, "-i", "-s", "1", "-q");
+            assertEquals(0, init.exit(), init.describe());
+        }
+
+        void start() {
+            thread = new Thread(() -> {
+                while (running.get()) {
+                    run("tpcb-like");
+                    run("select-only", "-S");
+                }
+            }, "failover-pgbench");
+            thread.start();
+        }
+
+        private void run(String kind, String... extra) {
+            List<String> args = new ArrayList<>(List.of("-n", "-c", "4", "-j", "2", "-T", "1"));
+            args.addAll(List.of(extra));
+            try {
+                PsqlIT.Result r = PgbenchIT.run(binary, proxy, "app", dir, args.toArray(String[]::new));
+                runs.add(new Run(kind, System.nanoTime(), r.exit() == 0
+                        && r.stdout().contains("number of failed transactions: 0 (")));
+            } catch (Exception e) {
+                runs.add(new Run(kind, System.nanoTime(), false));
+            }
+        }
+
+        /** Whether a run of {@code kind} that ended after {@code since} had no failure at all. */
+        boolean cleanSince(long since, String kind) {
+            synchronized (runs) {
+                return runs.stream().anyMatch(r -> r.kind.equals(kind) && r.clean && r.endedNanos - since > 0);
+            }
+        }
+
+        void stop() throws InterruptedException {
+            running.set(false);
+            thread.join(TimeUnit.SECONDS.toMillis(30));
+        }
+
+        String summary() {
+            synchronized (runs) {
+                long clean = runs.stream().filter(Run::clean).count();
+                return runs.size() + " (" + clean + " clean, " + (runs.size() - clean) + " cut by the failover)";
+            }
         }
     }
 

@@ -1,6 +1,6 @@
 // purpose: Kubernetes discovery against fabric8's mock API server (CRUD mode) with real PostgreSQL servers as the
-// endpoints: a replica's EndpointSlice added then deleted while 8 clients read, and two pgbalancer instances sharing
-// one budget of max_connections per server.
+// endpoints: a replica's EndpointSlice added then deleted while 8 clients read, the API server failing and coming
+// back, and two pgbalancer instances sharing one budget of max_connections per server.
 package io.pgbalancer.it;
 
 import static io.pgbalancer.it.MockKubernetes.slice;
@@ -80,6 +80,51 @@ class KubernetesDiscoveryIT {
             } // closing the load fails the test with every client error
             assertEquals(0, proxy.metric("pgbalancer_discovery_stale", "source", "kubernetes pg"));
         }
+    }
+
+    @Test
+    void theApiServerFailingKeepsTheLastServersAndReadySaysStaleUntilItAnswersAgain() throws Exception {
+        int primary = TestCluster.get().primaryPort();
+        int replica0 = TestCluster.get().replicaPorts().get(0);
+        int replica1 = TestCluster.get().replicaPorts().get(1);
+        api.admin.resource(slice("pg-primary", "pg", primary, "pg-0")).create();
+        api.admin.resource(slice("pg-r0", "pg", replica0, "pg-1")).create();
+        String http = TestProxy.metricsYaml();
+        String yaml = TestProxy.yaml(http + "backends: []\n"
+                + "discovery: {kubernetes: {namespace: " + NAMESPACE + ", roles: auto, service: pg,"
+                + " stale_after: 2s}}\n");
+        int httpPort = Integer.parseInt(http.replaceAll("(?s).*port: (\\d+).*", "$1"));
+        try (KubernetesClient client = api.client();
+             TestProxy proxy = TestProxy.startFrom(TestProxy.temporaryFile(yaml), client, "pgbalancer-0")) {
+            api.awaitWatches(1);
+            try (ReadLoad load = new ReadLoad(proxy, 4)) {
+                Poll.until(Duration.ofSeconds(30), "reads on the replica", () -> load.on(replica0) > 0
+                        || load.failed());
+                api.failWith(500);
+                Poll.until(Duration.ofSeconds(20), "discovery to be reported stale", () -> proxy.metric(
+                        "pgbalancer_discovery_stale", "source", "kubernetes pg") == 1);
+                String ready = get(httpPort, "/ready");
+                assertTrue(ready.contains("\"ready\":true") && ready.contains("\"discovery_stale\":true")
+                        && ready.contains("endpoint discovery is stale"), ready);
+                long during = load.on(replica0);
+                Poll.until(Duration.ofSeconds(10), "reads to go on with the last known servers",
+                        () -> load.on(replica0) > during + 100 || load.failed());
+
+                api.answer();
+                Poll.until(Duration.ofSeconds(30), "discovery to recover", () -> proxy.metric(
+                        "pgbalancer_discovery_stale", "source", "kubernetes pg") == 0);
+                api.admin.resource(slice("pg-r1", "pg", replica1, "pg-2")).create();
+                Poll.until(Duration.ofSeconds(30), "a change after the recovery to be applied",
+                        () -> load.on(replica1) > 0 || load.failed());
+            } // closing the load fails the test with every client error
+            assertTrue(get(httpPort, "/ready").contains("\"discovery_stale\":false"));
+        }
+    }
+
+    private static String get(int port, String path) throws Exception {
+        return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + port + path)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
     }
 
     @Test

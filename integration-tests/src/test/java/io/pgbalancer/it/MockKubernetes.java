@@ -12,6 +12,8 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import java.util.HashMap;
 import java.util.concurrent.TimeUnit;
+import okhttp3.mockwebserver.Dispatcher;
+import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import okhttp3.mockwebserver.RecordedRequest;
 
@@ -19,15 +21,38 @@ final class MockKubernetes implements AutoCloseable {
     static final String NAMESPACE = "db";
 
     private final KubernetesMockServer api;
+    /** While non-zero, every request is answered with this HTTP status (an API server in trouble). */
+    private volatile int failure;
     /** The test's own client, to create and change objects. */
     final KubernetesClient admin;
 
     MockKubernetes() {
         // CRUD mode: the server keeps what clients create and streams watch events
-        api = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-                new KubernetesMixedDispatcher(new HashMap<>()), false);
+        KubernetesMixedDispatcher crud = new KubernetesMixedDispatcher(new HashMap<>());
+        Dispatcher errorsOrCrud = new Dispatcher() {
+            @Override
+            public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
+                int code = failure;
+                if (code != 0) {
+                    return new MockResponse().setResponseCode(code).setHeader("Content-Type", "application/json")
+                            .setBody("{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"code\":"
+                                    + code + ",\"message\":\"the mock API server answers " + code + "\"}");
+                }
+                return crud.dispatch(request);
+            }
+        };
+        api = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), errorsOrCrud, false);
         api.init();
         admin = client();
+    }
+
+    /** From now on every request gets {@code code} (500, 503...), until {@link #answer()}. */
+    void failWith(int code) {
+        failure = code;
+    }
+
+    void answer() {
+        failure = 0;
     }
 
     /** A client for pgbalancer, with quick reconnects; the caller closes it. */
