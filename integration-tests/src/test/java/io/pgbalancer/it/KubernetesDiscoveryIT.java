@@ -103,6 +103,8 @@ class KubernetesDiscoveryIT {
                 api.failWith(500);
                 Poll.until(Duration.ofSeconds(20), "discovery to be reported stale", () -> proxy.metric(
                         "pgbalancer_discovery_stale", "source", "kubernetes pg") == 1);
+                assertTrue(proxy.metric("pgbalancer_discovery_failures_total", "source", "kubernetes pg") > 0,
+                        "the failed refreshes are counted");
                 String ready = get(httpPort, "/ready");
                 assertTrue(ready.contains("\"ready\":true") && ready.contains("\"discovery_stale\":true")
                         && ready.contains("endpoint discovery is stale"), ready);

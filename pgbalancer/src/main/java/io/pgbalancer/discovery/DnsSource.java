@@ -26,6 +26,7 @@ public final class DnsSource implements EndpointSource {
     private final Resolver resolver;
     private final ScheduledExecutorService timer;
     private List<Backend> last;
+    private final java.util.concurrent.atomic.AtomicLong failures = new java.util.concurrent.atomic.AtomicLong();
     private String lastProblem;
 
     public DnsSource(DnsDiscovery settings, Resolver resolver) {
@@ -55,6 +56,7 @@ public final class DnsSource implements EndpointSource {
         try {
             addresses = resolver.resolve(settings.name());
         } catch (UnknownHostException | RuntimeException e) {
+            failures.incrementAndGet();
             String problem = "cannot resolve " + settings.name() + ": " + e.getMessage();
             if (!problem.equals(lastProblem)) {
                 log.warn("{}; keeping the {} servers it gave before", problem, last == null ? 0 : last.size());
@@ -84,6 +86,11 @@ public final class DnsSource implements EndpointSource {
             last = servers;
             listener.servers(this, servers);
         }
+    }
+
+    @Override
+    public long failures() {
+        return failures.get();
     }
 
     @Override

@@ -14,6 +14,9 @@ public interface EndpointSource extends AutoCloseable {
      */
     void start(Listener listener);
 
+    /** Refreshes that failed so far (lookups, API requests, watches): each is retried. */
+    long failures();
+
     @Override
     void close();
 

@@ -60,6 +60,11 @@ public final class KubernetesSource implements EndpointSource {
     }
 
     @Override
+    public long failures() {
+        return watcher == null ? 0 : watcher.failures();
+    }
+
+    @Override
     public void close() {
         if (watcher != null) {
             watcher.close();

@@ -24,7 +24,7 @@ public final class ServerCatalog implements EndpointSource.Listener, AutoCloseab
     private static final Logger log = LoggerFactory.getLogger(ServerCatalog.class);
 
     /** What the catalog knows of one source. */
-    public record SourceState(String name, int servers, long changes, String problem) {
+    public record SourceState(String name, int servers, long changes, String problem, long failures) {
     }
 
     private final List<EndpointSource> sources;
@@ -129,7 +129,8 @@ public final class ServerCatalog implements EndpointSource.Listener, AutoCloseab
     public synchronized List<SourceState> sources() {
         List<SourceState> out = new ArrayList<>();
         for (EndpointSource s : sources) {
-            out.add(new SourceState(s.name(), discovered.get(s).size(), changes.get(s), problems.get(s)));
+            out.add(new SourceState(s.name(), discovered.get(s).size(), changes.get(s), problems.get(s),
+                    s.failures()));
         }
         return out;
     }

@@ -53,6 +53,7 @@ public final class ProxyMetrics {
     public static final String CONFIG_RELOADS = "pgbalancer.config.reloads";
     public static final String ENDPOINT_CHANGES = "pgbalancer.endpoint.changes";
     public static final String DISCOVERY_STALE = "pgbalancer.discovery.stale";
+    public static final String DISCOVERY_FAILURES = "pgbalancer.discovery.failures";
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Map<BackendNode, List<Meter>> nodeMeters = new ConcurrentHashMap<>();
@@ -92,6 +93,8 @@ public final class ProxyMetrics {
             String name = source.name();
             FunctionCounter.builder(ENDPOINT_CHANGES, catalog, c -> state(c, name).changes()).tags("source", name)
                     .description("new server lists a discovery source reported").register(registry);
+            FunctionCounter.builder(DISCOVERY_FAILURES, catalog, c -> state(c, name).failures()).tags("source", name)
+                    .description("discovery refreshes that failed (each is retried with backoff)").register(registry);
             Gauge.builder(DISCOVERY_STALE, catalog, c -> state(c, name).problem() == null ? 0 : 1).tags("source", name)
                     .description("1 while a discovery source's last refresh failed (the last servers stay)")
                     .register(registry);

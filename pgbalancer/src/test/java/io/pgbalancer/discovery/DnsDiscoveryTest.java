@@ -76,6 +76,7 @@ class DnsDiscoveryTest {
         answer.set(new UnknownHostException("pg-replicas.db.svc: Temporary failure in name resolution"));
         source.refresh(rec);
         assertNull(rec.lists.poll(), "a failed lookup keeps the last list");
+        assertEquals(1, source.failures(), "the failed lookup is counted");
         assertEquals("cannot resolve pg-replicas.db.svc: pg-replicas.db.svc: Temporary failure in name resolution",
                 rec.problem);
         answer.set(addresses("10.0.0.2", "10.0.0.3"));
