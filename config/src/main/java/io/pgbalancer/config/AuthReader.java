@@ -10,7 +10,7 @@ import org.yaml.snakeyaml.nodes.Node;
 
 final class AuthReader {
     static final List<String> KEYS = List.of("method", "users");
-    static final List<String> USER_KEYS = List.of("name", "password");
+    static final List<String> USER_KEYS = List.of("name", "password", "max_connections");
 
     private AuthReader() {
     }
@@ -66,6 +66,8 @@ final class AuthReader {
                     "required when auth.method is " + method.yamlName());
         }
         String finalPassword = password;
-        return name.map(n -> new User(n, finalPassword));
+        Integer maxConnections = user.get("max_connections").filter(n -> !Nodes.isNull(n))
+                .flatMap(n -> values.positiveInteger(user.path("max_connections"), n)).orElse(null);
+        return name.map(n -> new User(n, finalPassword, maxConnections));
     }
 }

@@ -1,10 +1,12 @@
 // purpose: reads and validates the "limits" section
 package io.pgbalancer.config;
 
+import io.pgbalancer.config.ValueReader.DurationRule;
 import java.util.List;
 
 final class LimitsReader {
-    static final List<String> KEYS = List.of("max_message_size", "max_client_connections");
+    static final List<String> KEYS = List.of("max_message_size", "max_client_connections", "auth_timeout");
+    static final java.time.Duration MAX_AUTH_TIMEOUT = java.time.Duration.ofMinutes(10);
     static final int MIN_MESSAGE_SIZE = 1024;
     static final int MAX_MESSAGE_SIZE = 1024 * 1024 * 1024;
 
@@ -19,6 +21,10 @@ final class LimitsReader {
         int maxClientConnections = limits.get("max_client_connections")
                 .flatMap(n -> values.positiveInteger(limits.path("max_client_connections"), n))
                 .orElse(Limits.DEFAULT_MAX_CLIENT_CONNECTIONS);
-        return new Limits(maxMessageSize, maxClientConnections);
+        java.time.Duration authTimeout = limits.get("auth_timeout")
+                .flatMap(n -> values.duration(limits.path("auth_timeout"), n, DurationRule.POSITIVE, MAX_AUTH_TIMEOUT,
+                        "10m"))
+                .orElse(Limits.DEFAULT_AUTH_TIMEOUT);
+        return new Limits(maxMessageSize, maxClientConnections, authTimeout);
     }
 }

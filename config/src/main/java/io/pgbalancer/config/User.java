@@ -3,14 +3,21 @@ package io.pgbalancer.config;
 
 import java.util.Objects;
 
-public record User(String name, String password) {
+/** {@code maxConnections}: how many client connections the user may hold at once; null means no own limit. */
+public record User(String name, String password, Integer maxConnections) {
     public User {
         Objects.requireNonNull(name, "name");
+    }
+
+    /** A user without a connection limit of its own. */
+    public User(String name, String password) {
+        this(name, password, null);
     }
 
     /** Never prints the password. */
     @Override
     public String toString() {
-        return "User[name=" + name + ", password=" + (password == null ? "none" : "***") + "]";
+        return "User[name=" + name + ", password=" + (password == null ? "none" : "***")
+                + (maxConnections == null ? "" : ", maxConnections=" + maxConnections) + "]";
     }
 }

@@ -77,15 +77,22 @@ public record ConfigChanges(List<String> applied, List<String> needRestart, PgBa
 
     /** One entry per user added, removed or given a new password (never the password itself). */
     private static void users(List<String> out, PgBalancerConfig running, PgBalancerConfig next) {
-        Map<String, String> before = new LinkedHashMap<>();
-        running.auth().users().forEach(u -> before.put(u.name(), u.password()));
-        Map<String, String> after = new LinkedHashMap<>();
-        next.auth().users().forEach(u -> after.put(u.name(), u.password()));
+        Map<String, io.pgbalancer.config.User> before = new LinkedHashMap<>();
+        running.auth().users().forEach(u -> before.put(u.name(), u));
+        Map<String, io.pgbalancer.config.User> after = new LinkedHashMap<>();
+        next.auth().users().forEach(u -> after.put(u.name(), u));
         for (var e : after.entrySet()) {
-            if (!before.containsKey(e.getKey())) {
+            io.pgbalancer.config.User was = before.get(e.getKey());
+            if (was == null) {
                 out.add("user " + e.getKey() + " added");
-            } else if (!Objects.equals(before.get(e.getKey()), e.getValue())) {
+                continue;
+            }
+            if (!Objects.equals(was.password(), e.getValue().password())) {
                 out.add("user " + e.getKey() + ": new password");
+            }
+            if (!Objects.equals(was.maxConnections(), e.getValue().maxConnections())) {
+                out.add("user " + e.getKey() + ": max_connections " + limitText(was.maxConnections()) + " -> "
+                        + limitText(e.getValue().maxConnections()));
             }
         }
         for (String name : before.keySet()) {
@@ -127,6 +134,10 @@ public record ConfigChanges(List<String> applied, List<String> needRestart, PgBa
 
     private static String role(Backend b) {
         return b.role().name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private static String limitText(Integer max) {
+        return max == null ? "unlimited" : max.toString();
     }
 
     private static String limit(Backend b) {

@@ -29,10 +29,34 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     private StartupPacket startup;
     private ClientAuthenticator authenticator;
     private FrontendSession session;
+    /** This connection counts in limits.max_client_connections (from accept until closed). */
+    private boolean counted;
+    /** The user whose auth.users[].max_connections this connection counts in, once logged in. */
+    private String countedUser;
+    private io.netty.util.concurrent.ScheduledFuture<?> authTimer;
 
     ClientHandler(ProxyContext proxy) {
         this.proxy = proxy;
         this.scanner = new FrameScanner("client", false, proxy.config().limits().maxMessageSize());
+    }
+
+    /**
+     * Counted from accept, so connections that never log in (slowloris) use up the limit too; and closed if the login
+     * has not finished within limits.auth_timeout.
+     */
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        counted = true;
+        proxy.limits().accepted();
+        java.time.Duration timeout = proxy.config().limits().authTimeout();
+        authTimer = ctx.executor().schedule(() -> {
+            if (state == State.STARTUP || state == State.AUTH) {
+                log.info("client {} did not log in within limits.auth_timeout", ctx.channel().remoteAddress());
+                fatal(ctx, "53300", "pgbalancer: login not finished within limits.auth_timeout ("
+                        + timeout.toMillis() + " ms)");
+            }
+        }, timeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+        ctx.fireChannelActive();
     }
 
     @Override
@@ -114,9 +138,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
                 && !"false".equalsIgnoreCase(packet.parameters().get("replication"))) {
             throw new ProtocolException("08P01", "replication connections are not supported through pgbalancer");
         }
-        if (proxy.sessions().count() >= proxy.config().limits().maxClientConnections()) {
+        int max = proxy.config().limits().maxClientConnections();
+        if (proxy.limits().open() > max) {
             throw new ProtocolException("53300", "sorry, too many clients already (limits.max_client_connections "
-                    + proxy.config().limits().maxClientConnections() + ")");
+                    + max + ", counted from accept: " + proxy.limits().open() + " connections are open)");
         }
         scanner.startTyped();
         state = State.AUTH;
@@ -151,6 +176,16 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
                     + " (admin.users)");
             return;
         }
+        Integer perUser = userLimit(user);
+        if (!proxy.limits().login(user, perUser)) {
+            log.info("client {} as {} refused: auth.users max_connections {} reached", ctx.channel().remoteAddress(),
+                    user, perUser);
+            fatal(ctx, "53300", "too many connections for user \"" + user + "\" (auth.users max_connections "
+                    + perUser + ")");
+            return;
+        }
+        countedUser = user;
+        authTimer.cancel(false);
         state = State.READY;
         if (Admin.DATABASE.equals(database)) {
             session = new AdminSession(ctx.channel(), proxy.sessionServices(), user,
@@ -181,8 +216,29 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         ctx.fireChannelWritabilityChanged();
     }
 
+    /** The user's own connection limit (auth.users[].max_connections), or null. */
+    private Integer userLimit(String user) {
+        for (io.pgbalancer.config.User u : proxy.config().auth().users()) {
+            if (u.name().equals(user)) {
+                return u.maxConnections();
+            }
+        }
+        return null;
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (counted) {
+            counted = false;
+            proxy.limits().closed();
+        }
+        if (countedUser != null) {
+            proxy.limits().logout(countedUser);
+            countedUser = null;
+        }
+        if (authTimer != null) {
+            authTimer.cancel(false);
+        }
         state = State.CLOSED;
         scanner.release();
         if (session != null) {

@@ -28,6 +28,7 @@ final class ProxyContext {
     private final LiveConfig live;
     private volatile UserDirectory users;
     private final SessionServices sessionServices;
+    private final ConnectionLimits limits = new ConnectionLimits();
     private volatile Runnable shutdownRequest = () -> {
     };
     private volatile java.util.function.Function<String, ConfigReloader.Outcome> reloadRequest =
@@ -100,6 +101,11 @@ final class ProxyContext {
                 return reloadRequest.apply(trigger);
             }
         };
+    }
+
+    /** Client connections counted from accept, and per user once logged in. */
+    ConnectionLimits limits() {
+        return limits;
     }
 
     /** The configuration in effect now. */
