@@ -59,7 +59,9 @@ class SessionSettingsIT {
 
     @Test
     void resetReturnsToTheClientsStartupValue() throws Exception {
-        try (Connection c = proxy.connect("ApplicationName", "startup-name", "options", "-c search_path=pg_catalog,public");
+        // the startup values in the startup packet itself (pgjdbc 42.7.5+ sends ApplicationName as a SET after login)
+        try (Connection c = proxy.connect("options",
+                "-c search_path=pg_catalog,public -c application_name=startup-name");
              Statement st = c.createStatement()) {
             st.execute("SET application_name TO 'changed'");
             st.execute("SET search_path TO public");
