@@ -4,7 +4,6 @@ package io.pgbalancer.session;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
-import io.pgbalancer.causal.Lsn;
 import io.pgbalancer.config.PrimaryReads;
 import io.pgbalancer.monitor.ReplayWaits;
 import io.pgbalancer.pool.BackendConnection;
@@ -28,12 +27,8 @@ import org.slf4j.LoggerFactory;
  * recovering) is banned for a while and the read tries another server, so the client never sees the refusal. Every
  * other failure ends the session with an error that names the server and the cause.
  */
-final class Checkout implements ReplayWaits.Waiter, Router.PrimaryWaiter {
-    /** While waiting for a primary, how often to try again even without news from the monitor. */
-    private static final long PRIMARY_RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+final class Checkout implements ReplayWaits.Waiter {
     private static final Logger log = LoggerFactory.getLogger(Checkout.class);
-    private static final String NOWHERE = "pgbalancer: no replica is available for a read and routing.primary_reads"
-            + " is never";
 
     private final ClientSession s;
     private final Router router;
@@ -54,13 +49,7 @@ final class Checkout implements ReplayWaits.Waiter, Router.PrimaryWaiter {
     private long replayWaitStarted;
     private ScheduledFuture<?> replayTimer;
     private boolean replayWaiting;
-    /** When the wait for a primary gives up (0: not waiting for one); kept across refused attempts. */
-    private long primaryDeadline;
-    private String noPrimaryReason;
-    private boolean primaryWaiting;
-    /** The primary wait is registered with the router for a wake-up (else it waits on its timer only). */
-    private boolean registeredForPrimary;
-    private ScheduledFuture<?> primaryTimer;
+    private final PrimaryWait primaryWait;
     /** The staleness bound of the read being routed (a leading max_staleness hint), -1 when none. */
     private long hintStaleness = -1;
 
@@ -71,6 +60,7 @@ final class Checkout implements ReplayWaits.Waiter, Router.PrimaryWaiter {
             return st == null ? null : st.classification();
         };
         this.router = session.services.router();
+        this.primaryWait = new PrimaryWait(session, router, this::primaryWaitEnded);
     }
 
     /** Where the cycle starting at {@code at} should run. Session pooling and s.pinned sessions use the primary. */
@@ -120,7 +110,7 @@ final class Checkout implements ReplayWaits.Waiter, Router.PrimaryWaiter {
         if (idle == null) {
             wait(target, chosen);
         } else {
-            primaryDeadline = 0;
+            primaryWait.reset();
             s.services.events().listener().checkoutWaited(0);
         }
         return idle;
@@ -193,7 +183,7 @@ final class Checkout implements ReplayWaits.Waiter, Router.PrimaryWaiter {
             return null;
         }
         if (s.services.config().routing().primaryReads() == PrimaryReads.NEVER) {
-            s.terminate("08006", nowhere(why, needed));
+            s.terminate("08006", NoReplicaError.message(router, why, needed, causalWaitNanos()));
             return null;
         }
         BackendNode primary = usablePrimary();
@@ -208,59 +198,20 @@ final class Checkout implements ReplayWaits.Waiter, Router.PrimaryWaiter {
     }
 
     /**
-     * No server takes writes now (failover, or the primary refused connections): waits until the topology has a
-     * primary, retrying every 250 ms, up to routing.primary_wait from the first attempt; then ends the session with
-     * 08006 naming the reason. Reads that a replica can take do not come here.
+     * No server takes writes now (failover, or the primary refused connections): waits for one (see PrimaryWait).
+     * Reads that a replica can take do not come here.
      */
     private void awaitPrimary(Target target, String why, boolean wakeOnChange) {
         replayWaiting = false; // a read that waited for replay and now waits for a primary
-        long now = System.nanoTime();
-        if (primaryDeadline == 0) {
-            primaryDeadline = now + Math.max(1, s.services.config().routing().primaryWait().toNanos());
-            log.info("session {}@{} waits for a primary: {}", s.user, s.database, why);
-        }
-        noPrimaryReason = why;
-        if (now - primaryDeadline >= 0) {
-            long waitedMillis = TimeUnit.NANOSECONDS.toMillis(s.services.config().routing().primaryWait().toNanos());
-            primaryDeadline = 0;
-            s.terminate("08006", "pgbalancer: no primary within routing.primary_wait (" + waitedMillis + " ms): "
-                    + why + (router.hasReplicas() ? "; reads still run on the replicas" : ""));
-            return;
-        }
-        waiting = true;
-        waitingFor = target;
-        primaryWaiting = true;
-        primaryTimer = s.loop.schedule(this::primaryRecheck, Math.min(PRIMARY_RECHECK_NANOS, primaryDeadline - now),
-                TimeUnit.NANOSECONDS);
-        registeredForPrimary = wakeOnChange;
-        if (wakeOnChange) {
-            router.awaitPrimary(this);
+        if (primaryWait.await(why, wakeOnChange)) {
+            waiting = true;
+            waitingFor = target;
         }
     }
 
-    /** On the thread that changed the topology. */
-    @Override
-    public void primaryAvailable() {
-        s.loop.execute(this::primaryWaitEnded);
-    }
-
-    private void primaryRecheck() {
-        // registered for a wake-up: proceed only if it is not already on its way; timer only: proceed
-        if (router.stopAwaitingPrimary(this) || !registeredForPrimary) {
-            primaryWaitEnded();
-        }
-    }
-
+    /** The wait for a primary ended (one is there, or it is time to try again). */
     private void primaryWaitEnded() {
-        if (!primaryWaiting) {
-            return;
-        }
-        primaryWaiting = false;
-        primaryTimer.cancel(false);
         waiting = false;
-        if (s.isClosed()) {
-            return;
-        }
         // a login waiting for the primary may go to a replica now that the primary is known to be gone
         Target target = s.welcomed() ? waitingFor : loginTarget();
         BackendNode chosen = pick(target);
@@ -269,36 +220,11 @@ final class Checkout implements ReplayWaits.Waiter, Router.PrimaryWaiter {
         }
         BackendConnection idle = poolOf(chosen).pollIdle(s.loop);
         if (idle != null) {
-            primaryDeadline = 0;
+            primaryWait.reset();
             s.onCheckedOut(idle);
         } else {
             wait(target, chosen);
         }
-    }
-
-    /** The error for a read that may not fall back to the primary. */
-    private String nowhere(ReadReason why, long needed) {
-        return switch (why) {
-            case CONSISTENCY -> {
-                BackendNode closest = null;
-                for (BackendNode n : router.nodes()) {
-                    if (!n.isPrimary() && !n.isBanned() && (closest == null
-                            || Lsn.reached(n.status().lsn(), closest.status().lsn()))) {
-                        closest = n;
-                    }
-                }
-                yield "pgbalancer: no replica replayed WAL position " + Lsn.format(needed) + " within"
-                        + " routing.causal_wait (" + TimeUnit.NANOSECONDS.toMillis(causalWaitNanos()) + " ms)"
-                        + (closest == null ? "" : "; the closest, " + closest.backend().address() + ", is at "
-                        + Lsn.format(closest.status().lsn()) + ", "
-                        + Lsn.distance(needed, closest.status().lsn()) + " bytes behind")
-                        + ", and routing.primary_reads is never";
-            }
-            case LAG -> "pgbalancer: every replica is beyond routing.max_lag and routing.primary_reads is never";
-            case STALENESS -> "pgbalancer: no replica is within the read's max_staleness and routing.primary_reads"
-                    + " is never";
-            default -> NOWHERE;
-        };
     }
 
     private void startReplayWait(long needed, long staleness, long deadline) {
@@ -346,7 +272,7 @@ final class Checkout implements ReplayWaits.Waiter, Router.PrimaryWaiter {
         router.reads().waited(System.nanoTime() - replayWaitStarted);
         BackendConnection idle = poolOf(chosen).pollIdle(s.loop);
         if (idle != null) {
-            primaryDeadline = 0;
+            primaryWait.reset();
             s.onCheckedOut(idle);
         } else {
             wait(Target.REPLICA, chosen);
@@ -365,7 +291,7 @@ final class Checkout implements ReplayWaits.Waiter, Router.PrimaryWaiter {
         }
         BackendConnection idle = poolOf(chosen).pollIdle(s.loop);
         if (idle != null) {
-            primaryDeadline = 0;
+            primaryWait.reset();
             s.services.events().listener().checkoutWaited(0);
             s.onCheckedOut(idle);
         } else {
@@ -378,10 +304,7 @@ final class Checkout implements ReplayWaits.Waiter, Router.PrimaryWaiter {
         if (replayWaiting && router.replayWaits().remove(this)) {
             replayTimer.cancel(false);
         }
-        if (primaryWaiting) {
-            router.stopAwaitingPrimary(this);
-            primaryTimer.cancel(false);
-        }
+        primaryWait.close();
     }
 
     private void wait(Target target, BackendNode chosen) {
@@ -412,7 +335,7 @@ final class Checkout implements ReplayWaits.Waiter, Router.PrimaryWaiter {
         }
         s.services.events().listener().checkoutWaited(System.nanoTime() - waitStartedNanos);
         failedReplicaAttempts = 0;
-        primaryDeadline = 0;
+        primaryWait.reset();
         s.onCheckedOut(b);
     }
 
@@ -429,13 +352,13 @@ final class Checkout implements ReplayWaits.Waiter, Router.PrimaryWaiter {
         }
         if (refused && waitingFor == Target.PRIMARY) {
             // the primary is restarting, or died before the monitor noticed: wait for it or its successor
-            if (primaryDeadline == 0) {
+            if (!primaryWait.started()) {
                 log.warn("{} refused a connection ({}); writes wait up to routing.primary_wait for a primary",
                         chosen, cause.getMessage());
             }
             // logins and reads go elsewhere meanwhile; this session tries again after the recheck interval (the
             // topology still names this server: a wake-up on change would retry at once, in a loop)
-            chosen.ban(PRIMARY_RECHECK_NANOS);
+            chosen.ban(PrimaryWait.RECHECK_NANOS);
             if (chosen.backend().role() == io.pgbalancer.config.Role.AUTO) {
                 // seen down before the monitor's next poll: a promoted server can take over at once
                 chosen.status(chosen.status().failed(cause.getMessage(), System.nanoTime()));
