@@ -43,17 +43,23 @@ class KubernetesDiscoveryIT {
         api.close();
     }
 
+    /**
+     * Slices of Service pg for the primary and the first replica, and a configuration that discovers pg with roles
+     * auto, {@code http} and {@code extra} (more discovery.kubernetes keys).
+     */
+    private String primaryAndFirstReplica(String http, String extra) {
+        api.admin.resource(slice("pg-primary", "pg", TestCluster.get().primaryPort(), "pg-0")).create();
+        api.admin.resource(slice("pg-r0", "pg", TestCluster.get().replicaPorts().get(0), "pg-1")).create();
+        return TestProxy.yaml(http + "backends: []\n"
+                + "discovery: {kubernetes: {namespace: " + NAMESPACE + ", roles: auto, service: pg, " + extra
+                + "}}\n");
+    }
+
     @Test
     void aReplicaSliceAddedThenDeletedWhileEightClientsReadWithoutAnError() throws Exception {
-        int primary = TestCluster.get().primaryPort();
         int replica0 = TestCluster.get().replicaPorts().get(0);
         int replica1 = TestCluster.get().replicaPorts().get(1);
-        api.admin.resource(slice("pg-primary", "pg", primary, "pg-0")).create();
-        api.admin.resource(slice("pg-r0", "pg", replica0, "pg-1")).create();
-        String http = TestProxy.metricsYaml();
-        String yaml = TestProxy.yaml(http + "backends: []\n"
-                + "discovery: {kubernetes: {namespace: " + NAMESPACE + ", roles: auto, service: pg,"
-                + " port: postgres}}\n");
+        String yaml = primaryAndFirstReplica(TestProxy.metricsYaml(), "port: postgres");
         try (KubernetesClient client = api.client();
              TestProxy proxy = TestProxy.startFrom(TestProxy.temporaryFile(yaml), client, "pgbalancer-0")) {
             api.awaitWatches(1);
@@ -84,15 +90,10 @@ class KubernetesDiscoveryIT {
 
     @Test
     void theApiServerFailingKeepsTheLastServersAndReadySaysStaleUntilItAnswersAgain() throws Exception {
-        int primary = TestCluster.get().primaryPort();
         int replica0 = TestCluster.get().replicaPorts().get(0);
         int replica1 = TestCluster.get().replicaPorts().get(1);
-        api.admin.resource(slice("pg-primary", "pg", primary, "pg-0")).create();
-        api.admin.resource(slice("pg-r0", "pg", replica0, "pg-1")).create();
         String http = TestProxy.metricsYaml();
-        String yaml = TestProxy.yaml(http + "backends: []\n"
-                + "discovery: {kubernetes: {namespace: " + NAMESPACE + ", roles: auto, service: pg,"
-                + " stale_after: 2s}}\n");
+        String yaml = primaryAndFirstReplica(http, "stale_after: 2s");
         int httpPort = Integer.parseInt(http.replaceAll("(?s).*port: (\\d+).*", "$1"));
         try (KubernetesClient client = api.client();
              TestProxy proxy = TestProxy.startFrom(TestProxy.temporaryFile(yaml), client, "pgbalancer-0")) {
