@@ -9,7 +9,6 @@ import io.pgbalancer.protocol.Wire;
 import io.pgbalancer.protocol.auth.AuthenticationFailedException;
 import io.pgbalancer.protocol.auth.Md5Password;
 import io.pgbalancer.protocol.auth.ScramServerExchange;
-import java.util.List;
 
 public final class ClientAuthenticator {
     /** What to do after a step: send {@code reply} (may be null) and, when {@code done}, the client is in. */
@@ -20,11 +19,18 @@ public final class ClientAuthenticator {
     private final String user;
     private final UserDirectory.Entry entry;
     private final UserDirectory users;
+    /** The TLS certificate's tls-server-end-point data when the client uses TLS (SCRAM-SHA-256-PLUS), else null. */
+    private final byte[] channelBinding;
     private byte[] md5Salt;
     private ScramServerExchange scram;
     private int step;
 
     public ClientAuthenticator(AuthMethod method, String user, UserDirectory users) {
+        this(method, user, users, null);
+    }
+
+    public ClientAuthenticator(AuthMethod method, String user, UserDirectory users, byte[] channelBinding) {
+        this.channelBinding = channelBinding;
         this.method = method;
         this.user = user;
         this.users = users;
@@ -46,8 +52,8 @@ public final class ClientAuthenticator {
             }
             default -> {
                 scram = new ScramServerExchange(entry != null && entry.scram() != null ? entry.scram()
-                        : users.decoy(user));
-                return new Step(ServerMessages.authSasl(alloc, List.of(scram.mechanism())), false);
+                        : users.decoy(user), channelBinding);
+                return new Step(ServerMessages.authSasl(alloc, scram.mechanisms()), false);
             }
         }
     }
@@ -68,10 +74,6 @@ public final class ClientAuthenticator {
         if (step++ == 0) {
             String mechanism = Wire.readCString(buf, body, end, "SASLInitialResponse mechanism");
             int dataAt = Wire.endOfCString(buf, body, end, "SASLInitialResponse mechanism");
-            if (!mechanism.equals(scram.mechanism())) {
-                throw new AuthenticationFailedException("client selected SASL mechanism \"" + mechanism
-                        + "\" (expected: SCRAM-SHA-256)");
-            }
             if (end - dataAt < 4) {
                 throw new AuthenticationFailedException("SASLInitialResponse is truncated");
             }
@@ -80,7 +82,8 @@ public final class ClientAuthenticator {
                 throw new AuthenticationFailedException("SASLInitialResponse data length " + len + " (expected: "
                         + (end - dataAt - 4) + ")");
             }
-            return new Step(ServerMessages.authSaslContinue(alloc, scram.serverFirst(bytes(buf, dataAt + 4, end))),
+            return new Step(ServerMessages.authSaslContinue(alloc, scram.serverFirst(mechanism,
+                    bytes(buf, dataAt + 4, end))),
                     false);
         }
         byte[] serverFinal;

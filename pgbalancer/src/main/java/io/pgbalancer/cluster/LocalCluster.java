@@ -32,6 +32,7 @@ public final class LocalCluster implements AutoCloseable {
     private final List<ServerConfig.UserSpec> users;
     private final List<String> databases;
     private final Map<String, String> settings;
+    private final Map<String, String> dataFiles;
     private final ClusterProvisioner provisioner;
     private final PgServer primary;
     private final List<PgServer> replicas = new ArrayList<>();
@@ -49,6 +50,7 @@ public final class LocalCluster implements AutoCloseable {
         this.users = List.copyOf(b.users);
         this.databases = List.copyOf(b.databases);
         this.settings = Map.copyOf(b.settings);
+        this.dataFiles = Map.copyOf(b.dataFiles);
         this.provisioner = new ClusterProvisioner(log);
         this.ownsBase = b.dataDir == null;
         this.base = ownsBase ? ClusterFiles.createTempBase() : b.dataDir.toAbsolutePath().normalize();
@@ -102,6 +104,7 @@ public final class LocalCluster implements AutoCloseable {
             }
             server.writeConfig(conf);
             server.writeHba(ServerConfig.hba(users));
+            dataFiles.forEach((name, content) -> server.writeOwned(server.dir().resolve(name), content));
             if (server.start() == PgServer.StartResult.STARTED) {
                 break;
             }
@@ -250,6 +253,7 @@ public final class LocalCluster implements AutoCloseable {
         private final List<ServerConfig.UserSpec> users = new ArrayList<>();
         private final List<String> databases = new ArrayList<>();
         private final Map<String, String> settings = new LinkedHashMap<>();
+        private final Map<String, String> dataFiles = new LinkedHashMap<>();
         private Consumer<String> log = line -> { };
         private PgBinaries binaries;
 
@@ -291,6 +295,18 @@ public final class LocalCluster implements AutoCloseable {
         /** An extra postgresql.conf setting for every server; the value is quoted for you. */
         public Builder setting(String key, String value) {
             settings.put(ServerConfig.checkSettingName(key), Objects.requireNonNull(value));
+            return this;
+        }
+
+        /**
+         * A file written into every server's data directory before each start, owned by the server user with mode
+         * 0600 (e.g. a TLS certificate and key, named by {@code ssl_cert_file = 'server.crt'} relative to it).
+         */
+        public Builder dataFile(String name, String content) {
+            if (!name.matches("[A-Za-z0-9_.-]+")) {
+                throw new IllegalArgumentException("a data file name is one plain file name: " + name);
+            }
+            dataFiles.put(name, Objects.requireNonNull(content));
             return this;
         }
 

@@ -24,6 +24,8 @@ public final class BackendMonitor implements AutoCloseable {
     private final PrimaryHistory primaryHistory = new PrimaryHistory();
     private final ReplayWaits waits;
     private Monitor settings;
+    /** How the probes reach the servers (backend_tls); pgjdbc's own default until set. */
+    private io.pgbalancer.config.BackendTls tls = io.pgbalancer.config.BackendTls.defaults();
     private boolean started;
     /** Told when a poll changed whether a server answers or is in recovery (the router sorts roles again). */
     private volatile Runnable rolesChanged = () -> {
@@ -36,7 +38,7 @@ public final class BackendMonitor implements AutoCloseable {
         volatile boolean running = true;
 
         Poller(BackendNode node) {
-            this.probe = new BackendProbe(node, settings);
+            this.probe = new BackendProbe(node, settings, tls);
             this.thread = new Thread(this::run, "pgbalancer-monitor-" + node.backend().address());
             thread.setDaemon(true);
         }
@@ -87,6 +89,13 @@ public final class BackendMonitor implements AutoCloseable {
     }
 
     public BackendMonitor(List<BackendNode> nodes, Monitor settings, ReplayWaits waits) {
+        this(nodes, settings, io.pgbalancer.config.BackendTls.defaults(), waits);
+    }
+
+    /** @param tls how the probes reach the servers (backend_tls) */
+    public BackendMonitor(List<BackendNode> nodes, Monitor settings, io.pgbalancer.config.BackendTls tls,
+                          ReplayWaits waits) {
+        this.tls = tls;
         this.waits = waits;
         this.settings = settings;
         for (BackendNode n : nodes) {
@@ -113,10 +122,16 @@ public final class BackendMonitor implements AutoCloseable {
      * running unless the settings changed; a removed server's poller stops (its last status stays on its node).
      */
     public void apply(List<BackendNode> nodes, Monitor next) {
+        apply(nodes, next, tls);
+    }
+
+    /** {@link #apply(List, Monitor)} with reloaded backend_tls: a change restarts every probe. */
+    public void apply(List<BackendNode> nodes, Monitor next, io.pgbalancer.config.BackendTls nextTls) {
         List<Poller> stopped = new ArrayList<>();
         synchronized (this) {
-            boolean restartAll = !next.equals(settings);
+            boolean restartAll = !next.equals(settings) || !nextTls.equals(tls);
             settings = next;
+            tls = nextTls;
             Map<BackendNode, Boolean> wanted = new IdentityHashMap<>();
             nodes.forEach(n -> wanted.put(n, Boolean.TRUE));
             for (var it = pollers.entrySet().iterator(); it.hasNext(); ) {

@@ -32,7 +32,7 @@ final class BackendProbe implements AutoCloseable {
     private final long intervalNanos;
     private int failures;
 
-    BackendProbe(BackendNode node, Monitor settings) {
+    BackendProbe(BackendNode node, Monitor settings, io.pgbalancer.config.BackendTls tls) {
         this.node = node;
         this.intervalNanos = settings.interval().toNanos();
         HikariConfig c = new HikariConfig();
@@ -50,6 +50,7 @@ final class BackendProbe implements AutoCloseable {
         c.addDataSourceProperty("connectTimeout", Math.max(1, settings.connectTimeout().toSeconds()));
         c.addDataSourceProperty("socketTimeout", Math.max(1, (settings.queryTimeout().toMillis() + 999) / 1000));
         c.addDataSourceProperty("prepareThreshold", 1);
+        MonitorSslFactory.configure(tls, c::addDataSourceProperty);
         this.pool = new HikariDataSource(c);
     }
 

@@ -1,4 +1,4 @@
-// Opens a TCP connection to a backend and logs in, completing when the server first says ReadyForQuery.
+// Opens a TCP connection to a backend (with TLS as backend_tls says) and logs in, completing when the server first says ReadyForQuery.
 package io.pgbalancer.pool;
 
 import io.netty.bootstrap.Bootstrap;
@@ -11,6 +11,7 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.pgbalancer.net.Transport;
+import io.pgbalancer.tls.BackendTlsContext;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -36,8 +37,12 @@ final class BackendConnector {
                     @Override
                     protected void initChannel(Channel ch) {
                         BackendConnection connection = new BackendConnection(pool, ch);
-                        ch.pipeline().addLast(new BackendHandler(connection,
-                                new BackendLogin(key.user(), password), startup, loggedIn, pool));
+                        BackendLogin login = new BackendLogin(key.user(), password);
+                        BackendTlsContext tls = pool.tls();
+                        if (tls.requests()) {
+                            ch.pipeline().addLast(new BackendTlsNegotiation(tls, key, login, loggedIn));
+                        }
+                        ch.pipeline().addLast(new BackendHandler(connection, login, startup, loggedIn, pool));
                     }
                 });
         Transport.configure(bootstrap::option);

@@ -15,10 +15,17 @@ final class BackendLogin {
     private final String user;
     private final String password;
     private ScramClientExchange scram;
+    /** The server certificate's tls-server-end-point data once TLS is up (SCRAM-SHA-256-PLUS), else null. */
+    private byte[] channelBinding;
 
     BackendLogin(String user, String password) {
         this.user = user;
         this.password = password;
+    }
+
+    /** Called when the connection has switched to TLS, before the startup packet. */
+    void channelBinding(byte[] endPoint) {
+        this.channelBinding = endPoint;
     }
 
     /** Handles an AuthenticationXXX message; returns the reply to send, or null when none is due. */
@@ -49,9 +56,8 @@ final class BackendLogin {
                     mechanisms.add(m);
                     at = Wire.endOfCString(buf, at, end, "SASL mechanism");
                 }
-                String mechanism = ScramClientExchange.chooseMechanism(mechanisms);
-                scram = new ScramClientExchange(requirePassword("SCRAM-SHA-256"), mechanisms);
-                return ClientMessages.saslInitialResponse(alloc, mechanism, scram.clientFirst());
+                scram = new ScramClientExchange(requirePassword("SCRAM-SHA-256"), mechanisms, channelBinding);
+                return ClientMessages.saslInitialResponse(alloc, scram.mechanism(), scram.clientFirst());
             }
             case 11:
                 return ClientMessages.saslResponse(alloc, scram().clientFinal(bytes(buf, body, end)));

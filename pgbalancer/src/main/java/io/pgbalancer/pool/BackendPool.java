@@ -28,6 +28,7 @@ public final class BackendPool {
     private boolean closed;
     /** Its server was removed by a reload: waiters are still served, then connections close instead of idling. */
     private boolean retired;
+    private volatile io.pgbalancer.tls.BackendTlsContext tls = io.pgbalancer.tls.BackendTlsContext.PLAINTEXT;
 
     private record Waiter(Promise<BackendConnection> promise, EventLoop loop, long deadlineNanos) {
     }
@@ -40,6 +41,16 @@ public final class BackendPool {
 
     public PoolKey key() {
         return key;
+    }
+
+    /** The TLS new connections of this pool use (backend_tls). */
+    public io.pgbalancer.tls.BackendTlsContext tls() {
+        return tls;
+    }
+
+    /** Sets the TLS for connections opened from now on; open ones keep theirs. */
+    public void tls(io.pgbalancer.tls.BackendTlsContext next) {
+        this.tls = next;
     }
 
     public PoolSettings settings() {

@@ -14,6 +14,7 @@ public final class PoolRegistry {
     private final ConcurrentHashMap<PoolKey, BackendPool> pools = new ConcurrentHashMap<>();
     private volatile PoolSettings settings;
     private volatile Function<String, String> passwords;
+    private volatile io.pgbalancer.tls.BackendTlsContext tls = io.pgbalancer.tls.BackendTlsContext.PLAINTEXT;
     private final CopyOnWriteArrayList<Consumer<BackendPool>> onNewPool = new CopyOnWriteArrayList<>();
     private final CopyOnWriteArrayList<Consumer<BackendPool>> onPoolGone = new CopyOnWriteArrayList<>();
 
@@ -36,6 +37,7 @@ public final class PoolRegistry {
         BackendPool pool = pools.computeIfAbsent(key, k -> created[0] =
                 new BackendPool(k, capped(node), passwords.apply(user)));
         if (created[0] != null) {
+            created[0].tls(tls);
             if (node.isRetired()) {
                 created[0].retire(); // chosen just before a reload removed the server: serve this one, then drain
             }
@@ -65,6 +67,12 @@ public final class PoolRegistry {
         for (BackendPool p : pools.values()) {
             p.reconfigure(capped(p.key().node()), nextPasswords.apply(p.key().user()));
         }
+    }
+
+    /** The TLS towards the servers (backend_tls) for connections opened from now on, in every pool. */
+    public void backendTls(io.pgbalancer.tls.BackendTlsContext next) {
+        tls = next;
+        pools.values().forEach(p -> p.tls(next));
     }
 
     /** Pools of servers a reload removed start draining now (the periodic sweep drops them once empty). */

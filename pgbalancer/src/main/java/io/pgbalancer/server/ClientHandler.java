@@ -1,4 +1,4 @@
-// Channel handler of a client connection: startup packet, authentication, then complete frames to its session.
+// Channel handler of a client connection: startup packet (and TLS), authentication, then frames to its session.
 package io.pgbalancer.server;
 
 import io.netty.buffer.ByteBuf;
@@ -34,6 +34,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     /** The user whose auth.users[].max_connections this connection counts in, once logged in. */
     private String countedUser;
     private io.netty.util.concurrent.ScheduledFuture<?> authTimer;
+    /** The certificate this connection uses TLS with, or null while it is plaintext. */
+    private io.pgbalancer.tls.TlsMaterial tls;
+    /** Whether any byte has arrived yet (direct TLS is recognised by the very first one). */
+    private boolean received;
 
     ClientHandler(ProxyContext proxy) {
         this.proxy = proxy;
@@ -65,6 +69,13 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
             ((ByteBuf) msg).release();
             return;
         }
+        if (!received) {
+            received = true;
+            if (ClientTlsUpgrade.isDirectTls((ByteBuf) msg)) {
+                startDirectTls(ctx, (ByteBuf) msg);
+                return;
+            }
+        }
         scanner.add(ctx.alloc(), (ByteBuf) msg);
         try {
             if (state != State.READY) {
@@ -78,6 +89,20 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         } catch (ProtocolException e) {
             fatal(ctx, e.sqlState(), e.getMessage());
         }
+    }
+
+    /** A TLS ClientHello as the first bytes (sslnegotiation=direct): TLS at once, with ALPN "postgresql". */
+    private void startDirectTls(ChannelHandlerContext ctx, ByteBuf hello) {
+        tls = proxy.clientTls().current();
+        if (tls == null) {
+            hello.release();
+            log.info("client {} started TLS directly, but tls.mode is disable", ctx.channel().remoteAddress());
+            state = State.CLOSED;
+            ctx.close(); // a TLS client cannot read a plaintext error
+            return;
+        }
+        ClientTlsUpgrade.start(ctx, tls, true);
+        ctx.pipeline().fireChannelRead(hello); // from the head, through TLS now
     }
 
     private void deliver() {
@@ -113,7 +138,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
 
     private boolean onStartupPacket(ChannelHandlerContext ctx, StartupPacket packet) {
         switch (packet.code()) {
-            case StartupPacket.SSL_REQUEST, StartupPacket.GSSENC_REQUEST -> {
+            case StartupPacket.SSL_REQUEST -> {
+                return onSslRequest(ctx);
+            }
+            case StartupPacket.GSSENC_REQUEST -> {
                 ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
                 return true;
             }
@@ -143,9 +171,15 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
             throw new ProtocolException("53300", "sorry, too many clients already (limits.max_client_connections "
                     + max + ", counted from accept: " + proxy.limits().open() + " connections are open)");
         }
+        if (tls == null && proxy.clientTls().mode() == io.pgbalancer.config.TlsMode.REQUIRE) {
+            log.info("client {} as {} refused: no TLS (tls.mode require)", ctx.channel().remoteAddress(), user);
+            throw new ProtocolException("28000", "pgbalancer requires TLS (tls.mode require): connect with"
+                    + " sslmode=require or stronger");
+        }
         scanner.startTyped();
         state = State.AUTH;
-        authenticator = new ClientAuthenticator(proxy.config().auth().method(), user, proxy.users());
+        authenticator = new ClientAuthenticator(proxy.config().auth().method(), user, proxy.users(),
+                tls == null ? null : tls.endPoint());
         try {
             ClientAuthenticator.Step step = authenticator.begin(ctx.alloc());
             ctx.writeAndFlush(step.reply());
@@ -158,6 +192,28 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
             return false;
         }
         return true;
+    }
+
+    /**
+     * SSLRequest: 'S' and TLS when tls is enabled, else 'N'. Bytes that came after the request, before the handshake,
+     * were not encrypted yet a server would read them as if they were (CVE-2021-23214): refused.
+     */
+    private boolean onSslRequest(ChannelHandlerContext ctx) {
+        if (tls != null) {
+            throw new ProtocolException("08P01", "SSLRequest on a connection that already uses TLS");
+        }
+        io.pgbalancer.tls.TlsMaterial material = proxy.clientTls().current();
+        if (material == null) {
+            ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
+            return true;
+        }
+        if (scanner.hasBufferedBytes()) {
+            throw new ProtocolException("08P01", "received unencrypted data after SSL request");
+        }
+        ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('S')); // passes no TLS: the handler is added after it
+        tls = material;
+        ClientTlsUpgrade.start(ctx, material, false);
+        return false;
     }
 
     private String user() {
@@ -250,6 +306,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof ProtocolException p) {
             fatal(ctx, p.sqlState(), p.getMessage());
+            return;
+        }
+        if (ClientTlsUpgrade.isTlsFailure(cause)) {
+            state = State.CLOSED;
+            ctx.close(); // the handshake listener logged it; nothing readable can be sent
             return;
         }
         if (!(cause instanceof IOException)) {

@@ -29,6 +29,7 @@ final class ProxyContext {
     private volatile UserDirectory users;
     private final SessionServices sessionServices;
     private final ConnectionLimits limits = new ConnectionLimits();
+    private final io.pgbalancer.tls.ClientTls clientTls;
     private volatile Runnable shutdownRequest = () -> {
     };
     private volatile java.util.function.Function<String, ConfigReloader.Outcome> reloadRequest =
@@ -41,6 +42,8 @@ final class ProxyContext {
                 workers);
         this.sessionServices = new SessionServices(live, pools, classifier(config), new CancelRegistry(),
                 new SessionTracker(), new Router(config), new SessionEvents(), new PauseGate());
+        this.clientTls = new io.pgbalancer.tls.ClientTls(config.tls());
+        pools.backendTls(io.pgbalancer.tls.BackendTlsContext.of(config.backendTls()));
     }
 
     private static StatementClassifier classifier(PgBalancerConfig config) {
@@ -53,8 +56,8 @@ final class ProxyContext {
 
     /**
      * Applies a reloaded configuration: users and passwords, pool settings, the statement classifier when the write
-     * or volatile functions changed, then the servers. Only the classifier can fail (it may read the primary), and it
-     * is built first, so a failure changes nothing. Clients stay connected throughout. {@code servers}: the
+     * or volatile functions changed, TLS on both sides (for new connections), then the servers. Only the classifier
+     * (it may read the primary) and the TLS files can fail, and they are loaded first, so a failure changes nothing. Clients stay connected throughout. {@code servers}: the
      * reloaded static backends merged with what discovery found.
      */
     Router.TopologyChange apply(PgBalancerConfig next) {
@@ -66,6 +69,8 @@ final class ProxyContext {
         Routing before = live.get().routing();
         StatementClassifier classifier = before.writeFunctions().equals(next.routing().writeFunctions())
                 && before.volatileFunctions() == next.routing().volatileFunctions() ? null : classifier(next);
+        var backendTls = io.pgbalancer.tls.BackendTlsContext.of(next.backendTls());
+        clientTls.apply(next.tls());
         UserDirectory nextUsers = new UserDirectory(next.auth().users(), users);
         users = nextUsers;
         if (classifier != null) {
@@ -75,6 +80,7 @@ final class ProxyContext {
         Router.TopologyChange change = sessionServices.router().apply(servers, next.routing());
         pools().reconfigure(PoolSettings.from(next.pool()), nextUsers::password);
         pools().retire(change.removed());
+        pools().backendTls(backendTls);
         return change;
     }
 
@@ -101,6 +107,11 @@ final class ProxyContext {
                 return reloadRequest.apply(trigger);
             }
         };
+    }
+
+    /** The TLS clients connect with (tls). */
+    io.pgbalancer.tls.ClientTls clientTls() {
+        return clientTls;
     }
 
     /** Client connections counted from accept, and per user once logged in. */

@@ -96,7 +96,7 @@ public final class ProxyServer implements AutoCloseable {
                 catalog.statics(next.backends()); // only once applied: a rejected file leaves nothing behind
             }
             if (monitor != null) {
-                monitor.apply(context.sessionServices().router().nodes(), next.monitor());
+                monitor.apply(context.sessionServices().router().nodes(), next.monitor(), next.backendTls());
             }
             // in effect before the lock is released: a discovery change applied next must use this configuration
             context.live().set(next);
@@ -114,7 +114,7 @@ public final class ProxyServer implements AutoCloseable {
             context.pools().retire(change.removed());
             // a server's max_connections (its share of a budget) caps its pools
             context.pools().reconfigure(PoolSettings.from(now.pool()), context.users()::password);
-            monitor.apply(context.sessionServices().router().nodes(), now.monitor());
+            monitor.apply(context.sessionServices().router().nodes(), now.monitor(), now.backendTls());
             if (!change.isEmpty()) {
                 log.info("servers changed: {} added, {} removed (draining): {}", change.added().size(),
                         change.removed().size(), context.sessionServices().router().nodes());
@@ -179,7 +179,8 @@ public final class ProxyServer implements AutoCloseable {
         var router = context.sessionServices().router();
         synchronized (topologyLock) { // a RELOAD may arrive as soon as the port is bound
             PgBalancerConfig now = context.config();
-            monitor = new io.pgbalancer.monitor.BackendMonitor(router.nodes(), now.monitor(), router.replayWaits());
+            monitor = new io.pgbalancer.monitor.BackendMonitor(router.nodes(), now.monitor(), now.backendTls(),
+                    router.replayWaits());
             monitor.onRolesChanged(router::refreshRoles);
             monitor.start();
             catalog = new ServerCatalog(now.backends(), sources(config), this::applyServers);
@@ -225,6 +226,11 @@ public final class ProxyServer implements AutoCloseable {
                         e.getMessage());
             }
         }
+        if (context.clientTls().current() != null) {
+            context.clientTls().watchFiles();
+            log.info("TLS for clients: tls.mode {}, certificate {}, {}", config.tls().mode().yamlName(),
+                    config.tls().cert(), io.pgbalancer.tls.SslProviders.describe());
+        }
         catalog.start();
         readiness.listening();
         log.info("pgbalancer listening on {} ({} transport, {} io threads, {} pooling, pool size {})", address(), Transport.name(), config.listen().effectiveIoThreads(),
@@ -248,6 +254,7 @@ public final class ProxyServer implements AutoCloseable {
         if (watcher != null) {
             watcher.close(); // no reloads while shutting down
         }
+        context.clientTls().close();
         synchronized (topologyLock) {
             stopping = true;
         }

@@ -23,6 +23,11 @@ public final class ClientMessages {
         return buf;
     }
 
+    /** SSLRequest: asks the server to switch to TLS before the startup packet. */
+    public static ByteBuf sslRequest(ByteBufAllocator alloc) {
+        return alloc.buffer(8).writeInt(8).writeInt(StartupPacket.SSL_REQUEST);
+    }
+
     public static ByteBuf cancelRequest(ByteBufAllocator alloc, int processId, int secret) {
         ByteBuf buf = alloc.buffer(16);
         buf.writeInt(16);

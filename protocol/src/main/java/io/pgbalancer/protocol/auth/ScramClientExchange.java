@@ -22,13 +22,16 @@ public final class ScramClientExchange {
     private enum State { INITIAL, AWAITING_SERVER_FIRST, AWAITING_SERVER_FINAL, SUCCEEDED, FAILED }
 
     private final String password;
+    private final String mechanism;
     private final String gs2Header;
+    /** What c= carries: the GS2 header, followed by the channel binding data when binding (-PLUS). */
+    private final byte[] channelBindingInput;
     private final String clientNonce;
     private final String clientFirstBare;
     private State state = State.INITIAL;
     private byte[] expectedServerSignature;
 
-    /** Picks the only mechanism we implement; -PLUS alone is not enough because we never bind channels. */
+    /** Checks SCRAM-SHA-256 is offered (servers offer -PLUS only beside it, and only over TLS). */
     public static String chooseMechanism(List<String> offered) throws AuthenticationFailedException {
         Objects.requireNonNull(offered, "offered");
         if (offered.contains(ScramCrypto.MECHANISM)) {
@@ -42,27 +45,62 @@ public final class ScramClientExchange {
                 "server offered no supported SASL mechanism (need SCRAM-SHA-256), offered: " + list);
     }
 
+    /** A login over a connection without TLS: no channel binding ("n"). */
     public ScramClientExchange(String password, List<String> offeredMechanisms) throws AuthenticationFailedException {
-        this(password, offeredMechanisms, ScramCrypto.randomNonce(), "");
+        this(password, offeredMechanisms, null);
+    }
+
+    /**
+     * @param channelBinding the server certificate's tls-server-end-point hash when the connection uses TLS, else
+     *     null. Over TLS the exchange binds to the channel (SCRAM-SHA-256-PLUS) when the server offers it, and
+     *     otherwise says "y" (could bind, the server seems unable), so a server that did offer -PLUS, stripped by a
+     *     man in the middle, detects the downgrade.
+     */
+    public ScramClientExchange(String password, List<String> offeredMechanisms, byte[] channelBinding)
+            throws AuthenticationFailedException {
+        this(password, offeredMechanisms, ScramCrypto.randomNonce(), "", channelBinding);
     }
 
     /** Fixed nonce and username for test vectors; PostgreSQL clients send an empty username. */
     ScramClientExchange(String password, List<String> offeredMechanisms, String clientNonce, String username)
             throws AuthenticationFailedException {
+        this(password, offeredMechanisms, clientNonce, username, null);
+    }
+
+    private ScramClientExchange(String password, List<String> offeredMechanisms, String clientNonce, String username,
+                                byte[] channelBinding) throws AuthenticationFailedException {
         this.password = Objects.requireNonNull(password, "password");
         chooseMechanism(offeredMechanisms);
         if (!ScramMessages.isPrintableNonce(Objects.requireNonNull(clientNonce, "clientNonce"))) {
             throw new IllegalArgumentException("client nonce must be non-empty printable ASCII without ','");
         }
         this.clientNonce = clientNonce;
-        // RFC 5802 §6: "y" tells a server that offered -PLUS that we could bind but chose not to, which lets
-        // it detect a man-in-the-middle that stripped -PLUS from the list. PostgreSQL enforces this.
-        this.gs2Header = offeredMechanisms.contains(ScramCrypto.MECHANISM_PLUS) ? "y,," : "n,,";
+        byte[] binding = null;
+        if (channelBinding == null) {
+            this.mechanism = ScramCrypto.MECHANISM;
+            this.gs2Header = "n,,";
+        } else if (offeredMechanisms.contains(ScramCrypto.MECHANISM_PLUS)) {
+            this.mechanism = ScramCrypto.MECHANISM_PLUS;
+            this.gs2Header = "p=" + TlsServerEndPoint.NAME + ",,";
+            binding = channelBinding;
+        } else {
+            this.mechanism = ScramCrypto.MECHANISM;
+            this.gs2Header = "y,,";
+        }
+        byte[] header = gs2Header.getBytes(StandardCharsets.US_ASCII);
+        this.channelBindingInput = binding == null ? header : concat(header, binding);
         this.clientFirstBare = "n=" + escapeSaslName(Objects.requireNonNull(username, "username")) + ",r=" + clientNonce;
     }
 
+    /** SCRAM-SHA-256, or SCRAM-SHA-256-PLUS when binding to the TLS channel. */
     public String mechanism() {
-        return ScramCrypto.MECHANISM;
+        return mechanism;
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     /** The SASLInitialResponse payload. */
@@ -88,7 +126,7 @@ public final class ScramClientExchange {
             byte[] salt = ScramMessages.base64(attrs[1], "salt");
             int iterations = ScramMessages.iterations(attrs[2], MAX_ITERATIONS, "iteration count");
 
-            String withoutProof = "c=" + ScramCrypto.base64(gs2Header.getBytes(StandardCharsets.US_ASCII))
+            String withoutProof = "c=" + ScramCrypto.base64(channelBindingInput)
                     + ",r=" + nonce;
             byte[] authMessage = (clientFirstBare + "," + message + "," + withoutProof)
                     .getBytes(StandardCharsets.UTF_8);
