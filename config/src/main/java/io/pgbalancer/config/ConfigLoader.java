@@ -23,6 +23,7 @@ public final class ConfigLoader {
 
     /**
      * Loads {@code file} (UTF-8). {@code env} supplies ${VAR} values; pass {@code System.getenv()} in production.
+     * Relative file paths in it (tls and backend_tls) are resolved against the file's directory.
      *
      * @throws ConfigException listing every problem, including an unreadable or oversized file
      */
@@ -45,15 +46,23 @@ public final class ConfigLoader {
         } catch (IOException e) {
             throw fileProblem(file, "cannot read " + file + ": " + e.getMessage());
         }
-        return parse(text, env, file.toString());
+        return parse(text, env, file.toString(), file.toAbsolutePath().getParent());
     }
 
     /**
      * Parses YAML text. {@code sourceName} (e.g. the file name) is used in {@link ConfigException#report()}.
      *
+     * Relative file paths in it (tls and backend_tls) are resolved against the working directory.
+     *
      * @throws ConfigException listing every problem found
      */
     public static PgBalancerConfig parse(String yaml, Map<String, String> env, String sourceName)
+            throws ConfigException {
+        return parse(yaml, env, sourceName, Path.of("").toAbsolutePath());
+    }
+
+    /** Like {@link #parse(String, Map, String)}, resolving relative file paths against {@code baseDirectory}. */
+    static PgBalancerConfig parse(String yaml, Map<String, String> env, String sourceName, Path baseDirectory)
             throws ConfigException {
         Objects.requireNonNull(yaml, "yaml");
         Objects.requireNonNull(env, "env");
@@ -61,7 +70,7 @@ public final class ConfigLoader {
         Problems problems = new Problems();
         Node root = YamlComposer.compose(text, problems);
         if (problems.isEmpty()) {
-            ValueReader values = new ValueReader(problems, new EnvSubstitution(env));
+            ValueReader values = new ValueReader(problems, new EnvSubstitution(env), baseDirectory);
             PgBalancerConfig config = ConfigReader.read(root, values).orElse(null);
             if (config != null && problems.isEmpty()) {
                 return config;

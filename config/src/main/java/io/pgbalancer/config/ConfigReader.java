@@ -9,7 +9,7 @@ import org.yaml.snakeyaml.nodes.Node;
 final class ConfigReader {
     static final String ROOT_PATH = "(root)";
     static final List<String> KEYS = List.of("listen", "pool", "auth", "backends", "limits", "shutdown", "routing",
-            "http", "metrics", "monitor", "admin", "discovery");
+            "http", "metrics", "monitor", "admin", "discovery", "tls", "backend_tls");
 
     private ConfigReader() {
     }
@@ -56,11 +56,13 @@ final class ConfigReader {
         Monitor monitor = MonitorReader.read(values, section(values, top, "monitor", MonitorReader.KEYS), auth);
         Admin admin = AdminReader.read(values, section(values, top, "admin", AdminReader.KEYS), auth);
         Discovery discovery = DiscoveryReader.read(values, top);
+        Tls tls = TlsReader.read(values, top);
+        BackendTls backendTls = BackendTlsReader.read(values, top);
         if (!problems.isEmpty()) {
             return Optional.empty();
         }
         return Optional.of(new PgBalancerConfig(listen, pool, auth, backends, limits, shutdown, routing,
-                http, monitor, admin, discovery, warnings));
+                http, monitor, admin, discovery, tls, backendTls, warnings));
     }
 
     private static MappingReader section(ValueReader values, MappingReader top, String key, List<String> keys) {

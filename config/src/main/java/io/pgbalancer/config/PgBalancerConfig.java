@@ -8,7 +8,7 @@ import java.util.stream.Collectors;
 /** {@code warnings} are things the file should change but that do not stop it from loading (deprecated keys). */
 public record PgBalancerConfig(Listen listen, Pool pool, Auth auth, List<Backend> backends, Limits limits,
                                Shutdown shutdown, Routing routing, Http http, Monitor monitor, Admin admin,
-                               Discovery discovery, List<String> warnings) {
+                               Discovery discovery, Tls tls, BackendTls backendTls, List<String> warnings) {
     public PgBalancerConfig {
         Objects.requireNonNull(listen, "listen");
         Objects.requireNonNull(pool, "pool");
@@ -22,19 +22,31 @@ public record PgBalancerConfig(Listen listen, Pool pool, Auth auth, List<Backend
         Objects.requireNonNull(monitor, "monitor");
         Objects.requireNonNull(admin, "admin");
         Objects.requireNonNull(discovery, "discovery");
+        Objects.requireNonNull(tls, "tls");
+        Objects.requireNonNull(backendTls, "backendTls");
     }
 
-    /** A configuration without discovery (static backends only). */
+    /** A configuration without TLS towards clients and libpq's default (prefer) towards the servers. */
+    public PgBalancerConfig(Listen listen, Pool pool, Auth auth, List<Backend> backends, Limits limits,
+                            Shutdown shutdown, Routing routing, Http http, Monitor monitor, Admin admin,
+                            Discovery discovery, List<String> warnings) {
+        this(listen, pool, auth, backends, limits, shutdown, routing, http, monitor, admin, discovery, Tls.disabled(),
+                BackendTls.defaults(), warnings);
+    }
+
+    /** A configuration without discovery (static backends only) and without TLS settings (as the one above). */
     public PgBalancerConfig(Listen listen, Pool pool, Auth auth, List<Backend> backends, Limits limits,
                             Shutdown shutdown, Routing routing, Http http, Monitor monitor, Admin admin,
                             List<String> warnings) {
-        this(listen, pool, auth, backends, limits, shutdown, routing, http, monitor, admin, Discovery.NONE, warnings);
+        this(listen, pool, auth, backends, limits, shutdown, routing, http, monitor, admin, Discovery.NONE,
+                warnings);
     }
 
     /**
-     * One line for the startup log, e.g. {@code config OK: listen 127.0.0.1:6432, transaction pooling, pool size 20,
-     * 1 primary + 2 replicas + 1 auto, dns discovery of pg.db.svc, 1 user (scram-sha-256), routing least-outstanding,
-     * consistency user}. Backends are counted unless there are none besides discovery; "auto" only when there is one.
+     * One line for the startup log, e.g. {@code config OK: listen 127.0.0.1:6432, tls require, transaction pooling,
+     * pool size 20, 1 primary + 2 replicas + 1 auto, dns discovery of pg.db.svc, 1 user (scram-sha-256), routing
+     * least-outstanding, consistency user}. Backends are counted unless there are none besides discovery; "auto" only
+     * when there is one; tls only when clients may use it.
      */
     public String summary() {
         long primaries = backends.stream().filter(b -> b.role() == Role.PRIMARY).count();
@@ -59,6 +71,7 @@ public record PgBalancerConfig(Listen listen, Pool pool, Auth auth, List<Backend
                     .append(namespace == null ? "the pod's namespace" : "namespace " + namespace);
         }
         return "config OK: listen " + Addresses.format(listen.host(), listen.port())
+                + (tls.enabled() ? ", tls " + tls.mode().yamlName() : "")
                 + ", " + pool.mode().yamlName() + " pooling"
                 + ", pool size " + pool.size()
                 + servers

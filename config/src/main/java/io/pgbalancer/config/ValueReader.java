@@ -1,6 +1,7 @@
 // purpose: converts YAML nodes into typed values (after ${VAR} substitution), recording problems instead of throwing
 package io.pgbalancer.config;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,14 +31,22 @@ final class ValueReader {
 
     private final Problems problems;
     private final EnvSubstitution env;
+    private final Path baseDirectory;
 
-    ValueReader(Problems problems, EnvSubstitution env) {
+    /** {@code baseDirectory} (absolute) is where relative file paths in the configuration are resolved. */
+    ValueReader(Problems problems, EnvSubstitution env, Path baseDirectory) {
         this.problems = problems;
         this.env = env;
+        this.baseDirectory = baseDirectory;
     }
 
     Problems problems() {
         return problems;
+    }
+
+    /** The configuration file's directory, or the working directory for a configuration given as text. */
+    Path baseDirectory() {
+        return baseDirectory;
     }
 
     /** A section: absent or null means "all defaults"; anything but a mapping is a problem. */

@@ -21,7 +21,7 @@ class ConfigLoaderErrorTest {
                 + " max_lifetime, connect_timeout, max_prepared_statements)"),
                 problems(MINIMAL + "pool: {sise: 3}\n"));
         assertEquals(List.of("listenn: unknown key (expected one of: listen, pool, auth, backends, limits, shutdown,"
-                + " routing, http, metrics, monitor, admin, discovery)"),
+                + " routing, http, metrics, monitor, admin, discovery, tls, backend_tls)"),
                 problems(MINIMAL + "listenn: {port: 1}\n"));
         // Problems come in document order; a missing key is reported at the start of its mapping.
         assertEquals(List.of("backends[0].host: required key is missing", "backends[0].hots: unknown key"
