@@ -44,7 +44,7 @@ public record ConfigChanges(List<String> applied, List<String> needRestart, PgBa
                 new Pool(running.pool().mode(), pool.size(), pool.checkoutTimeout(), pool.idleTimeout(),
                         pool.maxLifetime(), pool.connectTimeout(), pool.maxPreparedStatements()),
                 next.auth(), next.backends(), next.limits(), next.shutdown(), next.routing(), running.http(),
-                next.monitor(), next.admin(), running.discovery(), next.warnings());
+                next.monitor(), next.admin(), running.discovery(), next.tls(), next.backendTls(), next.warnings());
         List<String> applied = new ArrayList<>(backends(running.backends(), next.backends()));
         section(applied, "pool", running.pool(), effective.pool());
         section(applied, "auth.method", running.auth().method(), next.auth().method());
