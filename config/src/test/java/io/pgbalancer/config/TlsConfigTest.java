@@ -90,12 +90,12 @@ class TlsConfigTest {
     void theConstructorsWithoutTlsHaveTheDefaults() throws ConfigException {
         PgBalancerConfig parsed = parse(MINIMAL);
         PgBalancerConfig withDiscovery = new PgBalancerConfig(parsed.listen(), parsed.pool(), parsed.auth(),
-                parsed.backends(), parsed.limits(), parsed.shutdown(), parsed.routing(), parsed.http(), parsed.monitor(),
-                parsed.admin(), parsed.discovery(), parsed.warnings());
+                parsed.backends(), parsed.limits(), parsed.shutdown(), parsed.routing(), parsed.http(),
+                parsed.monitor(), parsed.admin(), parsed.discovery(), parsed.warnings());
         assertEquals(parsed, withDiscovery);
         PgBalancerConfig withTls = new PgBalancerConfig(parsed.listen(), parsed.pool(), parsed.auth(),
-                parsed.backends(), parsed.limits(), parsed.shutdown(), parsed.routing(), parsed.http(), parsed.monitor(),
-                parsed.admin(), parsed.discovery(), new Tls(TlsMode.REQUIRE, cert, key, null, ClientAuth.NONE),
+                parsed.backends(), parsed.limits(), parsed.shutdown(), parsed.routing(), parsed.http(),
+                parsed.monitor(), parsed.admin(), parsed.discovery(), new Tls(TlsMode.REQUIRE, cert, key, null, ClientAuth.NONE),
                 BackendTls.defaults(), parsed.warnings());
         assertEquals(parsed.summary().replace("listen 127.0.0.1:6432,", "listen 127.0.0.1:6432, tls require,"),
                 withTls.summary());
