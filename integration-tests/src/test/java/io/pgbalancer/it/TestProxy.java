@@ -64,21 +64,26 @@ public final class TestProxy implements AutoCloseable {
         int port = freePort();
         StringBuilder y = new StringBuilder();
         y.append("listen: {host: 127.0.0.1, port: ").append(port).append("}\n");
-        if (!extraYaml.contains("auth:")) {
+        if (!hasSection(extraYaml, "auth")) {
             y.append("auth:\n  method: scram-sha-256\n  users:\n")
                     .append("    - {name: app, password: \"${APP_PASSWORD}\"}\n")
                     .append("    - {name: md5user, password: \"${MD5_PASSWORD}\"}\n")
                     .append("    - {name: clearuser, password: \"${CLEAR_PASSWORD}\"}\n");
         }
-        if (!extraYaml.contains("backends:")) {
+        if (!hasSection(extraYaml, "backends")) {
             y.append("backends:\n  - {host: 127.0.0.1, port: ").append(cluster.primaryPort())
                     .append(", role: primary}\n");
         }
-        if (!extraYaml.contains("shutdown:")) {
+        if (!hasSection(extraYaml, "shutdown")) {
             y.append("shutdown: {grace_period: 2s}\n");
         }
         y.append(extraYaml.replace("${PRIMARY_PORT}", Integer.toString(cluster.primaryPort())));
         return y.toString();
+    }
+
+    /** Whether the YAML text has the top-level section (not a key of that name inside another one). */
+    private static boolean hasSection(String yaml, String name) {
+        return java.util.regex.Pattern.compile("(?m)^" + name + ":").matcher(yaml).find();
     }
 
     /** A temporary file (deleted at exit) holding {@code text}. */
