@@ -260,15 +260,20 @@ class TlsClientIT {
     @Test
     void aRenewedCertificateIsServedWithoutRestart() throws Exception {
         Path live = Files.createDirectories(dir.resolve("live"));
-        TestCertificates.PemFiles first = ca.server("localhost", "127.0.0.1").writePem(live, "tls");
-        try (TestProxy proxy = TestProxy.start(tls("allow", first, ""));
+        TestCertificates.Issued firstCertificate = ca.server("localhost", "127.0.0.1");
+        TestCertificates.PemFiles first = firstCertificate.writePem(live, "tls");
+        try (TestProxy proxy = TestProxy.start(tls("allow", first, "") + TestProxy.metricsYaml());
              Connection before = proxy.connect("sslmode", "verify-full", "sslrootcert", caFile.toString())) {
             java.math.BigInteger old = served(proxy);
+            assertEquals(firstCertificate.certificate().getNotAfter().getTime() / 1000.0,
+                    proxy.metric("pgbalancer_tls_certificate_expiry_seconds"));
             TestCertificates.Issued renewed = ca.server("localhost", "127.0.0.1");
             renewed.writePem(live, "tls");
             Poll.until(Duration.ofSeconds(20), "the renewed certificate is served",
                     () -> served(proxy).equals(renewed.certificate().getSerialNumber()));
             assertNotEquals(old, renewed.certificate().getSerialNumber());
+            assertEquals(renewed.certificate().getNotAfter().getTime() / 1000.0,
+                    proxy.metric("pgbalancer_tls_certificate_expiry_seconds"));
             try (Statement st = before.createStatement(); ResultSet rs = st.executeQuery("select 1")) {
                 assertTrue(rs.next(), "a connection made before the renewal keeps working");
             }

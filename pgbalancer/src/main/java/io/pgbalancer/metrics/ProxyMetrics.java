@@ -54,6 +54,7 @@ public final class ProxyMetrics {
     public static final String ENDPOINT_CHANGES = "pgbalancer.endpoint.changes";
     public static final String DISCOVERY_STALE = "pgbalancer.discovery.stale";
     public static final String DISCOVERY_FAILURES = "pgbalancer.discovery.failures";
+    public static final String TLS_CERTIFICATE_EXPIRY = "pgbalancer.tls.certificate.expiry";
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Map<BackendNode, List<Meter>> nodeMeters = new ConcurrentHashMap<>();
@@ -114,6 +115,16 @@ public final class ProxyMetrics {
     }
 
     /** A server's meters; removed again when a reload removes the server. */
+    /** The expiry of the certificate clients get (tls), followed across renewals; NaN while TLS is off. */
+    public ProxyMetrics tls(io.pgbalancer.tls.ClientTls tls) {
+        Gauge.builder(TLS_CERTIFICATE_EXPIRY, tls, t -> t.current() == null ? Double.NaN
+                        : t.current().certificate().getNotAfter().getTime() / 1000.0)
+                .baseUnit("seconds")
+                .description("when the certificate clients get expires (unix time); alert well before it")
+                .register(registry);
+        return this;
+    }
+
     private void register(BackendNode node) {
         List<Meter> meters = new ArrayList<>();
         Tags tags = Tags.of("backend", node.backend().host() + ":" + node.backend().port(), "role",

@@ -206,7 +206,7 @@ public final class ProxyServer implements AutoCloseable {
         readiness.discovery(catalog::staleness);
         if (config.http().enabled()) {
             var metrics = new io.pgbalancer.metrics.ProxyMetrics(context.sessions(), context.pools(), router,
-                    context.sessionServices().events(), reloader, catalog);
+                    context.sessionServices().events(), reloader, catalog).tls(context.clientTls());
             var liveness = new io.pgbalancer.http.Liveness(java.util.List.of(boss, workers),
                     io.pgbalancer.http.Liveness.DEADLINE);
             httpEndpoint = io.pgbalancer.http.HttpEndpoint.start(config.http().host(), config.http().port(), metrics,
