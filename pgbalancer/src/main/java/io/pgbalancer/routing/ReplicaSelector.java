@@ -65,6 +65,25 @@ public final class ReplicaSelector {
         if (primaryReads == PrimaryReads.ALWAYS && primary != null) {
             candidates.add(primary);
         }
+        return choose(candidates);
+    }
+
+    /**
+     * A replica that is up, for work that reads no data (a cycle that only changes settings): no position, lag or
+     * staleness bound applies, and never the primary; null when every replica is banned or there is none.
+     */
+    public BackendNode anyReplica() {
+        List<BackendNode> candidates = new ArrayList<>(replicas.size());
+        for (BackendNode r : replicas) {
+            if (!r.isBanned()) {
+                candidates.add(r);
+            }
+        }
+        return choose(candidates);
+    }
+
+    /** One of {@code candidates} by the balance strategy, preferring those with room; null when there is none. */
+    private BackendNode choose(List<BackendNode> candidates) {
         if (candidates.isEmpty()) {
             return null;
         }

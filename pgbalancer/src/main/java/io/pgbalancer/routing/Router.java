@@ -189,6 +189,11 @@ public final class Router {
         return topology.selector().forRead(requiredLsn, maxStalenessNanos);
     }
 
+    /** A replica that is up, whatever its lag, for a cycle that reads no data (see ReplicaSelector#anyReplica), or null. */
+    public BackendNode anyReplica() {
+        return topology.selector().anyReplica();
+    }
+
     /** Why no replica could take a read with this staleness bound. */
     public ReadReason whyNoReplica(long maxStalenessNanos) {
         return topology.selector().whyNot(maxStalenessNanos);

@@ -5,13 +5,15 @@ import io.netty.buffer.ByteBuf;
 import io.pgbalancer.protocol.Frames;
 import io.pgbalancer.protocol.MessageNames;
 import io.pgbalancer.sql.Classification;
+import io.pgbalancer.sql.SessionSet;
 import java.util.function.Function;
 
 /**
  * Only the first message of a transaction matters: a backend is held until its ReadyForQuery says idle, so whatever
  * follows in the same transaction stays on the same server. Reads go to a replica only in autocommit, or inside
- * BEGIN READ ONLY, or when the session's default_transaction_read_only is on; everything else, and anything the
- * classifier cannot read, goes to the primary.
+ * BEGIN READ ONLY, or when the session's default_transaction_read_only is on. A cycle of nothing but session-level
+ * SET/RESET statements may run on any server ({@link Target#ANY}): pgbalancer tracks the settings and replays them
+ * wherever the session goes next. Everything else, and anything the classifier cannot read, goes to the primary.
  */
 public final class TransactionRouter {
 
@@ -40,7 +42,8 @@ public final class TransactionRouter {
                 break;
             }
             Classification c = classification(buf, i, length, texts, namedStatement);
-            if (c != null && decide(c, false) == Target.PRIMARY) {
+            // reads mixed with settings-only statements: the primary, as a SET alone went before there was ANY
+            if (c != null && decide(c, false) != first) {
                 return Target.PRIMARY;
             }
             i += length;
@@ -112,9 +115,36 @@ public final class TransactionRouter {
             case BEGIN -> readOnlySession ? Target.REPLICA : Target.PRIMARY;
             // a statement that pins the session (a session advisory lock, LISTEN, a temp table) goes to the primary
             // even in a read-only session: a lock taken on a replica would exclude nobody
-            default -> !c.pins() && (readOnlySession || (c.isRead() && c.sets().isEmpty()))
-                    ? Target.REPLICA : Target.PRIMARY;
+            default -> !c.pins() && (readOnlySession || (c.isRead() && c.sets().isEmpty())) ? Target.REPLICA
+                    : onlySessionSettings(c) ? Target.ANY : Target.PRIMARY;
         };
+    }
+
+    /**
+     * Whether every statement of {@code c} is a session-level SET or RESET of one parameter that a standby accepts
+     * too. Not SET LOCAL, SET TRANSACTION or SET CONSTRAINTS (transaction scoped: the classifier records no setting,
+     * so such a statement is not covered), not SET ROLE/SESSION AUTHORIZATION (they pin), not RESET ALL or DISCARD
+     * ALL, and not the transaction_* parameters: a standby refuses {@code transaction_read_only = off} and
+     * {@code transaction_isolation = serializable} (0A000). default_transaction_* and SET SESSION CHARACTERISTICS are
+     * only defaults for later transactions, which a standby accepts; the routing of those transactions follows them.
+     */
+    static boolean onlySessionSettings(Classification c) {
+        if (c.pins() || c.txn() != Classification.TxnControl.NONE || c.sets().isEmpty()) {
+            return false;
+        }
+        int covered = 0;
+        int last = -1;
+        for (SessionSet set : c.sets()) { // in statement order
+            if ((set.kind() != SessionSet.Kind.SET && set.kind() != SessionSet.Kind.RESET)
+                    || set.name().startsWith("transaction_")) {
+                return false;
+            }
+            if (set.statement() != last) {
+                last = set.statement();
+                covered++;
+            }
+        }
+        return covered == c.statementCount();
     }
 
 

@@ -56,6 +56,8 @@ final class BackendLease {
     private boolean cancelDeferred;
     /** When the first message of the running cycle was sent; 0 when none runs. */
     private long cycleStartNanos;
+    /** A client message went to this backend since it was attached (the checkout's own cycle has begun). */
+    private boolean relayed;
     private final SessionEvents events;
 
     BackendLease(Channel client, SessionEvents events) {
@@ -95,6 +97,11 @@ final class BackendLease {
 
     boolean atCycleBoundary() {
         return cycleBoundary;
+    }
+
+    /** Whether a client message went to this backend since it was attached. */
+    boolean relayed() {
+        return relayed;
     }
 
     /** Routed to the primary as a transaction that may write (not a read that fell back there). */
@@ -140,6 +147,7 @@ final class BackendLease {
         failure = null;
         cancelDeferred = false;
         cycleStartNanos = 0;
+        relayed = false;
         if (replayable) {
             replay.open(client);
         }
@@ -160,6 +168,7 @@ final class BackendLease {
 
     /** A client message of {@code type} goes to the backend. */
     void sending(byte type) {
+        relayed = true;
         if (cycleStartNanos == 0) {
             cycleStartNanos = System.nanoTime();
         }

@@ -48,7 +48,8 @@ final class BackendRelay extends FrameRelay {
             return true;
         }
         BackendMessage m = BackendMessage.of(type);
-        if (lease.replay().isOpen() && !answered && !m.isPreamble() && !isBeginComplete(m, buf, at)) {
+        if (lease.replay().isOpen() && !answered && !m.isPreamble() && !isBeginComplete(m, buf, at)
+                && !isReadyAfterBegin(m, buf, at)) {
             if (m == BackendMessage.ERROR_RESPONSE && buf.getByte(at + 5) != 0) {
                 ErrorFields e = ErrorFields.parse(buf, at, length);
                 if (refusedByStandby(e)) {
@@ -269,6 +270,17 @@ final class BackendRelay extends FrameRelay {
     }
 
     /** BEGIN's CommandComplete: nothing has run yet, so the transaction can still start over elsewhere. */
+    /**
+     * A ReadyForQuery 'T' while the window is still open (nothing but a BEGIN's CommandComplete answered so far) with
+     * more owed behind it: a simple-Query BEGIN with the transaction's first statements pipelined after it, as pgjdbc
+     * 42.7.7+ sends BEGIN READ ONLY. It waits with the BEGIN's CommandComplete, so that a refusal of those statements
+     * (serializable on a standby) still runs the transaction again on the primary unseen. A client that waits for the
+     * BEGIN's answer before sending more has nothing owed behind it: its answer goes out at once.
+     */
+    private boolean isReadyAfterBegin(BackendMessage m, ByteBuf buf, int at) {
+        return m == BackendMessage.READY_FOR_QUERY && buf.getByte(at + 5) == 'T' && tracker.size() > 1;
+    }
+
     private static boolean isBeginComplete(BackendMessage m, ByteBuf buf, int at) {
         return m == BackendMessage.COMMAND_COMPLETE && buf.getInt(at + 1) == 10 && buf.getByte(at + 5) == 'B' && buf.getByte(at + 6) == 'E'
                 && buf.getByte(at + 7) == 'G';

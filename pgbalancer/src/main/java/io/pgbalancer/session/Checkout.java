@@ -24,8 +24,11 @@ import org.slf4j.LoggerFactory;
  * A read goes to a replica that has replayed the WAL position the session's consistency requires (see
  * SessionCausality). When none has, the session waits up to routing.causal_wait for one (woken by the monitor), then
  * reads on the primary. A replica that refuses connections (no answer, or SQLSTATE class 57: starting, stopping,
- * recovering) is banned for a while and the read tries another server, so the client never sees the refusal. Every
- * other failure ends the session with an error that names the server and the cause.
+ * recovering) is banned for a while and the read tries another server, so the client never sees the refusal. A cycle
+ * that only changes settings ({@link Target#ANY}) runs on the primary while it takes connections, else on a replica
+ * (the settings are replayed wherever the session goes next), so that with no primary a new pgjdbc connection's
+ * {@code SET application_name} does not wait for one. Every other failure ends the session with an error that names
+ * the server and the cause.
  */
 final class Checkout implements ReplayWaits.Waiter {
     private static final Logger log = LoggerFactory.getLogger(Checkout.class);
@@ -40,7 +43,7 @@ final class Checkout implements ReplayWaits.Waiter {
     private int failedReplicaAttempts;
     /** Where the next checkout must go, overriding the classification (a read re-run on the primary). */
     private Target forced;
-    /** The transaction being checked out was routed to the primary as one that may write. */
+    /** The transaction being checked out was routed to the primary as one that may write (not a read, not ANY). */
     private boolean writes;
     /** The read waiting for replay: the position it needs, its staleness bound, its deadline, when it began. */
     private long replayNeeded;
@@ -127,6 +130,11 @@ final class Checkout implements ReplayWaits.Waiter {
         return Target.REPLICA;
     }
 
+    /** Whether a settings-only cycle (Target.ANY) starting now would go to the primary. */
+    boolean primaryTakesConnections() {
+        return usablePrimary() != null;
+    }
+
     /** The primary unless there is none or it is banned (it refused a connection, or the monitor cannot reach it). */
     private BackendNode usablePrimary() {
         BackendNode p = router.primary();
@@ -157,8 +165,32 @@ final class Checkout implements ReplayWaits.Waiter {
             }
             return primary;
         }
+        if (target == Target.ANY) {
+            return pickAny();
+        }
         long staleness = boundOf(s.causality.settings().maxStalenessNanos(), hintStaleness);
         return pickRead(s.causality.requiredLsn(), staleness, System.nanoTime() + causalWaitNanos(), false);
+    }
+
+    /**
+     * For a cycle that only changes settings: the primary while it takes connections (where such a cycle always
+     * ran), else any replica that is up, whatever its lag or the session's consistency (it reads nothing). With
+     * neither, it waits for a primary like a write, woken by a new one or every recheck (a replica may be back).
+     */
+    private BackendNode pickAny() {
+        BackendNode primary = usablePrimary();
+        if (primary != null) {
+            return primary;
+        }
+        BackendNode replica = router.anyReplica();
+        if (replica != null) {
+            return replica;
+        }
+        BackendNode known = router.primary();
+        // a banned primary still in the topology: a wake-up on change would retry at once, in a loop
+        awaitPrimary(Target.ANY, "no replica takes connections and " + (known == null ? router.whyNoPrimary()
+                : "the primary " + known.backend().address() + " does not take connections now"), known == null);
+        return null;
     }
 
     /** routing.causal_wait as configured now (a reload may change it). */
@@ -342,28 +374,32 @@ final class Checkout implements ReplayWaits.Waiter {
     private void fail(Throwable cause, BackendNode chosen) {
         boolean refused = cause instanceof BackendLoginException e
                 && (e.serverError() == null || e.serverError().sqlState().startsWith("57"));
-        if (refused && !chosen.isPrimary() && waitingFor == Target.REPLICA
+        Target target = waitingFor;
+        if (refused && !chosen.isPrimary() && (target == Target.REPLICA || target == Target.ANY)
                 && failedReplicaAttempts++ < s.services.router().nodes().size()) {
             log.warn("{} failed ({}); no reads for it for {} s", chosen, cause.getMessage(),
                     TimeUnit.NANOSECONDS.toSeconds(Router.BAN_NANOS));
             chosen.ban(Router.BAN_NANOS);
-            waitFor(Target.REPLICA);
+            waitFor(target);
             return;
         }
-        if (refused && waitingFor == Target.PRIMARY) {
+        if (refused && target == Target.ANY && chosen.isPrimary()) {
+            // a cycle that only changes settings need not wait for the primary: a replica takes it now
+            log.info("{} refused a connection ({}); a settings-only cycle goes to a replica", chosen,
+                    cause.getMessage());
+            primaryRefused(chosen, cause);
+            waitFor(Target.ANY);
+            return;
+        }
+        if (refused && target == Target.PRIMARY) {
             // the primary is restarting, or died before the monitor noticed: wait for it or its successor
             if (!primaryWait.started()) {
                 log.warn("{} refused a connection ({}); writes wait up to routing.primary_wait for a primary",
                         chosen, cause.getMessage());
             }
-            // logins and reads go elsewhere meanwhile; this session tries again after the recheck interval (the
-            // topology still names this server: a wake-up on change would retry at once, in a loop)
-            chosen.ban(PrimaryWait.RECHECK_NANOS);
-            if (chosen.backend().role() == io.pgbalancer.config.Role.AUTO) {
-                // seen down before the monitor's next poll: a promoted server can take over at once
-                chosen.status(chosen.status().failed(cause.getMessage(), System.nanoTime()));
-                router.refreshRoles();
-            }
+            // this session tries again after the recheck interval (the topology still names this server: a wake-up
+            // on change would retry at once, in a loop)
+            primaryRefused(chosen, cause);
             awaitPrimary(Target.PRIMARY, "the primary " + chosen.backend().address() + " refused connections ("
                     + cause.getMessage() + ")", false);
             return;
@@ -375,6 +411,19 @@ final class Checkout implements ReplayWaits.Waiter {
             s.terminate(err.sqlState(), err.message());
         } else {
             s.terminate("08006", "pgbalancer: " + cause.getMessage());
+        }
+    }
+
+    /**
+     * The primary refused a connection: logins, reads and settings-only cycles go elsewhere until the recheck
+     * interval has passed; a role-auto primary counts as down at once.
+     */
+    private void primaryRefused(BackendNode chosen, Throwable cause) {
+        chosen.ban(PrimaryWait.RECHECK_NANOS);
+        if (chosen.backend().role() == io.pgbalancer.config.Role.AUTO) {
+            // seen down before the monitor's next poll: a promoted server can take over at once
+            chosen.status(chosen.status().failed(cause.getMessage(), System.nanoTime()));
+            router.refreshRoles();
         }
     }
 }

@@ -66,7 +66,7 @@ final class FrontendRelay extends FrameRelay {
             return false;
         }
         if (lease.txStatus() == 'I' && lease.onReplica() && !s.pinned
-                && (lease.atCycleBoundary() || startsAfterFlush(type)) && s.checkout.route(buf, at) != Target.REPLICA) {
+                && (lease.atCycleBoundary() || startsAfterFlush(type)) && leavesReplica(buf, at)) {
             // A new cycle that must not run on this replica waits until the replica is done with the last one:
             // one transaction is never split, and no write reaches a replica. A session pinned to a replica (a hint
             // or a read-only transaction took a session lock there) stays on it: its state lives there.
@@ -92,6 +92,17 @@ final class FrontendRelay extends FrameRelay {
             onMessage(type, buf, at, length);
         } // else: the server skips everything until Sync after an error; forward untouched, owe nothing
         return true;
+    }
+
+    /**
+     * Whether the cycle at {@code at} must wait for this replica and run elsewhere: one that needs the primary, or one
+     * that only changes settings (Target.ANY) while the primary takes connections, where such a cycle goes when it
+     * starts a checkout. Never the cycle this lease was checked out for (nothing relayed yet): the checkout brought
+     * it here for lack of a primary, and holding it would leave nothing to end the hold.
+     */
+    private boolean leavesReplica(ByteBuf buf, int at) {
+        Target next = s.checkout.route(buf, at);
+        return next == Target.PRIMARY || (next == Target.ANY && lease.relayed() && s.checkout.primaryTakesConnections());
     }
 
     /**

@@ -1,5 +1,5 @@
 // Where a cycle runs: simple and extended reads and writes, transactions, read-only sessions, named statements, hints,
-// pinning statements and a write later in the same extended cycle, through the real statement classifier.
+// pinning statements, settings-only cycles and a write later in the same extended cycle, through the real classifier.
 package io.pgbalancer.routing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -116,7 +116,7 @@ class TransactionRouterTest {
     }
 
     @Test
-    void statementsThatPinOrSetTheSessionGoToThePrimary() {
+    void statementsThatPinTheSessionGoToThePrimaryAndASessionSetMayRunAnywhere() {
         for (String sql : List.of("LISTEN ch", "SELECT pg_advisory_lock(1)", "PREPARE p AS SELECT 1",
                 "DECLARE c CURSOR WITH HOLD FOR SELECT 1", "SELECT set_config('search_path', 'x', false)",
                 "LOAD 'auto_explain'")) {
@@ -124,11 +124,67 @@ class TransactionRouterTest {
             assertEquals(Target.PRIMARY, cycle(msgs().query(sql), false), sql);
         }
         assertFalse(classifier.classify("SET search_path = x").sets().isEmpty());
-        assertEquals(Target.PRIMARY, cycle(msgs().query("SET search_path = x"), false),
-                "a session SET is not a read");
+        assertEquals(Target.ANY, cycle(msgs().query("SET search_path = x"), false),
+                "a session SET is not a read, but needs no primary either: pgbalancer replays it anywhere");
         assertFalse(classifier.classify("SELECT pg_advisory_xact_lock(1)").pins());
         assertEquals(Target.PRIMARY, cycle(msgs().query("SELECT pg_advisory_xact_lock(1)"), false),
                 "a transaction-level advisory lock does not pin, but is a write function like every lock");
+    }
+
+    @Test
+    void aCycleOfOnlySessionSettingsMayRunOnAnyServer() {
+        for (String sql : List.of("SET application_name = 'PostgreSQL JDBC Driver'", "SET extra_float_digits = 3",
+                "set search_path to app, public", "SET SESSION search_path = x", "SET TIME ZONE 'UTC'",
+                "SET SCHEMA 'app'", "SET NAMES 'UTF8'", "SET myapp.user_id = '42'", "RESET statement_timeout",
+                "SET statement_timeout TO DEFAULT", "SET a.b = 1; SET c.d = 2; RESET work_mem",
+                "SET default_transaction_read_only = off", "SET default_transaction_isolation = 'serializable'",
+                "SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE",
+                "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE, READ ONLY")) {
+            assertTrue(TransactionRouter.onlySessionSettings(classifier.classify(sql)), sql);
+            assertEquals(Target.ANY, cycle(msgs().query(sql), false), sql);
+        }
+        // pgjdbc's unnamed Parse/Bind/Execute, several under one Sync, and a named statement it prepared
+        assertEquals(Target.ANY, cycle(msgs().parse("", "SET application_name = 'x'").bind("", "").execute().sync(),
+                false));
+        assertEquals(Target.ANY, cycle(msgs().parse("", "SET a.b = 1").bind("", "").execute()
+                .parse("", "RESET c.d").bind("", "").execute().sync(), false));
+        named.put("S_1", classifier.classify("SET search_path = x"));
+        assertEquals(Target.ANY, cycle(msgs().bind("", "S_1").execute().sync(), false));
+        assertEquals(Target.REPLICA, cycle(msgs().query("SET search_path = x"), true),
+                "a read-only session runs it on a replica, as everything else");
+        assertEquals(Target.REPLICA, cycle(msgs().query("/* pgbalancer: replica */ SET search_path = x"), false));
+    }
+
+    @Test
+    void settingsTheStandbyRefusesOrThatDoMoreKeepNeedingThePrimary() {
+        for (String sql : List.of(
+                // a standby answers 0A000 to read-write mode and to serializable
+                "SET transaction_read_only = off", "SET transaction_isolation = 'serializable'",
+                "SET transaction_deferrable = on", "RESET transaction_isolation",
+                // transaction scoped: no session setting to replay; meaningful only in the transaction they are in
+                "SET TRANSACTION READ WRITE", "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+                "SET LOCAL search_path = x", "SET CONSTRAINTS ALL DEFERRED",
+                // pins, or resets more than settings
+                "SET ROLE admin", "SET SESSION AUTHORIZATION admin", "RESET ALL", "DISCARD ALL",
+                "SELECT set_config('search_path', 'x', false)",
+                // anything else in the same text
+                "SET search_path = x; SET LOCAL work_mem = '1MB'", "SET search_path = x; SELECT 1",
+                "SET search_path = x; INSERT INTO t VALUES (1)", "BEGIN; SET search_path = x; COMMIT")) {
+            assertFalse(TransactionRouter.onlySessionSettings(classifier.classify(sql)), sql);
+            assertEquals(Target.PRIMARY, cycle(msgs().query(sql), false), sql);
+        }
+        assertEquals(Target.PRIMARY, cycle(msgs().query("/* pgbalancer: primary */ SET search_path = x"), false));
+        assertEquals(Target.PRIMARY, cycle(msgs().parse("", "SET a.b = 1").bind("", "").execute()
+                .parse("", "SELECT 1").bind("", "").execute().sync(), false), "a read with it: the primary, as before");
+        assertEquals(Target.PRIMARY, cycle(msgs().parse("", "SELECT 1").bind("", "").execute()
+                .parse("", "SET a.b = 1").bind("", "").execute().sync(), false));
+        assertEquals(Target.PRIMARY, cycle(msgs().parse("", "SET a.b = 1").bind("", "").execute()
+                .parse("", "INSERT INTO t VALUES (1)").bind("", "").execute().sync(), false));
+        assertEquals(Target.PRIMARY, cycle(msgs().parse("", "BEGIN").bind("", "").execute()
+                .parse("", "SET a.b = 1").bind("", "").execute().sync(), false),
+                "an explicit transaction is decided at its BEGIN");
+        assertEquals(Target.PRIMARY, cycle(msgs().parse("", "SET a.b = 1").bind("", "").execute()
+                .parse("", "BEGIN").bind("", "").execute().sync(), false));
     }
 
     @Test

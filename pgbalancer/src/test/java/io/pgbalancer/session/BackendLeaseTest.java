@@ -1,4 +1,5 @@
-// purpose: the lease's states and transitions, the replica read's replay window, Flush, retries and RESET restores
+// purpose: the lease's states and transitions, the replica read's replay window (also behind a simple-Query BEGIN),
+// Flush, retries and RESET restores
 package io.pgbalancer.session;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -158,6 +159,37 @@ class BackendLeaseTest extends LeaseFixture {
         fromServer(primary, new Msgs().msg('1').msg('2').msg('C', "SELECT 1").ready('I'));
         assertEquals(List.of('1', '2', 'C', 'Z'), types(drain(client)), "only the primary's answers");
         assertEquals(State.DETACHED, session.lease.state());
+    }
+
+    @Test
+    void aReadOnlyTransactionBegunByASimpleQueryAndRefusedOnTheReplicaRunsAgainOnThePrimaryUnseen() {
+        // pgjdbc 42.7.7+ sends BEGIN READ ONLY as a simple Query with the transaction's first extended cycle behind
+        // it; a standby refuses the read when the session's default isolation is serializable
+        fromClient(new Msgs().query("BEGIN READ ONLY").parse("", "SELECT 1").bind("").execute().sync());
+        assertSame(replica, session.lease.backend());
+        assertEquals(List.of('Q', 'Q', 'P', 'B', 'E', 'S'), types(drain(replicaChannel)));
+        fromServer(replica, new Msgs().msg('C', "SET").ready('I').msg('C', "BEGIN").ready('T').msg('1').msg('2')
+                .error("0A000", "cannot use serializable mode in a hot standby").ready('E'));
+        assertEquals(List.of(), types(drain(client)), "the BEGIN's answers waited with the read, and are dropped");
+        assertSame(primary, session.lease.backend(), "the transaction runs again on the primary");
+        assertEquals(List.of('Q', 'P', 'B', 'E', 'S'), types(drain(primaryChannel)));
+        fromServer(primary, new Msgs().msg('C', "BEGIN").ready('T').msg('1').msg('2').msg('C', "SELECT 1")
+                .ready('T'));
+        assertEquals(List.of('C', 'Z', '1', '2', 'C', 'Z'), types(drain(client)), "only the primary's answers");
+        assertEquals(State.IN_TRANSACTION, session.lease.state());
+    }
+
+    @Test
+    void aReadOnlyBeginTheClientWaitsForIsAnsweredAtOnce() {
+        fromClient(new Msgs().query("BEGIN READ ONLY"));
+        assertSame(replica, session.lease.backend());
+        drain(replicaChannel);
+        fromServer(replica, new Msgs().msg('C', "SET").ready('I').msg('C', "BEGIN").ready('T'));
+        assertEquals(List.of('C', 'Z'), types(drain(client)), "nothing pipelined behind it: no reason to wait");
+        fromClient(new Msgs().query("SELECT 1"));
+        fromServer(replica, new Msgs().msg('C', "SELECT 0").ready('T'));
+        assertEquals(List.of('C', 'Z'), types(drain(client)));
+        assertSame(replica, session.lease.backend());
     }
 
     @Test

@@ -1,5 +1,6 @@
 // Checkout through a real session: the server per target, idle connections, waiting, 53300 on a pool timeout,
-// and a refusing replica banned with the read retried elsewhere, against loopback fake servers.
+// a refusing replica banned with the read retried elsewhere, and settings-only cycles with no primary, against
+// loopback fake servers.
 package io.pgbalancer.session;
 
 import io.pgbalancer.testing.Await;
@@ -24,6 +25,7 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.pgbalancer.cancel.CancelRegistry;
 import io.pgbalancer.config.ConfigLoader;
 import io.pgbalancer.config.PgBalancerConfig;
+import io.pgbalancer.monitor.BackendStatus;
 import io.pgbalancer.net.Transport;
 import io.pgbalancer.pool.BackendConnection;
 import io.pgbalancer.pool.BackendPool;
@@ -365,7 +367,107 @@ class CheckoutTest {
         assertEquals(0, replica2Server.accepted(), "and no retry elsewhere");
     }
 
+    // ---------------------------------------------------------------------------------------------- settings only
+
+    @Test
+    void aSettingsOnlyCycleRunsOnThePrimaryWhileItTakesConnections() throws Exception {
+        start("");
+        query("SET application_name = 'PostgreSQL JDBC Driver'");
+        awaitClient('Z', "the SET's answer");
+        assertTrue(primaryServer.queries().contains("SET application_name = 'PostgreSQL JDBC Driver'"),
+                "with a primary, a SET keeps running there: " + primaryServer.queries());
+        assertFalse(ranOnAReplica("SET application_name = 'PostgreSQL JDBC Driver'"));
+
+        clearClientOutput();
+        on(() -> {
+            session.onClientFrames(pipelined("SELECT 1", "SET extra_float_digits = 3"));
+            return null;
+        });
+        await(() -> types(clientMessages()).size() == 4, "both answers");
+        assertTrue(ranOnAReplica("SELECT 1"));
+        assertTrue(primaryServer.queries().contains("SET extra_float_digits = 3"),
+                "pipelined behind a read, it still leaves the replica for the primary");
+        assertFalse(ranOnAReplica("SET extra_float_digits = 3"));
+    }
+
+    @Test
+    void aSettingsOnlyCycleWhileThePrimaryRefusesRunsOnAReplicaWithoutWaiting() throws Exception {
+        // pgjdbc 42.7.5+ sends SET application_name right after login: during a failover it must not wait for a primary
+        start("routing: {primary_wait: 60s}\n");
+        primaryServer.refuseWith("57P03");
+        primaryServer.dropAll();
+        await(() -> primaryPool().total() == 0, "the pool to see its connection dropped");
+        String set = "SET application_name = 'PostgreSQL JDBC Driver'";
+        query(set);
+        awaitClient('Z', "the SET's answer from a replica, long before routing.primary_wait");
+        assertEquals(List.of('C', 'Z'), types(clientMessages()), "no error reaches the client");
+        assertTrue(ranOnAReplica(set), "the SET ran on a replica: " + replica1Server.queries() + " "
+                + replica2Server.queries());
+        assertFalse(primaryServer.queries().contains(set));
+        assertFalse(clientClosed.isDone());
+
+        clearClientOutput();
+        query("SELECT 1");
+        awaitClient('Z', "a read after it");
+        assertEquals(List.of('C', 'Z'), types(clientMessages()));
+    }
+
+    @Test
+    void settingsOnlyCyclesWithNoPrimaryRunOnAReplicaAlsoPipelinedBehindARead() throws Exception {
+        start("routing: {primary_wait: 60s}\n");
+        noPrimary();
+        query("SET search_path = app, public; RESET statement_timeout");
+        awaitClient('Z', "the SETs' answer from a replica");
+        assertEquals(List.of('C', 'Z'), types(clientMessages()));
+        assertTrue(ranOnAReplica("SET search_path = app, public; RESET statement_timeout"));
+
+        clearClientOutput();
+        on(() -> {
+            session.onClientFrames(pipelined("SELECT 1", "SET extra_float_digits = 3"));
+            return null;
+        });
+        await(() -> types(clientMessages()).size() == 4, "both answers");
+        assertEquals(List.of('C', 'Z', 'C', 'Z'), types(clientMessages()));
+        assertTrue(ranOnAReplica("SET extra_float_digits = 3"));
+        assertFalse(primaryServer.queries().contains("SET extra_float_digits = 3"));
+    }
+
+    @Test
+    void aSetThatAStandbyRejectsStillWaitsForThePrimary() throws Exception {
+        start("routing: {primary_wait: 60s}\n");
+        noPrimary();
+        // a standby answers 0A000 to these (read-write mode, serializable): they keep needing the primary
+        query("SET transaction_read_only = off");
+        await(() -> {
+            try {
+                return on(() -> session.checkout.isWaiting());
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }, "the SET to wait for a primary");
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(300));
+        assertEquals(List.of(), clientMessages(), "nothing while it waits");
+        assertFalse(ranOnAReplica("SET transaction_read_only = off"));
+        BackendNode p = node(primaryServer);
+        p.status(BackendStatus.UNKNOWN);
+        router.refreshRoles(); // the primary is back
+        awaitClient('Z', "the SET's answer from the primary");
+        assertTrue(primaryServer.queries().contains("SET transaction_read_only = off"));
+    }
+
     // ---------------------------------------------------------------------------------------------- helpers
+
+    /** As in a failover before a replica is promoted: the primary is seen in recovery, the topology has none. */
+    private void noPrimary() {
+        BackendNode p = router.primary();
+        p.status(new BackendStatus(true, true, 0, 0, -1, 0, 0, System.nanoTime(), System.currentTimeMillis(), null));
+        router.refreshRoles();
+        assertNull(router.primary());
+    }
+
+    private boolean ranOnAReplica(String sql) {
+        return replica1Server.queries().contains(sql) || replica2Server.queries().contains(sql);
+    }
 
     private BackendPool primaryPool() {
         return pools.pool(router.primary(), "app", "db");
@@ -385,6 +487,17 @@ class CheckoutTest {
             session.onClientFrames(queryMessage(sql));
             return null;
         });
+    }
+
+    /** Several Query messages in one chunk, as a pipelining client sends them. */
+    private static ByteBuf pipelined(String... sqls) {
+        ByteBuf all = Unpooled.buffer();
+        for (String sql : sqls) {
+            ByteBuf one = queryMessage(sql);
+            all.writeBytes(one);
+            one.release();
+        }
+        return all;
     }
 
     private static ByteBuf queryMessage(String sql) {

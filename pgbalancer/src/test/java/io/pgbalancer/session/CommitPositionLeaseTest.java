@@ -170,8 +170,21 @@ class CommitPositionLeaseTest extends LeaseFixture {
     }
 
     @Test
+    void aSettingsOnlyCycleOnThePrimaryLearnsNoPosition() throws Exception {
+        fromClient(new Msgs().query("SET application_name = 'PostgreSQL JDBC Driver'"));
+        assertSame(primary, session.lease.backend(), "with a primary, a settings-only cycle runs there");
+        assertEquals(List.of('Q'), types(drain(primaryChannel)), "it writes nothing: no position query behind it");
+        fromServer(primary, new Msgs().msg('C', "SET").ready('I'));
+        assertEquals(List.of('C', 'Z'), types(drain(client)), "nothing held");
+        assertEquals(State.DETACHED, session.lease.state());
+        assertEquals(io.pgbalancer.causal.Lsn.NONE, session.causality.commitLsn(), "nothing for later reads to wait for");
+    }
+
+    @Test
     void aResetBehindWhichThePositionQueryWasSentStillReportsTheClientsValueBeforeReadyForQuery() throws Exception {
-        fromClient(new Msgs().query("RESET datestyle"));
+        // a lone RESET writes nothing and learns no position (see above); the hint routes it as a write, as a RESET
+        // in a write's cycle would be
+        fromClient(new Msgs().query("/* pgbalancer: primary */ RESET datestyle"));
         assertEquals(with(List.of('Q'), positionQuery(true)), types(drain(primaryChannel)),
                 "the RESET and the position query behind it");
         fromServer(primary, new Msgs().msg('C', "RESET").msg('S', "DateStyle", "ISO, MDY").ready('I'));
