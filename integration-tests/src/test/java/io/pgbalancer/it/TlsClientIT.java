@@ -77,15 +77,17 @@ class TlsClientIT {
     }
 
     @Test
-    void pgjdbcVerifyFullAndConcurrentClientsKeepTheirOwnAnswers() throws Exception {
+    void pgjdbcVerifyFullWithChannelBindingAndDirectTlsKeepTheirOwnAnswers() throws Exception {
         try (TestProxy proxy = TestProxy.startWithReplicas(tls("require", server, ""))) {
             List<Thread> threads = new ArrayList<>();
             List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
             for (int t = 0; t < 6; t++) {
                 int id = t;
                 threads.add(new Thread(() -> {
+                    // half of them negotiate TLS directly (sslNegotiation=direct, ALPN); all bind SCRAM to the channel
                     try (Connection c = proxy.connect("ssl", "true", "sslmode", "verify-full",
-                            "sslrootcert", caFile.toString()); Statement st = c.createStatement()) {
+                            "sslrootcert", caFile.toString(), "channelBinding", "require",
+                            "sslNegotiation", id % 2 == 0 ? "direct" : "postgres"); Statement st = c.createStatement()) {
                         for (int i = 0; i < 200; i++) {
                             String tag = "tls-" + id + "-" + i;
                             try (ResultSet rs = st.executeQuery("select '" + tag + "'")) {
