@@ -3,7 +3,8 @@ package io.pgbalancer.config;
 
 import java.util.Objects;
 
-public record Listen(String host, int port, int ioThreads) {
+public record Listen(String host, int port, int ioThreads, SocketTransport transport) {
+    public static final SocketTransport DEFAULT_TRANSPORT = SocketTransport.AUTO;
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 6432;
     /** 0 means: half the available cores, at least one (see {@link #effectiveIoThreads()}). */
@@ -11,6 +12,10 @@ public record Listen(String host, int port, int ioThreads) {
 
     public Listen(String host, int port) {
         this(host, port, DEFAULT_IO_THREADS);
+    }
+
+    public Listen(String host, int port, int ioThreads) {
+        this(host, port, ioThreads, DEFAULT_TRANSPORT);
     }
 
     /**
@@ -23,6 +28,7 @@ public record Listen(String host, int port, int ioThreads) {
 
     public Listen {
         Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(transport, "transport");
     }
 
     public static Listen defaults() {

@@ -4,7 +4,7 @@ package io.pgbalancer.config;
 import java.util.List;
 
 final class ListenReader {
-    static final List<String> KEYS = List.of("host", "port", "io_threads");
+    static final List<String> KEYS = List.of("host", "port", "io_threads", "transport");
 
     private ListenReader() {
     }
@@ -19,6 +19,10 @@ final class ListenReader {
         int ioThreads = listen.get("io_threads")
                 .flatMap(n -> values.integer(listen.path("io_threads"), n, 0, 256, "an integer between 0 (auto) and 256"))
                 .orElse(Listen.DEFAULT_IO_THREADS);
-        return new Listen(host, port, ioThreads);
+        SocketTransport transport = listen.get("transport")
+                .flatMap(n -> values.choice(listen.path("transport"), n, SocketTransport.class,
+                        SocketTransport::yamlName))
+                .orElse(Listen.DEFAULT_TRANSPORT);
+        return new Listen(host, port, ioThreads, transport);
     }
 }

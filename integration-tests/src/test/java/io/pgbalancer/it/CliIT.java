@@ -196,6 +196,33 @@ class CliIT {
         }
     }
 
+    /** listen.transport io_uring in a process of its own (one transport per process): it serves, and says which. */
+    @Test
+    void ioUringTransportServesQueries() throws Exception {
+        int port = TestProxy.freePort();
+        Path config = write("uring.yaml", goodYaml(port).replace("listen: {host: 127.0.0.1, port: " + port + "}",
+                "listen: {host: 127.0.0.1, port: " + port + ", transport: io_uring}"));
+        Path out = dir.resolve("uring.out");
+        Path err = dir.resolve("uring.err");
+        Process proxy = run(config, out, err, Map.of());
+        try {
+            awaitListening(proxy, port, out, err);
+            boolean uring = io.netty.channel.uring.IoUring.isAvailable();
+            assertTrue(logs(out, err).contains(uring ? "(io_uring transport" : "(epoll transport"), logs(out, err));
+            try (Connection c = connect(port); Statement st = c.createStatement()) {
+                for (int i = 0; i < 100; i++) {
+                    try (ResultSet rs = st.executeQuery("select " + i)) {
+                        assertTrue(rs.next());
+                        assertEquals(i, rs.getInt(1));
+                    }
+                }
+            }
+        } finally {
+            proxy.destroy();
+            proxy.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
     private static void assertEveryProblemListed(String stderr, Path file) {
         List<String> lines = stderr.lines().filter(l -> !l.isBlank()).toList();
         assertTrue(lines.get(0).contains(BAD_PATHS.size() + " problems"), stderr);

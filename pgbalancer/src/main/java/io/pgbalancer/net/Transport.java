@@ -2,6 +2,7 @@
 package io.pgbalancer.net;
 
 import io.netty.channel.EventLoopGroup;
+import io.pgbalancer.config.SocketTransport;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
@@ -19,32 +20,70 @@ import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 
 /**
- * One transport for the whole process, picked once: the system property {@code pgbalancer.transport}
- * ({@code auto}, {@code io_uring}, {@code epoll}, {@code nio}; {@code pgbalancer.nio=true} is the old switch) or
- * auto: epoll when it loads, else NIO. io_uring is chosen only when asked for (see BENCHMARKS.md) and falls back
- * to epoll when the kernel refuses it.
+ * One transport for the whole process, picked once by {@link #select} from {@code listen.transport} (when that is
+ * {@code auto}, the system property {@code pgbalancer.transport} may name one; {@code pgbalancer.nio=true} is the old
+ * switch). auto is epoll where it loads, else NIO; io_uring falls back to epoll when the kernel refuses it.
  */
 public final class Transport {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Transport.class);
+
     private enum Kind { IO_URING, EPOLL, NIO }
 
-    private static final Kind KIND = choose(System.getProperty("pgbalancer.transport",
-            Boolean.getBoolean("pgbalancer.nio") ? "nio" : "auto"));
+    private static Kind kind;
 
     private Transport() {
     }
 
-    static Kind choose(String wanted) {
+    /**
+     * Chooses the transport for this process; every proxy in it must want the same one (a change of
+     * listen.transport needs a restart).
+     */
+    public static synchronized void select(SocketTransport wanted) {
+        Kind chosen = choose(wanted == SocketTransport.AUTO ? fromProperties() : wanted);
+        if (kind == null) {
+            kind = chosen;
+        } else if (kind != chosen) {
+            throw new IllegalStateException("listen.transport " + wanted.yamlName() + ": this process already runs "
+                    + name() + " sockets (restart to change the transport)");
+        }
+    }
+
+    private static synchronized Kind kind() {
+        if (kind == null) {
+            select(SocketTransport.AUTO);
+        }
+        return kind;
+    }
+
+    private static SocketTransport fromProperties() {
+        String property = System.getProperty("pgbalancer.transport", Boolean.getBoolean("pgbalancer.nio") ? "nio"
+                : "auto");
+        for (SocketTransport t : SocketTransport.values()) {
+            if (t.yamlName().equals(property)) {
+                return t;
+            }
+        }
+        throw new IllegalArgumentException("-Dpgbalancer.transport: expected auto, io_uring, epoll or nio, got "
+                + property);
+    }
+
+    static Kind choose(SocketTransport wanted) {
         return switch (wanted) {
-            case "io_uring" -> IoUring.isAvailable() ? Kind.IO_URING : Epoll.isAvailable() ? Kind.EPOLL : Kind.NIO;
-            case "nio" -> Kind.NIO;
-            case "epoll", "auto" -> Epoll.isAvailable() ? Kind.EPOLL : Kind.NIO;
-            default -> throw new IllegalArgumentException("pgbalancer.transport: expected auto, io_uring, epoll or"
-                    + " nio, got " + wanted);
+            case IO_URING -> {
+                if (IoUring.isAvailable()) {
+                    yield Kind.IO_URING;
+                }
+                log.warn("listen.transport io_uring: not available here ({}); using {}",
+                        IoUring.unavailabilityCause(), Epoll.isAvailable() ? "epoll" : "nio");
+                yield Epoll.isAvailable() ? Kind.EPOLL : Kind.NIO;
+            }
+            case NIO -> Kind.NIO;
+            case EPOLL, AUTO -> Epoll.isAvailable() ? Kind.EPOLL : Kind.NIO;
         };
     }
 
     public static String name() {
-        return switch (KIND) {
+        return switch (kind()) {
             case IO_URING -> "io_uring";
             case EPOLL -> "epoll";
             case NIO -> "nio";
@@ -53,7 +92,7 @@ public final class Transport {
 
     public static EventLoopGroup group(int threads, String name) {
         var factory = new io.netty.util.concurrent.DefaultThreadFactory(name, true);
-        IoHandlerFactory handlers = switch (KIND) {
+        IoHandlerFactory handlers = switch (kind()) {
             case IO_URING -> IoUringIoHandler.newFactory();
             case EPOLL -> EpollIoHandler.newFactory();
             case NIO -> NioIoHandler.newFactory();
@@ -67,7 +106,7 @@ public final class Transport {
     }
 
     public static Class<? extends ServerSocketChannel> serverChannel() {
-        return switch (KIND) {
+        return switch (kind()) {
             case IO_URING -> IoUringServerSocketChannel.class;
             case EPOLL -> EpollServerSocketChannel.class;
             case NIO -> NioServerSocketChannel.class;
@@ -75,7 +114,7 @@ public final class Transport {
     }
 
     public static Class<? extends SocketChannel> channel() {
-        return switch (KIND) {
+        return switch (kind()) {
             case IO_URING -> IoUringSocketChannel.class;
             case EPOLL -> EpollSocketChannel.class;
             case NIO -> NioSocketChannel.class;

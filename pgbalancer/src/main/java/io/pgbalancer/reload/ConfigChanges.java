@@ -58,7 +58,8 @@ public record ConfigChanges(List<String> applied, List<String> needRestart, PgBa
     }
 
     private static String listen(PgBalancerConfig c) {
-        return address(c.listen().host(), c.listen().port()) + ", io_threads " + c.listen().ioThreads();
+        return address(c.listen().host(), c.listen().port()) + ", io_threads " + c.listen().ioThreads()
+                + ", transport " + c.listen().transport().yamlName();
     }
 
     private static String http(PgBalancerConfig c) {

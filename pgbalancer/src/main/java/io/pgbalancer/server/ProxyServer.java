@@ -76,6 +76,7 @@ public final class ProxyServer implements AutoCloseable {
             java.security.Security.setProperty("networkaddress.cache.ttl", "1");
             java.security.Security.setProperty("networkaddress.cache.negative.ttl", "1");
         }
+        Transport.select(config.listen().transport());
         this.boss = Transport.group(1, "pgbalancer-accept");
         this.workers = Transport.group(config.listen().effectiveIoThreads(), "pgbalancer-io");
         this.context = new ProxyContext(config, workers);
