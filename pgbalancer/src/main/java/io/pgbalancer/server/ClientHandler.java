@@ -221,11 +221,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void startSession(ChannelHandlerContext ctx) {
-        String user = user();
+        // interned: thousands of sessions of one user and database share the two strings
+        String user = user().intern();
         String database = startup.parameters().getOrDefault("database", user);
-        if (database.isEmpty()) {
-            database = user;
-        }
+        database = database.isEmpty() ? user : database.intern();
         if (Admin.DATABASE.equals(database) && !proxy.config().admin().isAdmin(user)) {
             log.info("client {} as {} refused the admin console", ctx.channel().remoteAddress(), user);
             fatal(ctx, "42501", "permission denied: user \"" + user + "\" may not use the admin console"
@@ -242,6 +241,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         }
         countedUser = user;
         authTimer.cancel(false);
+        authTimer = null;
         state = State.READY;
         if (Admin.DATABASE.equals(database)) {
             session = new AdminSession(ctx.channel(), proxy.sessionServices(), user,
@@ -250,6 +250,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
             SessionSettings settings = SessionSettings.fromStartup(startup.parameters());
             session = new ClientSession(ctx.channel(), proxy.sessionServices(), user, database, settings);
         }
+        // what the login needed is not kept for the session's life (memory per idle client)
+        startup = null;
+        authenticator = null;
         session.start();
     }
 
