@@ -139,6 +139,126 @@ class RoutingRetryIT {
         }
     }
 
+    /**
+     * A login on a replica (the primary is banned) applies the client's settings there with a hidden query; when that
+     * backend dies before the client was told its login is complete, the login runs again elsewhere: the client only
+     * sees a working connection. (It used to wait forever: the dead backend's read replay had nothing to re-run.)
+     */
+    @Test
+    void loginWhoseReplicaBackendDiesLogsInAgainElsewhere() throws Exception {
+        List<Integer> replicas = TestCluster.get().replicaPorts();
+        try (LoginKiller killer = new LoginKiller(replicas.get(0));
+             TestProxy proxy = TestProxy.start("admin: {users: [app]}\n"
+                     + "backends:\n  - {host: 127.0.0.1, port: ${PRIMARY_PORT}, role: primary}\n"
+                     + "  - {host: 127.0.0.1, port: " + killer.port() + ", role: replica}\n"
+                     + "  - {host: 127.0.0.1, port: " + replicas.get(1) + ", role: replica}\n")) {
+            java.util.Properties p = new java.util.Properties();
+            p.setProperty("user", "app");
+            p.setProperty("password", TestCluster.APP_PASSWORD);
+            p.setProperty("preferQueryMode", "simple");
+            try (Connection console = DriverManager.getConnection(proxy.jdbcUrl("pgbalancer"), p);
+                 Statement st = console.createStatement()) {
+                st.execute("BAN 127.0.0.1:" + TestCluster.get().primaryPort()); // logins go to the replicas
+            }
+            for (int i = 0; i < 20 && killer.killed() == 0; i++) {
+                long t0 = System.nanoTime();
+                try (Connection c = proxy.connect("ApplicationName", "login-" + i, "loginTimeout", "8");
+                     Statement st = c.createStatement();
+                     ResultSet rs = st.executeQuery("select current_setting('application_name')")) {
+                    rs.next();
+                    assertEquals("login-" + i, rs.getString(1));
+                }
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                assertTrue(ms < 5000, "login " + i + " took " + ms + " ms");
+            }
+            assertEquals(1, killer.killed(), "the relay never saw a login's settings query");
+        }
+    }
+
+    /**
+     * A TCP relay to a server that closes the first connection on which pgbalancer sends a simple Query (a login's
+     * settings), as pg_terminate_backend or a crash would at that moment; later connections pass.
+     */
+    private static final class LoginKiller implements AutoCloseable {
+        private final java.net.ServerSocket server = new java.net.ServerSocket(0, 50,
+                java.net.InetAddress.getLoopbackAddress());
+        private final AtomicInteger killed = new AtomicInteger();
+        private final List<java.net.Socket> sockets = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        LoginKiller(int target) throws java.io.IOException {
+            Thread accept = new Thread(() -> {
+                while (!server.isClosed()) {
+                    try {
+                        java.net.Socket in = server.accept();
+                        java.net.Socket out = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), target);
+                        sockets.add(in);
+                        sockets.add(out);
+                        pump(in, out, true);
+                        pump(out, in, false);
+                    } catch (java.io.IOException e) {
+                        // closed
+                    }
+                }
+            }, "login-killer");
+            accept.setDaemon(true);
+            accept.start();
+        }
+
+        private void pump(java.net.Socket from, java.net.Socket to, boolean watch) {
+            Thread t = new Thread(() -> {
+                try (from; to) {
+                    java.io.DataInputStream in = new java.io.DataInputStream(
+                            new java.io.BufferedInputStream(from.getInputStream()));
+                    java.io.OutputStream o = to.getOutputStream();
+                    boolean typed = !watch;
+                    while (true) {
+                        int type = typed ? in.read() : 0;
+                        if (type < 0) {
+                            return;
+                        }
+                        int len = in.readInt();
+                        byte[] body = new byte[len - 4];
+                        in.readFully(body);
+                        if (watch && type == 'Q' && killed.compareAndSet(0, 1)) {
+                            return; // closes both sockets
+                        }
+                        if (!typed && len == 8 && java.nio.ByteBuffer.wrap(body).getInt() == 80877103) {
+                            from.getOutputStream().write('N'); // pgjdbc's SSLRequest (the monitor's): no TLS
+                            continue;
+                        }
+                        java.nio.ByteBuffer frame = java.nio.ByteBuffer.allocate((typed ? 1 : 0) + len);
+                        if (typed) {
+                            frame.put((byte) type);
+                        }
+                        o.write(frame.putInt(len).put(body).array());
+                        o.flush();
+                        typed = true;
+                    }
+                } catch (java.io.IOException e) {
+                    // one side went away
+                }
+            }, "login-killer-pump");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        int killed() {
+            return killed.get();
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            server.close();
+            for (java.net.Socket s : sockets) {
+                s.close();
+            }
+        }
+    }
+
     /** Client backends of user app on the server at {@code port}. */
     private static long appBackends(int port) throws Exception {
         return count(port, "select count(*) from pg_stat_activity where backend_type = 'client backend'"

@@ -183,6 +183,10 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         if (b != lease.backend()) {
             return;
         }
+        if (!welcomed && !closed) {
+            retry.loginAgainAfterBackendDied(b); // the client has not even been told it is logged in
+            return;
+        }
         if (lease.replay().isOpen() && !closed && !finishing) {
             retry.rerunAfterReplicaDied(b); // the replica died before the client saw anything
             return;
