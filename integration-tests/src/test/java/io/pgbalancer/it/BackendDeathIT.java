@@ -1,6 +1,6 @@
-// purpose: a backend connection that dies at an awkward moment (while a login applies its settings) costs its client
-// nothing: no hang, no error, no lost session. Found by FaultMatrixIT's pg_terminate_backend case; DyingServer makes
-// the moment deterministic.
+// purpose: a backend connection that dies at an awkward moment (while a login applies its settings, answering a hidden
+// query) costs its client nothing: no hang, no error, no lost session. Each was found by FaultMatrixIT's
+// pg_terminate_backend case; DyingServer makes the moment deterministic.
 package io.pgbalancer.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -60,6 +60,28 @@ class BackendDeathIT {
                 assertTrue(ms < 5000, "login " + i + " took " + ms + " ms");
             }
             assertEquals(1, dying.deaths(), "no login's settings query reached the dying server");
+        }
+    }
+
+    /**
+     * A read's backend answers pgbalancer's hidden settings query with FATAL and closes: the read runs again on
+     * another replica. The FATAL belonged to the dead backend; it used to be remembered and to end the session at
+     * the next backend's first ReadyForQuery, failing the re-run read with 57P01.
+     */
+    @Test
+    void fatalAnswerToAHiddenQueryDiesWithItsBackend() throws Exception {
+        List<Integer> replicas = TestCluster.get().replicaPorts();
+        try (DyingServer dying = new DyingServer(replicas.get(0), DyingServer.Death.FATAL_AT_QUERY);
+             TestProxy proxy = TestProxy.start(backends(dying.port(), replicas.get(1)));
+             Connection c = proxy.connect("ApplicationName", "hidden-fatal");
+             Statement st = c.createStatement()) {
+            for (int i = 0; i < 20 && dying.deaths() == 0; i++) {
+                assertEquals("read-" + i, value(st, "select 'read-" + i + "'"));
+            }
+            assertEquals(1, dying.deaths(), "no settings query reached the dying server");
+            for (int i = 0; i < 5; i++) {
+                assertEquals("after-" + i, value(st, "select 'after-" + i + "'"), "the session goes on");
+            }
         }
     }
 }

@@ -28,6 +28,14 @@ final class BackendRelay extends FrameRelay {
         this.commits = session.commits;
     }
 
+    /**
+     * A backend was just attached: nothing the previous one said carries over (an error answering a hidden query of
+     * a backend that then died would otherwise end the session at this backend's first ReadyForQuery).
+     */
+    void attached() {
+        internalError = null;
+    }
+
     /** Relays a chunk of complete backend messages to the client; the lease's state says what comes next. */
     void relay(ByteBuf chunk) {
         walk(chunk);

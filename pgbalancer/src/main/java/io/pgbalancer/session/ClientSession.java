@@ -111,6 +111,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     void attach(BackendConnection b) {
         BackendNode node = b.key().node();
         lease.attach(b, node, !node.isPrimary() && !pinned && !services.sessionPooling(), checkout.writes());
+        backendRelay.attached();
         b.owner(this);
         lease.syncSettings(settings.settings());
     }
