@@ -1,6 +1,6 @@
 // purpose: a backend connection that dies at an awkward moment (while a login applies its settings, answering a hidden
-// query) costs its client nothing: no hang, no error, no lost session. Each was found by FaultMatrixIT's
-// pg_terminate_backend case; DyingServer makes the moment deterministic.
+// query, right behind a ReadyForQuery) costs its client nothing: no hang, no error, no lost session. Each was found by
+// FaultMatrixIT's pg_terminate_backend case; DyingServer makes the moment deterministic.
 package io.pgbalancer.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -81,6 +81,29 @@ class BackendDeathIT {
             assertEquals(1, dying.deaths(), "no settings query reached the dying server");
             for (int i = 0; i < 5; i++) {
                 assertEquals("after-" + i, value(st, "select 'after-" + i + "'"), "the session goes on");
+            }
+        }
+    }
+
+    /**
+     * The server ends a backend (pg_terminate_backend) just after the ReadyForQuery that ended its client's
+     * transaction, and both arrive in one read. The client's transaction is over and nothing is owed to it: the FATAL
+     * is dropped with the backend, as for an idle pooled connection. It used to be forwarded, so the client's next
+     * query failed with 57P01 although pgbalancer had kept its session.
+     */
+    @Test
+    void fatalRightBehindReadyForQueryIsNotTheClientsBusiness() throws Exception {
+        int replica = TestCluster.get().replicaPorts().get(0);
+        try (DyingServer dying = new DyingServer(replica, DyingServer.Death.FATAL_AFTER_MARKED_CYCLE);
+             TestProxy proxy = TestProxy.start("pool: {mode: transaction, size: 1, checkout_timeout: 5s}\n"
+                     + backends(dying.port(), null));
+             Connection c = proxy.connect("ApplicationName", "fatal-behind-rfq");
+             Statement st = c.createStatement()) {
+            assertEquals("1", value(st, "select 1")); // the replica's backend now has the client's settings
+            assertEquals(DyingServer.MARK, value(st, "select '" + DyingServer.MARK + "'"));
+            assertEquals(1, dying.deaths());
+            for (int i = 0; i < 5; i++) {
+                assertEquals("next-" + i, value(st, "select 'next-" + i + "'"), "the session goes on");
             }
         }
     }

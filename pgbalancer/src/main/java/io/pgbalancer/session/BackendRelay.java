@@ -56,6 +56,16 @@ final class BackendRelay extends FrameRelay {
             return true;
         }
         BackendMessage m = BackendMessage.of(type);
+        if (m == BackendMessage.ERROR_RESPONSE && tracker.isEmpty() && lease.state() == BackendLease.State.IDLE) {
+            // Nothing is owed to the client and its transaction is over (the ReadyForQuery came in the same read):
+            // the server is closing a connection the client no longer uses (pg_terminate_backend, shutdown). As for
+            // an idle pooled connection, the backend is dropped and the client keeps its session.
+            log.warn("{} reported right after its client's transaction ended: {}", lease.backend(),
+                    ErrorFields.parse(buf, at, length));
+            cut(at, length);
+            lease.backend().markBroken();
+            return true;
+        }
         if (lease.replay().isOpen() && !answered && !m.isPreamble() && !isBeginComplete(m, buf, at)) {
             if (m == BackendMessage.ERROR_RESPONSE && buf.getByte(at + 5) != 0) {
                 ErrorFields e = ErrorFields.parse(buf, at, length);
