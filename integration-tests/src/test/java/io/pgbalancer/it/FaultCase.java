@@ -15,12 +15,12 @@ final class FaultCase {
 
     final String fault;
     private final MixedLoad load;
-    final MixedLoad.Stats before;
+    final LoadStats.Totals before;
     final long begunNanos = System.nanoTime();
     long faultNanos = begunNanos;
-    /** When the fault ended (the server restarted, the black hole removed, the client closed): recovery from here. */
-    long healedNanos = begunNanos;
     String injected = "";
+    /** How long the system took to get over the fault, as the case measures it (its own words and figures). */
+    String recovery = "";
     /** Appended to what the load's clients saw: what the case's own clients saw. */
     String clientsSawToo = "";
     String measured = "";
@@ -34,11 +34,6 @@ final class FaultCase {
 
     void faultNow() {
         faultNanos = System.nanoTime();
-        healedNanos = faultNanos; // an instant fault ends when it happens
-    }
-
-    void healedNow() {
-        healedNanos = System.nanoTime();
     }
 
     static long millisSince(long nanos) {
@@ -54,16 +49,18 @@ final class FaultCase {
     static void run(String fault, Duration baselineWithin, MixedLoad load, FaultChecks checks, Body body)
             throws Exception {
         FaultCase c = new FaultCase(fault, load);
-        String recovery = "-";
+        String after = "-";
         String result = "pass";
         try {
             body.run(c);
             load.pause();
+            long paused = System.nanoTime();
             long baselineAt = checks.awaitBaseline(baselineWithin, load.openConnections());
-            recovery = TimeUnit.NANOSECONDS.toMillis(baselineAt - c.healedNanos) + " ms";
+            long polled = TimeUnit.NANOSECONDS.toMillis(baselineAt - paused);
             assertEquals(List.of(), List.copyOf(load.wrong), "wrong-client results");
             int rows = checks.assertCommittedRowsIntact(load.committed());
-            c.measured += (c.measured.isEmpty() ? "" : "; ") + rows + " committed rows intact";
+            after = "0 idle in transaction, connections agree, pools at baseline " + (polled < 100 ? "at once"
+                    : "after " + polled + " ms") + "; " + rows + " committed rows intact";
         } catch (Throwable e) {
             result = "FAIL: " + e.getMessage();
             System.out.println("fault matrix: " + fault + " failed; load clients: " + load.describeClients());
@@ -78,13 +75,14 @@ final class FaultCase {
                     .forEach(f -> System.out.println("fault matrix:   client failure " + f));
             throw e;
         } finally {
-            MixedLoad.Stats d = load.stats().minus(c.before);
-            String saw = "writes " + d.writes() + " ok, reads " + d.reads() + " ok; errors: "
-                    + load.describeFailures(c.begunNanos) + c.clientsSawToo;
-            checks.results.add(new FaultChecks.Result(c.fault, c.injected, saw, d.wrong(), recovery, c.measured,
-                    result));
-            System.out.printf("fault matrix: %s | %s | %s | wrong %d | baseline after %s | %s | %s%n", c.fault,
-                    c.injected, saw, d.wrong(), recovery, c.measured, result);
+            LoadStats.Totals d = load.stats().minus(c.before);
+            String saw = "writes " + d.writes() + " ok, reads " + d.reads() + " ok; longest time without a"
+                    + " completed write " + load.longestWriteGapMillis() + " ms, read " + load.longestReadGapMillis()
+                    + " ms; errors: " + load.describeFailures(c.begunNanos) + c.clientsSawToo;
+            checks.results.add(new FaultChecks.Result(c.fault, c.injected, saw, d.wrong(), c.recovery, after,
+                    c.measured, result));
+            System.out.printf("fault matrix: %s | %s | %s | wrong %d | %s | %s | %s | %s%n", c.fault, c.injected,
+                    saw, d.wrong(), c.recovery, after, c.measured, result);
             load.resume();
         }
     }

@@ -25,8 +25,8 @@ import java.util.stream.Collectors;
 /** Reads pgbalancer's admin console and every server's pg_stat_activity directly (superuser, bypassing pgbalancer). */
 final class FaultChecks implements AutoCloseable {
     /** One line of the fault matrix. */
-    record Result(String fault, String injected, String clientsSaw, long wrong, String recovery, String measured,
-                  String result) {
+    record Result(String fault, String injected, String clientsSaw, long wrong, String recovery, String checks,
+                  String measured, String result) {
     }
 
     private final LocalCluster cluster;
@@ -221,11 +221,11 @@ final class FaultChecks implements AutoCloseable {
 
     /** The results as a Markdown table. */
     String table() {
-        StringBuilder t = new StringBuilder("| fault | injected | clients saw | wrong answers | back to baseline after"
-                + " the fault ended | measured | result |\n|---|---|---|---|---|---|---|\n");
+        StringBuilder t = new StringBuilder("| fault | injected | clients saw | wrong answers | recovery"
+                + " | checks after it (load paused) | also measured | result |\n|---|---|---|---|---|---|---|---|\n");
         for (Result r : results) {
             t.append("| ").append(String.join(" | ", r.fault(), r.injected(), r.clientsSaw(),
-                    Long.toString(r.wrong()), r.recovery(), r.measured(), r.result())).append(" |\n");
+                    Long.toString(r.wrong()), r.recovery(), r.checks(), r.measured(), r.result())).append(" |\n");
         }
         return t.toString();
     }

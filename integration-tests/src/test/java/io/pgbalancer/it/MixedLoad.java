@@ -35,22 +35,6 @@ import java.util.concurrent.atomic.AtomicLong;
 final class MixedLoad implements AutoCloseable {
     static final String TABLE = "fm_rows";
 
-    /** Totals since the start; {@link #minus} gives a case's share. */
-    record Stats(long writes, long reads, long writeErrors, long readErrors, long wrong) {
-        Stats minus(Stats before) {
-            return new Stats(writes - before.writes, reads - before.reads, writeErrors - before.writeErrors,
-                    readErrors - before.readErrors, wrong - before.wrong);
-        }
-    }
-
-    /** A failed operation: which client, when, and the SQLSTATE and message it got. */
-    record Failure(String client, long nanos, String sqlState, String message) {
-        @Override
-        public String toString() {
-            return client + ": " + sqlState + " " + message;
-        }
-    }
-
     private final Properties props = new Properties();
     private final String url;
     private final List<Client> clients = new ArrayList<>();
@@ -64,12 +48,14 @@ final class MixedLoad implements AutoCloseable {
     private final AtomicLong reads = new AtomicLong();
     private final AtomicLong writeErrors = new AtomicLong();
     private final AtomicLong readErrors = new AtomicLong();
-    final ConcurrentLinkedQueue<Failure> failures = new ConcurrentLinkedQueue<>();
+    final ConcurrentLinkedQueue<LoadStats.Failure> failures = new ConcurrentLinkedQueue<>();
     final ConcurrentLinkedQueue<String> wrong = new ConcurrentLinkedQueue<>();
     private final Map<String, Set<Integer>> committed = new ConcurrentHashMap<>();
     private final Map<Integer, AtomicLong> readsByPort = new ConcurrentHashMap<>();
     /** The longest operation since {@link #resetSlowest()}, in ms. */
     private final AtomicLong slowestMillis = new AtomicLong();
+    private final LoadStats.Gap writeGap = new LoadStats.Gap();
+    private final LoadStats.Gap readGap = new LoadStats.Gap();
 
     MixedLoad(TestProxy proxy, int writers, int readers) {
         url = proxy.jdbcUrl("app");
@@ -101,8 +87,8 @@ final class MixedLoad implements AutoCloseable {
         }
     }
 
-    Stats stats() {
-        return new Stats(writes.get(), reads.get(), writeErrors.get(), readErrors.get(), wrong.size());
+    LoadStats.Totals stats() {
+        return new LoadStats.Totals(writes.get(), reads.get(), writeErrors.get(), readErrors.get(), wrong.size());
     }
 
     /** Rows whose COMMIT returned, by writer tag (copies). */
@@ -121,14 +107,28 @@ final class MixedLoad implements AutoCloseable {
         return slowestMillis.get();
     }
 
+    /** Starts measuring {@link #slowestMillis()} and the gaps afresh. */
     void resetSlowest() {
         slowestMillis.set(0);
+        long now = System.nanoTime();
+        writeGap.reset(now);
+        readGap.reset(now);
+    }
+
+    /** The longest time since {@link #resetSlowest()} in which no writer completed a write, in ms. */
+    long longestWriteGapMillis() {
+        return writeGap.longestMillis();
+    }
+
+    /** The longest time since {@link #resetSlowest()} in which no reader completed a read, in ms. */
+    long longestReadGapMillis() {
+        return readGap.longestMillis();
     }
 
     /** Failures after {@code sinceNanos}, as "SQLSTATE xN" counts per client kind (writer/reader). */
     String describeFailures(long sinceNanos) {
         Map<String, Integer> counts = new TreeMap<>();
-        for (Failure f : failures) {
+        for (LoadStats.Failure f : failures) {
             if (f.nanos() - sinceNanos >= 0) {
                 String kind = f.client().startsWith("w") ? "writes" : "reads";
                 counts.merge(kind + " " + f.sqlState(), 1, Integer::sum);
@@ -160,7 +160,8 @@ final class MixedLoad implements AutoCloseable {
         StringBuilder b = new StringBuilder();
         for (Client c : clients) {
             long op = c.opStartNanos;
-            b.append(c.tag).append(c.conn == null ? " (no connection)" : " (local port " + localPort(c.conn) + ")")
+            b.append(c.tag)
+                    .append(c.conn == null ? " (no connection)" : " (local port " + LoadStats.localPort(c.conn) + ")")
                     .append(op == 0 ? " between operations" : " in an operation for "
                             + TimeUnit.NANOSECONDS.toMillis(now - op) + " ms")
                     .append(c.lastErrorNanos == 0 ? "" : ", failed " + TimeUnit.NANOSECONDS.toMillis(now
@@ -168,24 +169,6 @@ final class MixedLoad implements AutoCloseable {
                     .append("; ");
         }
         return b.toString();
-    }
-
-    /** The local port of a pgjdbc connection's socket (to find it in SHOW CLIENTS), -1 when unknown. */
-    static int localPort(Connection c) {
-        try {
-            Object executor = c.unwrap(org.postgresql.core.BaseConnection.class).getQueryExecutor();
-            for (Class<?> k = executor.getClass(); k != null; k = k.getSuperclass()) {
-                for (java.lang.reflect.Field f : k.getDeclaredFields()) {
-                    if (f.getName().equals("pgStream")) {
-                        f.setAccessible(true);
-                        return ((org.postgresql.core.PGStream) f.get(executor)).getSocket().getLocalPort();
-                    }
-                }
-            }
-        } catch (Exception e) {
-            // diagnostics only
-        }
-        return -1;
     }
 
     /** Client connections the load holds open now (each is one of pgbalancer's clients). */
@@ -270,7 +253,7 @@ final class MixedLoad implements AutoCloseable {
                 } catch (SQLException e) {
                     long now = System.nanoTime();
                     countError();
-                    failures.add(new Failure(tag, now, e.getSQLState(), String.valueOf(e.getMessage())));
+                    failures.add(new LoadStats.Failure(tag, now, e.getSQLState(), String.valueOf(e.getMessage())));
                     if ("57014".equals(e.getSQLState())) {
                         wrong.add(tag + " got a cancel it never asked for: " + e.getMessage());
                     }
@@ -360,6 +343,7 @@ final class MixedLoad implements AutoCloseable {
         @Override
         void countSuccess() {
             writes.incrementAndGet();
+            writeGap.completed(System.nanoTime());
         }
     }
 
@@ -404,6 +388,7 @@ final class MixedLoad implements AutoCloseable {
         @Override
         void countSuccess() {
             reads.incrementAndGet();
+            readGap.completed(System.nanoTime());
         }
     }
 }
