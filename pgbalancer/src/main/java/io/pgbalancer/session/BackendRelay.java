@@ -56,10 +56,12 @@ final class BackendRelay extends FrameRelay {
             return true;
         }
         BackendMessage m = BackendMessage.of(type);
-        if (m == BackendMessage.ERROR_RESPONSE && tracker.isEmpty() && lease.state() == BackendLease.State.IDLE) {
+        if (m == BackendMessage.ERROR_RESPONSE && tracker.isEmpty() && lease.state() == BackendLease.State.IDLE
+                && !s.pinned && !s.services.sessionPooling()) {
             // Nothing is owed to the client and its transaction is over (the ReadyForQuery came in the same read):
             // the server is closing a connection the client no longer uses (pg_terminate_backend, shutdown). As for
-            // an idle pooled connection, the backend is dropped and the client keeps its session.
+            // an idle pooled connection, the backend is dropped and the client keeps its session. (A pinned or
+            // session-pooled client loses its server session with it: it gets the server's own message.)
             log.warn("{} reported right after its client's transaction ended: {}", lease.backend(),
                     ErrorFields.parse(buf, at, length));
             cut(at, length);

@@ -42,7 +42,12 @@ final class ReadRetry {
      * so {@link #rerunAfterReplicaDied} would re-run nothing and the login would never finish.)
      */
     void loginAgainAfterBackendDied(BackendConnection b) {
-        s.lease.abandonForReplay().release();
+        if (s.lease.replay().isOpen()) {
+            s.lease.abandonForReplay().release(); // a replica login: its window holds no client message
+        } else {
+            s.lease.tracker().clear();
+            s.lease.detach();
+        }
         b.key().node().ban(Router.BAN_NANOS);
         s.settings.abandon();
         if (++loginRetries > s.services.router().nodes().size()) {
