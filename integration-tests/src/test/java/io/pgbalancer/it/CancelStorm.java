@@ -26,17 +26,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Victims are raw-protocol clients (their BackendKeyData is the cancel key pgbalancer gave them) that sleep long
- * enough for a cancel to find them running: PostgreSQL forks a process per CancelRequest, so a storm is delivered
- * over a second or more. Innocents are pgjdbc clients with short queries, so backends pass between them and the
- * victims while the victims' cancels are still on their way.
+ * Victims are raw-protocol clients (their BackendKeyData is the cancel key pgbalancer gave them) whose queries sleep
+ * until a cancel ends them: PostgreSQL forks a process per CancelRequest, so on a busy machine a storm is delivered
+ * over seconds, and a short query would often be over before its cancel lands. Innocents are pgjdbc clients with
+ * short queries, so a cancelled victim's backend passes to them while more of that victim's cancels are on their way.
  */
 final class CancelStorm implements AutoCloseable {
-    static final String VICTIM_SLEEP = "0.5";
+    static final String VICTIM_SLEEP = "30";
     static final String INNOCENT_SLEEP = "0.02";
     private static final int CANCEL_REQUEST_CODE = 80877102;
 
-    private record Victim(RawPg raw, int processId, int secret) {
+    private record Victim(RawPg raw, int processId, int secret, AtomicLong cancelled) {
     }
 
     private final int proxyPort;
@@ -72,6 +72,7 @@ final class CancelStorm implements AutoCloseable {
     /** A raw login (trust) that keeps the BackendKeyData. */
     private static Victim login(int port) throws IOException {
         RawPg raw = new RawPg(port);
+        raw.socket.setSoTimeout(60_000); // a victim's query lasts until a cancel ends it
         raw.sendUntyped(196608, BadInputIT.cstrings("user", "app", "database", "app"));
         raw.expectAuthOk();
         int pid = 0;
@@ -82,7 +83,7 @@ final class CancelStorm implements AutoCloseable {
                 secret = m.int32(4);
             }
         }
-        return new Victim(raw, pid, secret);
+        return new Victim(raw, pid, secret, new AtomicLong());
     }
 
     private Void victimLoop(Victim v, String tag) throws IOException {
@@ -103,6 +104,7 @@ final class CancelStorm implements AutoCloseable {
                     }
                 } else if (m.type() == 'E' && "57014".equals(m.fields().get('C'))) {
                     victimsCancelled.incrementAndGet();
+                    v.cancelled().incrementAndGet();
                 } else if (m.type() == 'E') {
                     unexpected.add(tag + " failed: " + m.describe());
                 } else if (m.type() == 'Z') {
@@ -139,9 +141,9 @@ final class CancelStorm implements AutoCloseable {
         return null;
     }
 
-    /** Waits until every victim and innocent has run a few queries. */
+    /** Waits until every victim has sent its query and the innocents have run a few each. */
     void awaitRunning() throws Exception {
-        Poll.until(Duration.ofSeconds(20), "victims and innocents to run", () -> victimQueries.get() > victims.size()
+        Poll.until(Duration.ofSeconds(20), "victims and innocents to run", () -> victimQueries.get() >= victims.size()
                 && innocentQueries.get() > 3L * innocents.size());
     }
 
@@ -174,9 +176,7 @@ final class CancelStorm implements AutoCloseable {
                 sent.add(io.submit(() -> {
                     go.await();
                     for (int k = first; k < total; k += senders) {
-                        Victim v = victims.get(k % victims.size());
-                        sockets.get(k).getOutputStream().write(ByteBuffer.allocate(16).putInt(16)
-                                .putInt(CANCEL_REQUEST_CODE).putInt(v.processId()).putInt(v.secret()).array());
+                        sockets.get(k).getOutputStream().write(cancelRequest(victims.get(k % victims.size())));
                     }
                     for (int k = first; k < total; k += senders) {
                         try (Socket s = sockets.get(k); InputStream in = s.getInputStream()) {
@@ -202,12 +202,46 @@ final class CancelStorm implements AutoCloseable {
         }
     }
 
-    /** Lets every loop finish its query and stop. */
+    private static byte[] cancelRequest(Victim v) {
+        return ByteBuffer.allocate(16).putInt(16).putInt(CANCEL_REQUEST_CODE).putInt(v.processId()).putInt(v.secret())
+                .array();
+    }
+
+    /** Lets every loop finish: innocents after their query, victims after a cancel of their own, sent until they do. */
     void stop() throws Exception {
         running = false;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        for (int i = 0; i < victims.size(); i++) {
+            Future<?> loop = loops.get(i);
+            while (!loop.isDone() && System.nanoTime() - deadline < 0) {
+                try (Socket s = new Socket(InetAddress.getLoopbackAddress(), proxyPort)) {
+                    s.getOutputStream().write(cancelRequest(victims.get(i)));
+                    s.setSoTimeout(5_000);
+                    while (s.getInputStream().read() >= 0) {
+                        // pgbalancer closes it once the cancel is on its way
+                    }
+                }
+                try {
+                    loop.get(200, TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.TimeoutException stillSleeping) {
+                    // its query was waiting for a backend: try again
+                }
+            }
+        }
         for (Future<?> f : loops) {
             f.get(30, TimeUnit.SECONDS);
         }
+    }
+
+    /** Victims none of the storm's cancels reached (each victim's own count of 57014, before {@link #stop()}). */
+    List<String> victimsNeverCancelled() {
+        List<String> never = new ArrayList<>();
+        for (int i = 0; i < victims.size(); i++) {
+            if (victims.get(i).cancelled().get() == 0) {
+                never.add("v" + i);
+            }
+        }
+        return never;
     }
 
     long victimsCancelled() {

@@ -209,6 +209,20 @@ final class FaultChecks implements AutoCloseable {
         return checked;
     }
 
+    /** Queries LIKE {@code like} running now on all servers together. */
+    int activeQueries(String like) throws SQLException {
+        int n = 0;
+        for (int port : serverPorts()) {
+            try (Connection c = direct(port); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+                    "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '" + like + "'"
+                            + " AND pid <> pg_backend_pid()")) {
+                rs.next();
+                n += rs.getInt(1);
+            }
+        }
+        return n;
+    }
+
     /** Rows on the primary whose tag matches the LIKE pattern. */
     long rowsTagged(String like) throws SQLException {
         try (Connection c = direct(cluster.primaryPort()); Statement st = c.createStatement();
