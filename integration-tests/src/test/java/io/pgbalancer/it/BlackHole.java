@@ -14,8 +14,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 final class BlackHole implements AutoCloseable {
     private final ServerSocket server = new ServerSocket();
     private final List<Socket> accepted = new CopyOnWriteArrayList<>();
-    /** When each of pgbalancer's pool logins arrived (System.nanoTime()): a startup packet as the first thing sent. */
-    private final List<Long> poolLogins = new CopyOnWriteArrayList<>();
 
     BlackHole() throws IOException {
         server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
@@ -24,8 +22,7 @@ final class BlackHole implements AutoCloseable {
                 try {
                     Socket s = server.accept();
                     accepted.add(s);
-                    long at = System.nanoTime();
-                    Thread reader = new Thread(() -> swallow(s, at), "black-hole-reader");
+                    Thread reader = new Thread(() -> swallow(s), "black-hole-reader");
                     reader.setDaemon(true);
                     reader.start();
                 } catch (IOException e) {
@@ -37,17 +34,10 @@ final class BlackHole implements AutoCloseable {
         t.start();
     }
 
-    /**
-     * Reads and drops everything. A connection that starts with a startup packet is a pool login of pgbalancer's; the
-     * monitor's pgjdbc starts with an SSLRequest, and waits for its answer forever.
-     */
-    private void swallow(Socket s, long acceptedAt) {
+    /** Reads and drops everything: a startup packet or an SSLRequest waits for its answer forever. */
+    private static void swallow(Socket s) {
         byte[] buf = new byte[4096];
         try (s; InputStream in = s.getInputStream()) {
-            byte[] head = in.readNBytes(8);
-            if (head.length == 8 && java.nio.ByteBuffer.wrap(head).getInt(4) == 196608) { // protocol 3.0
-                poolLogins.add(acceptedAt);
-            }
             while (in.read(buf) >= 0) {
                 // never answer
             }
@@ -58,15 +48,6 @@ final class BlackHole implements AutoCloseable {
 
     int port() {
         return server.getLocalPort();
-    }
-
-    /** pgbalancer's pool logins that arrived after {@code sinceNanos}. */
-    long poolLoginsSince(long sinceNanos) {
-        return poolLogins.stream().filter(t -> t - sinceNanos > 0).count();
-    }
-
-    int poolLogins() {
-        return poolLogins.size();
     }
 
     /** Connections accepted so far. */

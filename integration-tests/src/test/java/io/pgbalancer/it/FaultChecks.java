@@ -63,6 +63,15 @@ final class FaultChecks implements AutoCloseable {
                 .findFirst().orElse(null);
     }
 
+    /**
+     * Clients of the pool for the server at {@code port} that wait for a connection, plus its connections (open or
+     * being opened): 0 when no read has been sent there.
+     */
+    int poolUse(int port) throws SQLException {
+        return admin("SHOW POOLS").stream().filter(r -> r.get("backend").equals("127.0.0.1:" + port))
+                .mapToInt(r -> Integer.parseInt(r.get("connections")) + Integer.parseInt(r.get("waiting"))).sum();
+    }
+
     Connection direct(int port) throws SQLException {
         return DriverManager.getConnection(cluster.jdbcUrl(port, "app"), "postgres", "");
     }

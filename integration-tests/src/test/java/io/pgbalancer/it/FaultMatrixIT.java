@@ -295,30 +295,41 @@ class FaultMatrixIT {
                 assertTrue(proxy.reload().ok(), "reload adding the black hole");
                 c.faultNow();
                 c.injected = "a ServerSocket that accepts and reads but never writes, added as a 3rd replica by reload";
+                // SHOW POOLS, sampled while waiting: a read sent to the black hole waits connect_timeout in its pool
+                int[] useBefore = {0};
                 Poll.until(Duration.ofSeconds(20), "the monitor to mark the black hole down and banned", () -> {
+                    useBefore[0] = Math.max(useBefore[0], checks.poolUse(hole.port()));
                     Map<String, String> b = checks.backend(hole.port());
                     return "no".equals(b.get("up")) && !"no".equals(b.get("banned"));
                 });
                 long downNanos = System.nanoTime();
                 long down = millisSince(c.faultNanos);
+                Poll.until(Duration.ofSeconds(10), "reads sent to it before the verdict to give up on it",
+                        () -> checks.poolUse(hole.port()) == 0);
                 // watch several failed polls of the monitor (each a connection of its own to the black hole)
-                int pollsAtDown = hole.accepted() - hole.poolLogins();
-                Poll.until(Duration.ofSeconds(40), "3 more monitor polls of the black hole",
-                        () -> hole.accepted() - hole.poolLogins() >= pollsAtDown + 3);
+                int acceptedAtDown = hole.accepted();
+                int[] useAfter = {0};
+                Poll.until(Duration.ofSeconds(40), "3 more connection attempts to the black hole", () -> {
+                    useAfter[0] = Math.max(useAfter[0], checks.poolUse(hole.port()));
+                    return hole.accepted() >= acceptedAtDown + 3;
+                });
                 long watched = millisSince(downNanos);
                 long slowest = load.slowestMillis();
-                long loginsAfterDown = hole.poolLoginsSince(downNanos);
                 Files.writeString(proxy.configFile(), config(0));
                 assertTrue(proxy.reload().ok(), "reload removing the black hole");
-                    Poll.until(Duration.ofSeconds(20), "the black hole to leave SHOW BACKENDS",
+                Poll.until(Duration.ofSeconds(20), "the black hole to leave SHOW BACKENDS",
                         () -> checks.backend(hole.port()) == null);
-                c.recovery = "marked down and banned " + down + " ms after it was added; " + loginsAfterDown
-                        + " reads sent to it after that (watched " + watched + " ms, 3 more failed monitor polls)";
-                c.measured = hole.poolLogins() + " reads went to it before (pool logins), each retried elsewhere after"
-                        + " connect_timeout 2 s: slowest client operation " + slowest + " ms";
+                c.recovery = "marked down and banned " + down + " ms after it was added; " + (useAfter[0] == 0
+                        ? "no read sent to it after that (its pool idle through " + watched + " ms and 3 more"
+                        + " connection attempts of the monitor)" : "still up to " + useAfter[0] + " reads at once"
+                        + " waited for it after that");
+                c.measured = "before the verdict up to " + useBefore[0] + " reads at once waited for it (SHOW POOLS),"
+                        + " each run elsewhere after connect_timeout 2 s: slowest client operation " + slowest + " ms; "
+                        + hole.accepted() + " connections accepted by the black hole";
                 assertTrue(slowest < 2000 + 3000, "an operation took " + slowest + " ms: more than pool.connect_timeout"
                         + " (2 s) and a retry");
-                assertEquals(0, loginsAfterDown, "reads sent to the black hole after the monitor had marked it down");
+                assertEquals(0, useAfter[0], "reads sent to the black hole after the monitor had marked it down"
+                        + " (its pool's connections + waiting clients, sampled)");
                 assertEquals(0, load.stats().minus(c.before).readErrors(), "reads failed: " + load.failures);
             }
         });
