@@ -168,6 +168,24 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /**
+     * Restarts the primary on its port, as {@code pg_ctl restart -m fast} does: a fast shutdown (running transactions
+     * are rolled back, clients get FATAL 57P01), then a start; returns once it accepts connections. The replicas
+     * reconnect to it by themselves.
+     */
+    public synchronized void restartPrimary() {
+        if (closed) {
+            throw new IllegalStateException("cluster is closed");
+        }
+        int port = primary.port();
+        primary.stop(STOP_TIMEOUT);
+        startServer(primary);
+        if (primary.port() != port) {
+            throw new ClusterException("primary: port " + port + " was taken while it restarted; it now listens on "
+                    + primary.port());
+        }
+    }
+
+    /**
      * Promotes a replica (0-based index) to a primary and waits until it leaves recovery. The cluster's own notion of
      * its primary does not change: this is for failover tests on a cluster of their own.
      */
@@ -180,7 +198,15 @@ public final class LocalCluster implements AutoCloseable {
         replica(index).stop(STOP_TIMEOUT);
     }
 
-    /** Starts a stopped replica again and waits until it streams; it may move to a new port if its old one was taken. */
+    /**
+     * SIGKILL to one replica's postmaster (0-based index): a crash, no shutdown. Returns once it and its children
+     * are gone; {@link #startReplica(int)} brings it back (with crash recovery).
+     */
+    public synchronized void killReplica(int index) {
+        replica(index).kill(STOP_TIMEOUT);
+    }
+
+    /** Starts a stopped (or killed) replica again and waits until it streams; it may move to a new port if its old one was taken. */
     public synchronized void startReplica(int index) {
         PgServer r = replica(index);
         int before = r.port();

@@ -230,6 +230,30 @@ final class PgServer {
         }
     }
 
+    /**
+     * SIGKILL to the postmaster, as a crash would (no shutdown checkpoint); waits until it and every process it had
+     * started have exited (its children notice the postmaster's death and exit by themselves; any still there after
+     * {@code timeout} get SIGKILL too), so that a later {@link #start()} finds no shared memory in use.
+     */
+    void kill(Duration timeout) {
+        Optional<ProcessHandle> postmaster = pid().flatMap(ProcessHandle::of).filter(ProcessHandle::isAlive);
+        if (postmaster.isEmpty()) {
+            throw new ClusterException(name + " is not running: nothing to kill");
+        }
+        List<ProcessHandle> children = postmaster.get().descendants().toList();
+        log.accept(name + ": SIGKILL to postmaster " + postmaster.get().pid() + " (" + children.size() + " children)");
+        postmaster.get().destroyForcibly();
+        boolean gone = PgJdbc.await(timeout, Duration.ofMillis(20),
+                () -> !postmaster.get().isAlive() && children.stream().noneMatch(ProcessHandle::isAlive));
+        if (!gone) {
+            children.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
+            if (!PgJdbc.await(Duration.ofSeconds(10), Duration.ofMillis(20),
+                    () -> !postmaster.get().isAlive() && children.stream().noneMatch(ProcessHandle::isAlive))) {
+                throw new ClusterException(name + ": processes still alive 10 s after SIGKILL");
+            }
+        }
+    }
+
     void stopQuietly() {
         try {
             stop(Duration.ofSeconds(20));

@@ -30,11 +30,15 @@ final class BackendProbe implements AutoCloseable {
     private final BackendNode node;
     private final HikariDataSource pool;
     private final long intervalNanos;
+    /** The longest one poll can take: waiting for a connection (connect_timeout), then the query (query_timeout). */
+    private final long longestPollNanos;
     private int failures;
 
     BackendProbe(BackendNode node, Monitor settings, io.pgbalancer.config.BackendTls tls) {
         this.node = node;
         this.intervalNanos = settings.interval().toNanos();
+        this.longestPollNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(250, settings.connectTimeout().toMillis()))
+                + TimeUnit.SECONDS.toNanos(Math.max(1, (settings.queryTimeout().toMillis() + 999) / 1000));
         HikariConfig c = new HikariConfig();
         c.setPoolName("pgbalancer-monitor-" + node.backend().address());
         c.setJdbcUrl("jdbc:postgresql://" + node.backend().address() + "/" + settings.database());
@@ -113,7 +117,10 @@ final class BackendProbe implements AutoCloseable {
                     << Math.min(failures - 1, 16));
             String why = rootCause(e);
             node.status(node.status().failed(why, System.nanoTime()));
-            node.ban(backoff + intervalNanos);
+            // Banned until the next poll has answered (which lifts the ban at once) or failed (which renews it): that
+            // poll starts after the backoff and can take up to longestPollNanos. A ban of backoff + interval lapsed
+            // while a server that never answers kept the next poll waiting, and reads went to it meanwhile.
+            node.ban(backoff + longestPollNanos + intervalNanos);
             if (failures == 1 || Integer.bitCount(failures) == 1) {
                 log.warn("{} does not answer the monitor ({} failed polls): {}; no reads for it until it does", node,
                         failures, why);

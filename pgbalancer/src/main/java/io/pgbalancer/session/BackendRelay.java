@@ -28,6 +28,14 @@ final class BackendRelay extends FrameRelay {
         this.commits = session.commits;
     }
 
+    /**
+     * A backend was just attached: nothing the previous one said carries over (an error answering a hidden query of
+     * a backend that then died would otherwise end the session at this backend's first ReadyForQuery).
+     */
+    void attached() {
+        internalError = null;
+    }
+
     /** Relays a chunk of complete backend messages to the client; the lease's state says what comes next. */
     void relay(ByteBuf chunk) {
         walk(chunk);
@@ -48,6 +56,18 @@ final class BackendRelay extends FrameRelay {
             return true;
         }
         BackendMessage m = BackendMessage.of(type);
+        if (m == BackendMessage.ERROR_RESPONSE && tracker.isEmpty() && lease.state() == BackendLease.State.IDLE
+                && !s.pinned && !s.services.sessionPooling()) {
+            // Nothing is owed to the client and its transaction is over (the ReadyForQuery came in the same read):
+            // the server is closing a connection the client no longer uses (pg_terminate_backend, shutdown). As for
+            // an idle pooled connection, the backend is dropped and the client keeps its session. (A pinned or
+            // session-pooled client loses its server session with it: it gets the server's own message.)
+            log.warn("{} reported right after its client's transaction ended: {}", lease.backend(),
+                    ErrorFields.parse(buf, at, length));
+            cut(at, length);
+            lease.backend().markBroken();
+            return true;
+        }
         if (lease.replay().isOpen() && !answered && !m.isPreamble() && !isBeginComplete(m, buf, at)
                 && !isReadyAfterBegin(m, buf, at)) {
             if (m == BackendMessage.ERROR_RESPONSE && buf.getByte(at + 5) != 0) {

@@ -111,6 +111,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     void attach(BackendConnection b) {
         BackendNode node = b.key().node();
         lease.attach(b, node, !node.isPrimary() && !pinned && !services.sessionPooling(), checkout.writes());
+        backendRelay.attached();
         b.owner(this);
         lease.syncSettings(settings.settings());
     }
@@ -181,6 +182,10 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     @Override
     public void onBackendClosed(BackendConnection b, Throwable cause) {
         if (b != lease.backend()) {
+            return;
+        }
+        if (!welcomed && !closed) {
+            retry.loginAgainAfterBackendDied(b); // the client has not even been told it is logged in
             return;
         }
         if (lease.replay().isOpen() && !closed && !finishing) {

@@ -1,4 +1,5 @@
-// purpose: a real primary + 2 streaming replicas: replication, recovery flags, auth methods, replica stop/start
+// purpose: a real primary + 2 streaming replicas: replication, recovery flags, auth methods, replica stop/start/kill,
+// primary restart
 package io.pgbalancer.cluster;
 
 import static io.pgbalancer.cluster.ClusterTestSupport.authRequestCode;
@@ -140,6 +141,37 @@ class LocalClusterTest {
         assertEquals("100", awaitValue(cluster, newPort, "SELECT count(*) FROM while_down", "100", Duration.ofSeconds(20)));
         assertEquals("t", query(cluster, newPort, "SELECT pg_is_in_recovery()"));
         assertThrows(IndexOutOfBoundsException.class, () -> cluster.stopReplica(2));
+    }
+
+    @Test
+    void killReplicaThenStartItAgain() throws Exception {
+        int port = cluster.replicaPorts().get(0);
+        cluster.killReplica(0); // SIGKILL: no shutdown checkpoint; its children exit with it
+        try {
+            assertTrue(awaitClosed(port, Duration.ofSeconds(5)), "killed replica still accepts connections");
+            exec(cluster, cluster.primaryPort(), "CREATE TABLE while_killed AS SELECT generate_series(1, 50) AS i");
+        } finally {
+            cluster.startReplica(0); // crash recovery, then streaming again
+        }
+        int newPort = cluster.replicaPorts().get(0);
+        assertEquals("50", awaitValue(cluster, newPort, "SELECT count(*) FROM while_killed", "50", Duration.ofSeconds(20)));
+        assertEquals("t", query(cluster, newPort, "SELECT pg_is_in_recovery()"));
+    }
+
+    @Test
+    void restartPrimaryKeepsItsPortAndData() throws Exception {
+        int port = cluster.primaryPort();
+        exec(cluster, port, "CREATE TABLE before_restart AS SELECT generate_series(1, 10) AS i");
+        try (Connection held = connect(cluster, port, "appdb", "app", "app-secret")) {
+            cluster.restartPrimary();
+            assertThrows(SQLException.class, () -> query(held, "SELECT 1"), "a session survived the restart");
+        }
+        assertEquals(port, cluster.primaryPort());
+        assertEquals("10", query(cluster, port, "SELECT count(*) FROM before_restart"));
+        assertEquals("f", query(cluster, port, "SELECT pg_is_in_recovery()"));
+        // the replicas reconnect by themselves (within wal_retrieve_retry_interval); the other tests expect them
+        assertEquals("2", awaitValue(cluster, port, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'",
+                "2", Duration.ofSeconds(30)));
     }
 
     private void assertLogin(String user, String right, String wrong) throws Exception {
