@@ -192,7 +192,7 @@ class AdminConsoleIT {
                  Statement direct = superuser.createStatement();
                  Connection console = admin(proxy, "app", TestCluster.APP_PASSWORD);
                  Statement st = console.createStatement()) {
-                assertEquals(14, rows(st, "show help").size(), "logged in without a server");
+                assertEquals(15, rows(st, "show help").size(), "logged in without a server");
                 try (ResultSet rs = direct.executeQuery("select count(*) from pg_database where datname ="
                         + " 'pgbalancer'")) {
                     rs.next();

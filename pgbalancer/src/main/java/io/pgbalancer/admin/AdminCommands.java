@@ -28,7 +28,8 @@ public final class AdminCommands {
             List.of("RELOAD", "reload the configuration file; answers with what changed or every problem found"),
             List.of("PAUSE [db]", "hold new transactions (of db, or all); returns once running ones finished"),
             List.of("RESUME [db]", "let held and new transactions run again"),
-            List.of("SHUTDOWN", "graceful shutdown: stop accepting, let transactions finish, close"));
+            List.of("SHUTDOWN", "graceful shutdown: stop accepting, let transactions finish, close"),
+            List.of("SET name = value, RESET name", "accepted and ignored: drivers send them after login"));
     private final SessionServices services;
     private final EventLoop loop;
     private final ProxyControl control;
@@ -65,6 +66,11 @@ public final class AdminCommands {
         }
         if (verb.equals("RELOAD") && words.isEmpty()) {
             return reload();
+        }
+        if ((verb.equals("SET") || verb.equals("RESET")) && !words.isEmpty()) {
+            // pgjdbc 42.7.5+ sends SET application_name after login, psql and others may SET client settings:
+            // the console has no session settings to change, so it says done (as PgBouncer's console does)
+            return new AdminReply.Done(verb);
         }
         return new AdminReply.Failed("42601", "unknown admin command \"" + command.strip() + "\"; try SHOW HELP");
     }

@@ -131,6 +131,14 @@ class AdminCommandsTest {
     }
 
     @Test
+    void setAndResetThatDriversSendAfterLoginAreAcceptedAndChangeNothing() {
+        AdminReply set = commands.run("SET application_name = 'PostgreSQL JDBC Driver'");
+        assertEquals(new AdminReply.Done("SET"), set);
+        assertEquals(new AdminReply.Done("RESET"), commands.run("reset extra_float_digits"));
+        assertEquals("42601", failed("SET").sqlState());
+    }
+
+    @Test
     void unknownAndUnsupportedCommands() {
         AdminReply.Failed unknown = failed("SHOW ME");
         assertEquals("42601", unknown.sqlState());
