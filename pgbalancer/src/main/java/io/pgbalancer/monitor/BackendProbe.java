@@ -51,9 +51,12 @@ final class BackendProbe implements AutoCloseable {
         c.setInitializationFailTimeout(-1); // a backend that is down at startup is polled again later
         c.setAutoCommit(true);
         c.addDataSourceProperty("ApplicationName", "pgbalancer-monitor");
-        c.addDataSourceProperty("connectTimeout", Math.max(1, settings.connectTimeout().toSeconds()));
-        c.addDataSourceProperty("socketTimeout", Math.max(1, (settings.queryTimeout().toMillis() + 999) / 1000));
-        c.addDataSourceProperty("prepareThreshold", 1);
+        // strings: pgjdbc 42.7.13+ reads properties with getProperty and silently ignores numbers, and without
+        // socketTimeout a server that accepts and never answers held the monitor's connection attempt forever
+        c.addDataSourceProperty("connectTimeout", String.valueOf(Math.max(1, settings.connectTimeout().toSeconds())));
+        c.addDataSourceProperty("socketTimeout",
+                String.valueOf(Math.max(1, (settings.queryTimeout().toMillis() + 999) / 1000)));
+        c.addDataSourceProperty("prepareThreshold", "1");
         MonitorSslFactory.configure(tls, c::addDataSourceProperty);
         this.pool = new HikariDataSource(c);
     }
@@ -103,8 +106,12 @@ final class BackendProbe implements AutoCloseable {
                         inRecovery ? "in recovery" : "primary", Lsn.format(lsn));
                 failures = 0;
                 node.unban();
-            } else if (before == BackendStatus.UNKNOWN) {
-                log.info("monitor: {} is {}, at {}", node, inRecovery ? "in recovery" : "primary", Lsn.format(lsn));
+            } else {
+                node.unbanIfBannedBefore(started); // a ban a client's dead connection set before this poll began
+                if (before == BackendStatus.UNKNOWN) {
+                    log.info("monitor: {} is {}, at {}", node, inRecovery ? "in recovery" : "primary",
+                            Lsn.format(lsn));
+                }
             }
             if (node.isPrimary() == inRecovery) {
                 log.warn("{} is configured as {} but the server says it is {}", node,

@@ -15,6 +15,7 @@ public final class BackendNode {
     private final AtomicInteger waiting = new AtomicInteger();
     private final java.util.concurrent.atomic.AtomicLong transactions = new java.util.concurrent.atomic.AtomicLong();
     private volatile long bannedUntilNanos;
+    private volatile long bannedAtNanos;
     /** Set by the admin console's BAN, cleared only by its UNBAN (the monitor's unban() leaves it). */
     private volatile boolean bannedByAdmin;
     private volatile BackendStatus status = BackendStatus.UNKNOWN;
@@ -118,7 +119,21 @@ public final class BackendNode {
 
     /** Keeps reads away for a while after the server refused a connection or died. */
     public void ban(long nanos) {
-        bannedUntilNanos = System.nanoTime() + nanos;
+        long now = System.nanoTime();
+        bannedAtNanos = now;
+        bannedUntilNanos = now + nanos;
+    }
+
+    /**
+     * Lifts a ban set before {@code pollStartedNanos} by a monitor poll that started after it and answered: one
+     * terminated connection (pg_terminate_backend) keeps a server that still answers out for about a poll interval,
+     * not for the whole ban.
+     */
+    public void unbanIfBannedBefore(long pollStartedNanos) {
+        long until = bannedUntilNanos;
+        if (until != 0 && bannedAtNanos - pollStartedNanos < 0) {
+            bannedUntilNanos = 0;
+        }
     }
 
     /** Lifts a ban: the server answers again. */

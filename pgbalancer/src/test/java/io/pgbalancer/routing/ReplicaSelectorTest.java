@@ -127,4 +127,15 @@ class ReplicaSelectorTest {
         assertEquals(50, counts.get(b));
         assertEquals(50, counts.get(PRIMARY), "primary_reads: always puts the primary in the set");
     }
+
+    @Test
+    void aBanIsLiftedOnlyByAPollThatStartedAfterIt() {
+        BackendNode a = node(1, Role.REPLICA, 1, null);
+        long pollBefore = System.nanoTime();
+        a.ban(java.util.concurrent.TimeUnit.SECONDS.toNanos(5)); // a client's connection died
+        a.unbanIfBannedBefore(pollBefore);
+        assertEquals(true, a.isBanned(), "a poll that began before the death says nothing about it");
+        a.unbanIfBannedBefore(System.nanoTime());
+        assertEquals(false, a.isBanned(), "a poll that began after it and answered lifts it");
+    }
 }
