@@ -30,6 +30,8 @@ final class BackendConnector {
                 .group(loop)
                 .channel(Transport.channel())
                 .option(ChannelOption.TCP_NODELAY, true)
+                // the clients' allocator (Netty 4.2's default is another one): one set of arenas for both sides
+                .option(ChannelOption.ALLOCATOR, io.netty.buffer.PooledByteBufAllocator.DEFAULT)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeoutMillis))
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
