@@ -16,13 +16,15 @@
 #      `taskset -apc`: tps and CPU µs per transaction of -S simple -c CLIENTS. pgbench and PostgreSQL are not pinned;
 #      they share those CPUs. The JVM sizes itself (GC, compiler threads) to the CPU set it starts on.
 #   5. MEMORY_TEST: fresh instances of both proxies (clients log in with MEMORY_AUTH; each warmed up with pgbench
-#      first), then MEMORY_CLIENTS idle logged-in clients (bench/pg-clients.py, python3 asyncio): resident memory
-#      (VmRSS) growth per client; then all of them running SELECT 1 in a loop for MEMORY_ACTIVE seconds: peak RSS
-#      growth per client, and whether RSS stays bounded (peak of the second half <= 1.1 x peak of the first half).
+#      for MEMORY_WARMUP seconds first), then MEMORY_CLIENTS idle logged-in clients (bench/pg-clients.py, python3
+#      asyncio): resident memory (VmRSS) growth per client; then all of them running SELECT 1 in a loop for
+#      MEMORY_ACTIVE seconds: peak RSS growth per client, and whether RSS stays bounded (peak of the second half
+#      <= 1.1 x peak of the first half).
 #
 # Usage: bench/pgbench-compare.sh, configured by environment variables:
 #   DURATION=10        seconds of each measured pgbench run
-#   WARMUP=5           seconds of each JIT warm-up run (per mode and -C on the demo's pgbalancer; per fresh instance)
+#   WARMUP=5           seconds of each JIT warm-up run: per mode and -C on the demo's pgbalancer (and the baseline),
+#                      and once on each part-4 pgbalancer instance
 #   CLIENTS=16 THREADS=2  pgbench -c / -j of every run but the one-client latency run
 #   POOL_SIZE=8        server connections per pool, for both proxies
 #   SCALE=10           pgbench -i scale
@@ -38,6 +40,8 @@
 #   MEMORY_AUTH=trust  how part 5's clients log in to both proxies: trust, md5 or scram-sha-256
 #   MEMORY_ACTIVE=10   seconds of part 5's active phase
 #   MEMORY_SETTLE=3    seconds to wait after the logins before reading RSS
+#   MEMORY_WARMUP=10   seconds of pgbench through each fresh proxy before its baseline RSS: a JVM's resident memory
+#                      grows while its heap is first touched, which is not per-client memory
 #   PROXY_PORT=16432 BOUNCER_PORT=16433 BASELINE_PORT=16434 SCALE_PORT=16435 MEMORY_PROXY_PORT=16436
 #   MEMORY_BOUNCER_PORT=16437   ports of pgbalancer (demo), PgBouncer, the baseline, and parts 4 and 5's instances
 #   JAVA_OPTS=         options for every JVM started (demo, baseline, parts 4 and 5)
@@ -54,7 +58,7 @@ BASELINE_JAR=${BASELINE_JAR:-}
 if command -v taskset >/dev/null 2>&1; then SCALE_TEST=${SCALE_TEST:-1}; else SCALE_TEST=${SCALE_TEST:-0}; fi
 SCALE_CPUSETS=${SCALE_CPUSETS:-"0 0,1"}
 MEMORY_TEST=${MEMORY_TEST:-0}; MEMORY_CLIENTS=${MEMORY_CLIENTS:-10000}; MEMORY_AUTH=${MEMORY_AUTH:-trust}
-MEMORY_ACTIVE=${MEMORY_ACTIVE:-10}; MEMORY_SETTLE=${MEMORY_SETTLE:-3}
+MEMORY_ACTIVE=${MEMORY_ACTIVE:-10}; MEMORY_SETTLE=${MEMORY_SETTLE:-3}; MEMORY_WARMUP=${MEMORY_WARMUP:-10}
 read -r -a JAVA_OPTS_ARGS <<<"${JAVA_OPTS:-}"
 JAR=pgbalancer/target/pgbalancer.jar
 CLK_TCK=$(getconf CLK_TCK)
@@ -172,7 +176,8 @@ cpu_ticks() { # pid -> utime+stime of the process itself (all its threads, not i
 }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
-PGBENCH_TIMEOUT=$(((DURATION > WARMUP ? DURATION : WARMUP) + 60)) # a run that hangs is killed and reported as such
+# a pgbench run that hangs is killed after this many seconds and reported as failed
+PGBENCH_TIMEOUT=$(((DURATION > WARMUP ? DURATION : WARMUP) + MEMORY_WARMUP + 60))
 # pgb port pid pgbench-options...: one pgbench -S run. Sets TPS (whole number, or FAIL(reason)), LAT (average latency,
 # ms), TXNS (transactions processed) and US_TXN (CPU µs of process pid per transaction; empty without a pid).
 pgb() {
@@ -264,21 +269,26 @@ measure_scale() { # part 4
 }
 
 declare -A M # memory figures, keyed "figure,target"
+per_client() { # rss-before rss-after clients -> KB per client
+  awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {if (n > 0) printf "%.2f", (b - a) / n; else print "n/a"}'
+}
 memory_one() { # name port pid: idle then active clients against one proxy
   local name=$1 port=$2 pid=$3 base idle after word ok failed err queries errors lost line rc i
   local -a samples=()
-  pgb "$port" "" -T "$WARMUP" -c "$CLIENTS" -j "$THREADS" -M simple # warm-up; and the heap's young space is touched
+  pgb "$port" "" -T "$MEMORY_WARMUP" -c "$CLIENTS" -j "$THREADS" -M simple # JIT, and the heap gets touched
   echo "  $name: warm-up $TPS tps"
   sleep "$MEMORY_SETTLE"
   base=$(rss_kb "$pid")
-  coproc PGC { exec python3 bench/pg-clients.py --port "$port" --count "$MEMORY_CLIENTS" 2>"$WORK/pg-clients-$name.err"; }
+  coproc PGC {
+    exec python3 bench/pg-clients.py --port "$port" --count "$MEMORY_CLIENTS" 2>"$WORK/pg-clients-$name.err"
+  }
   local from=${PGC[0]} to=${PGC[1]}
   read -r word ok failed err <&"$from" || true
   [ "$word" = ready ] || { cat "$WORK/pg-clients-$name.err"; exit 1; }
   sleep "$MEMORY_SETTLE"
   idle=$(rss_kb "$pid")
   M[base,$name]=$base; M[idle,$name]=$idle; M[logins,$name]=$ok
-  M[idle_kb,$name]=$(awk -v a="$base" -v b="$idle" -v n="$ok" 'BEGIN {if (n > 0) printf "%.2f", (b - a) / n; else print "n/a"}')
+  M[idle_kb,$name]=$(per_client "$base" "$idle" "$ok")
   [ "$failed" = 0 ] && err="" || err=": $err"
   echo "  $name: $ok idle clients logged in ($failed failed$err); RSS $base -> $idle KB," \
     "${M[idle_kb,$name]} KB per client"
@@ -297,13 +307,13 @@ memory_one() { # name port pid: idle then active clients against one proxy
   sleep "$MEMORY_SETTLE"
   after=$(rss_kb "$pid")
   M[active,$name]=$(printf '%s\n' "${samples[@]}" | sort -n | tail -1)
-  M[active_kb,$name]=$(awk -v a="$base" -v b="${M[active,$name]}" -v n="$ok" \
-    'BEGIN {if (n > 0) printf "%.2f", (b - a) / n; else print "n/a"}')
+  M[active_kb,$name]=$(per_client "$base" "${M[active,$name]}" "$ok")
   M[bounded,$name]=$(printf '%s\n' "${samples[@]}" | awk '{s[NR] = $1} END {
     for (i = 1; i <= NR; i++) if (i <= NR / 2) { if (s[i] > a) a = s[i] } else if (s[i] > b) b = s[i]
     print (NR >= 2 && b <= 1.1 * a) ? "✓" : "✗" }')
+  [ "$err" = - ] && err="" || err=" (first: $err)"
   echo "  $name: $ok active clients for $MEMORY_ACTIVE s: $queries queries, $errors errors, $lost connections lost" \
-    "(${err}); peak RSS ${M[active,$name]} KB, ${M[active_kb,$name]} KB per client over the RSS before;" \
+    "$err; peak RSS ${M[active,$name]} KB, ${M[active_kb,$name]} KB per client over the RSS before;" \
     "RSS samples (KB): ${samples[*]}; after the clients left: $after KB"
 }
 
