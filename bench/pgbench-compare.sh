@@ -312,8 +312,8 @@ memory_one() { # name port pid: idle then active clients against one proxy
     for (i = 1; i <= NR; i++) if (i <= NR / 2) { if (s[i] > a) a = s[i] } else if (s[i] > b) b = s[i]
     print (NR >= 2 && b <= 1.1 * a) ? "✓" : "✗" }')
   [ "$err" = - ] && err="" || err=" (first: $err)"
-  echo "  $name: $ok active clients for $MEMORY_ACTIVE s: $queries queries, $errors errors, $lost connections lost" \
-    "$err; peak RSS ${M[active,$name]} KB, ${M[active_kb,$name]} KB per client over the RSS before;" \
+  echo "  $name: $ok active clients for $MEMORY_ACTIVE s: $queries queries, $errors errors, $lost connections" \
+    "lost$err; peak RSS ${M[active,$name]} KB, ${M[active_kb,$name]} KB per client over the RSS before;" \
     "RSS samples (KB): ${samples[*]}; after the clients left: $after KB"
 }
 
@@ -389,8 +389,12 @@ row() { # label array key: a row of the figures table, a column per target ("—
   done
   md_row "${cells[@]}"
 }
-target() { # label shown-value value op goal goal-text: a row of the targets table, met when "value op goal" holds
-  md_row "-58:$1" "20:$2" "18:$6" "-3:$(met "$3" "$4" "$5")"
+target() { # label shown-value value op goal goal-text [pgbalancer's figures]: a row of the targets table, met when
+  # "value op goal" holds; missed when one of pgbalancer's own figures is missing (its run failed)
+  local verdict figure
+  verdict=$(met "$3" "$4" "$5")
+  for figure in "${@:7}"; do [[ "$figure" =~ ^[0-9.]+$ ]] || verdict="✗"; done
+  md_row "-58:$1" "20:$2" "18:$6" "-3:$verdict"
 }
 
 echo
@@ -444,34 +448,34 @@ md_row "-58:target" "20:value" "18:goal" "-3:met"; md_rule -58 20 18 -3
 for m in $MODES; do
   v=$(ratio "${R[$m,pgbalancer]}" "${R[$m,pgbouncer]}")
   case "$m" in
-    simple | extended) target "$m: tps pgbalancer / PgBouncer" "$v" "$v" ">=" 1.10 "≥ 1.10" ;;
+    simple | extended) target "$m: tps pgbalancer / PgBouncer" "$v" "$v" ">=" 1.10 "≥ 1.10" "${R[$m,pgbalancer]}" ;;
     *) md_row "-58:$m: tps pgbalancer / PgBouncer" "20:$v" "18:—" "-3:" ;;
   esac
   if [ "$m" = simple ]; then
     v=$(ratio "${R[$m,pgbalancer]}" "${R[$m,direct]}")
-    target "simple: tps pgbalancer / direct" "$v" "$v" ">=" 0.70 "≥ 0.70"
+    target "simple: tps pgbalancer / direct" "$v" "$v" ">=" 0.70 "≥ 0.70" "${R[$m,pgbalancer]}"
   fi
   v=$(ratio "${U[$m,pgbalancer]}" "${U[$m,pgbouncer]}")
-  target "$m: CPU µs/txn pgbalancer / PgBouncer" "$v" "$v" "<=" 0.90 "≤ 0.90"
+  target "$m: CPU µs/txn pgbalancer / PgBouncer" "$v" "$v" "<=" 0.90 "≤ 0.90" "${R[$m,pgbalancer]}"
 done
 a=${ADD[c1,pgbalancer]}; b=${ADD[c1,pgbouncer]}
-target "c=1: added latency µs, pgbalancer (PgBouncer)" "$a ($b)" "$a" "<=" "$b" "≤ PgBouncer's"
+target "c=1: added latency µs, pgbalancer (PgBouncer)" "$a ($b)" "$a" "<=" "$b" "≤ PgBouncer's" "${R[c1,pgbalancer]}"
 v=$(ratio "${R[connect,pgbalancer]}" "${R[connect,pgbouncer]}")
-target "-C: tps pgbalancer / PgBouncer" "$v" "$v" ">=" 1.00 "≥ 1.00"
+target "-C: tps pgbalancer / PgBouncer" "$v" "$v" ">=" 1.00 "≥ 1.00" "${R[connect,pgbalancer]}"
 if [ "$SCALE_TEST" = 1 ]; then
   first=${SCALE_CPUSETS%% *}; last=${SCALE_CPUSETS##* }
   a=$(ratio "${R[scale:$last,pgbalancer]}" "${R[scale:$first,pgbalancer]}")
   b=$(ratio "${R[scale:$last,pgbouncer]}" "${R[scale:$first,pgbouncer]}")
   goal=$(if [[ "$b" =~ ^[0-9.]+$ ]]; then awk "BEGIN {print ($b > 1 ? $b : 1)}"; else echo n/a; fi)
   target "scale: tps on CPUs $last / CPUs $first, pgbalancer (PgBouncer)" "$a ($b)" "$a" ">" "$goal" \
-    "> 1, > PgBouncer's"
+    "> 1, > PgBouncer's" "${R[scale:$first,pgbalancer]}" "${R[scale:$last,pgbalancer]}"
   a=$(ratio "${U[scale:$last,pgbalancer]}" "${U[scale:$first,pgbalancer]}")
   b=$(ratio "${U[scale:$last,pgbouncer]}" "${U[scale:$first,pgbouncer]}")
   md_row "-58:scale: µs/txn on CPUs $last / CPUs $first, pgbalancer (PgBouncer)" "20:$a ($b)" "18:—" "-3:"
 fi
 if [ "$MEMORY_TEST" = 1 ]; then
   a=${M[idle_kb,pgbalancer]}; b=${M[idle_kb,pgbouncer]}
-  target "memory: $MEMORY_CLIENTS idle, KB/client pgbalancer (PgBouncer)" "$a ($b)" "$a" "<=" 1.6 "≤ 1.6"
+  target "memory: $MEMORY_CLIENTS idle, KB/client pgbalancer (PgBouncer)" "$a ($b)" "$a" "<=" 1.6 "≤ 1.6" "$a"
   md_row "-58:memory: $MEMORY_CLIENTS active, RSS bounded" "20:${M[bounded,pgbalancer]}" "18:bounded" \
     "-3:${M[bounded,pgbalancer]}"
 fi
