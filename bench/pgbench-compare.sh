@@ -1,114 +1,405 @@
 #!/usr/bin/env bash
-# Benchmark: pgbench -S through direct PostgreSQL, pgbalancer and PgBouncer (transaction pooling, same pool size),
-# in simple, extended and prepared modes, in one run; prints a table of tps and ratios.
+# Benchmark: pgbench -S through direct PostgreSQL, pgbalancer and PgBouncer (transaction pooling, same pool size; both
+# proxies log clients in with SCRAM-SHA-256, as PostgreSQL does), in one run. Prints the tps table per mode, then one
+# table with every figure (direct, pgbalancer, PgBouncer side by side) and a table of the targets: ratio, goal, met.
 #
-# Usage: bench/pgbench-compare.sh            (env: DURATION=10 CLIENTS=16 THREADS=2 POOL_SIZE=8 SCALE=10 MODES="simple extended prepared"
-#                                              REPLICAS=0: pgbalancer in front of the primary alone, as PgBouncer is;
-#                                              REPLICAS=2 lets pgbalancer spread the reads over two streaming replicas;
-#                                              BASELINE_JAR=old/pgbalancer.jar adds a column for another build of
-#                                              pgbalancer in front of the same servers, for before/after figures)
-# Needs: the PostgreSQL server binaries (pgbench) and Debian's pgbouncer package (installed if missing and root).
+# What it measures, each target in turn (direct, pgbalancer, PgBouncer[, baseline]):
+#   1. tps per mode (-M simple, extended, prepared; -c CLIENTS -j THREADS -T DURATION), and each proxy's CPU time per
+#      transaction: utime+stime of the proxy process itself, all its threads (/proc/PID/stat fields 14 and 15; not
+#      cutime/cstime, which count the children it reaped: the demo's java process runs pg_ctl and initdb), read before
+#      and after the run, in µs (CLK_TCK ticks), divided by the transactions pgbench processed. The PostgreSQL servers
+#      are not its children (pg_ctl daemonizes them). A pgbench run that hangs is killed and shows as FAIL.
+#   2. One client (-c 1 -j 1, simple): average latency, and the latency each proxy adds over direct, in µs.
+#   3. -C, a new connection (SCRAM-SHA-256 login) per transaction, -c CLIENTS: tps and proxy CPU µs per transaction.
+#   4. SCALE_TEST: for each CPU set in SCALE_CPUSETS, a pgbalancer instance started under `taskset -c SET` with
+#      listen.io_threads = the set's CPU count, and the PgBouncer process (one thread) moved to the same set with
+#      `taskset -apc`: tps and CPU µs per transaction of -S simple -c CLIENTS. pgbench and PostgreSQL are not pinned;
+#      they share those CPUs. The JVM sizes itself (GC, compiler threads) to the CPU set it starts on.
+#   5. MEMORY_TEST: fresh instances of both proxies (clients log in with MEMORY_AUTH; each warmed up with pgbench
+#      for MEMORY_WARMUP seconds first), then MEMORY_CLIENTS idle logged-in clients (bench/pg-clients.py, python3
+#      asyncio): resident memory (VmRSS) growth per client; then all of them running SELECT 1 in a loop for
+#      MEMORY_ACTIVE seconds: peak RSS growth per client, and whether RSS stays bounded (peak of the second half
+#      <= 1.1 x peak of the first half).
+#
+# Usage: bench/pgbench-compare.sh, configured by environment variables:
+#   DURATION=10        seconds of each measured pgbench run
+#   WARMUP=5           seconds of each JIT warm-up run: per mode and -C on the demo's pgbalancer (and the baseline),
+#                      and once on each part-4 pgbalancer instance
+#   CLIENTS=16 THREADS=2  pgbench -c / -j of every run but the one-client latency run
+#   POOL_SIZE=8        server connections per pool, for both proxies
+#   SCALE=10           pgbench -i scale
+#   MODES="simple extended prepared"  pgbench -M protocols measured in part 1
+#   REPLICAS=0         0: pgbalancer in front of the primary alone, as PgBouncer is; 2 lets pgbalancer spread the
+#                      reads over two streaming replicas (parts 1-4)
+#   BASELINE_JAR=      another pgbalancer build (e.g. old/pgbalancer.jar) in front of the same servers: adds a column
+#                      for before/after figures (parts 1-3)
+#   SCALE_TEST=        1 runs part 4, 0 skips it; default 1 when taskset is installed
+#   SCALE_CPUSETS="0 0,1"  CPU sets of part 4 (taskset -c lists); pgbalancer gets as many IO threads as CPUs
+#   MEMORY_TEST=0      1 runs part 5 (slow)
+#   MEMORY_CLIENTS=10000  clients of part 5; the open-files limit is raised to fit them
+#   MEMORY_AUTH=trust  how part 5's clients log in to both proxies: trust, md5 or scram-sha-256
+#   MEMORY_ACTIVE=10   seconds of part 5's active phase
+#   MEMORY_SETTLE=3    seconds to wait after the logins before reading RSS
+#   MEMORY_WARMUP=10   seconds of pgbench through each fresh proxy before its baseline RSS: a JVM's resident memory
+#                      grows while its heap is first touched, which is not per-client memory
+#   PROXY_PORT=16432 BOUNCER_PORT=16433 BASELINE_PORT=16434 SCALE_PORT=16435 MEMORY_PROXY_PORT=16436
+#   MEMORY_BOUNCER_PORT=16437   ports of pgbalancer (demo), PgBouncer, the baseline, and parts 4 and 5's instances
+#   JAVA_OPTS=         options for every JVM started (demo, baseline, parts 4 and 5)
+# Needs: the PostgreSQL server binaries (pgbench) and Debian's pgbouncer package (installed if missing and root);
+# taskset (util-linux) for part 4, python3 for part 5. As root, PgBouncer runs as the cluster's server user.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DURATION=${DURATION:-10}; CLIENTS=${CLIENTS:-16}; THREADS=${THREADS:-2}; POOL_SIZE=${POOL_SIZE:-8}; SCALE=${SCALE:-10}
-MODES=${MODES:-"simple extended prepared"}; REPLICAS=${REPLICAS:-0}
+DURATION=${DURATION:-10}; WARMUP=${WARMUP:-5}; CLIENTS=${CLIENTS:-16}; THREADS=${THREADS:-2}; POOL_SIZE=${POOL_SIZE:-8}
+SCALE=${SCALE:-10}; MODES=${MODES:-"simple extended prepared"}; REPLICAS=${REPLICAS:-0}
 PROXY_PORT=${PROXY_PORT:-16432}; BOUNCER_PORT=${BOUNCER_PORT:-16433}; BASELINE_PORT=${BASELINE_PORT:-16434}
+SCALE_PORT=${SCALE_PORT:-16435}; MEMORY_PROXY_PORT=${MEMORY_PROXY_PORT:-16436}
+MEMORY_BOUNCER_PORT=${MEMORY_BOUNCER_PORT:-16437}
 BASELINE_JAR=${BASELINE_JAR:-}
+if command -v taskset >/dev/null 2>&1; then SCALE_TEST=${SCALE_TEST:-1}; else SCALE_TEST=${SCALE_TEST:-0}; fi
+SCALE_CPUSETS=${SCALE_CPUSETS:-"0 0,1"}
+MEMORY_TEST=${MEMORY_TEST:-0}; MEMORY_CLIENTS=${MEMORY_CLIENTS:-10000}; MEMORY_AUTH=${MEMORY_AUTH:-trust}
+MEMORY_ACTIVE=${MEMORY_ACTIVE:-10}; MEMORY_SETTLE=${MEMORY_SETTLE:-3}; MEMORY_WARMUP=${MEMORY_WARMUP:-10}
+read -r -a JAVA_OPTS_ARGS <<<"${JAVA_OPTS:-}"
+JAR=pgbalancer/target/pgbalancer.jar
+CLK_TCK=$(getconf CLK_TCK)
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 WORK=$(mktemp -d /tmp/pgbalancer-bench.XXXXXX); chmod 755 "$WORK"
 export PGPASSWORD=app-password
 
+case "$MEMORY_AUTH" in trust | md5 | scram-sha-256) ;; *) echo "MEMORY_AUTH: trust, md5 or scram-sha-256" >&2; exit 2 ;; esac
+if [ "$SCALE_TEST" = 1 ] && ! command -v taskset >/dev/null 2>&1; then echo "SCALE_TEST=1 needs taskset" >&2; exit 2; fi
+if [ "$MEMORY_TEST" = 1 ] && ! command -v python3 >/dev/null 2>&1; then echo "MEMORY_TEST=1 needs python3" >&2; exit 2; fi
 if ! command -v pgbouncer >/dev/null 2>&1; then
   [ "$(id -u)" = 0 ] || { echo "pgbouncer is not installed (apt-get install pgbouncer)"; exit 1; }
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null
 fi
-[ -f pgbalancer/target/pgbalancer.jar ] || ./mvnw -q -B package -DskipTests
+[ -f "$JAR" ] || ./mvnw -q -B package -DskipTests
 
+# ---- processes ------------------------------------------------------------------------------------------------------
+declare -A SVC_PID # name -> pid of every proxy started after the demo
+stop_pid() { # pid: SIGTERM, up to 15 s, then SIGKILL
+  kill -0 "$1" 2>/dev/null || return 0
+  kill "$1" 2>/dev/null || true
+  for _ in $(seq 1 150); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$1" 2>/dev/null; then kill -KILL "$1" 2>/dev/null || true; fi
+  wait "$1" 2>/dev/null || true
+}
+stop_svc() { # name
+  if [ -n "${SVC_PID[$1]:-}" ]; then stop_pid "${SVC_PID[$1]}"; unset "SVC_PID[$1]"; fi
+}
 cleanup() {
-  [ -n "${BOUNCER_PID:-}" ] && kill "$BOUNCER_PID" 2>/dev/null || true
-  [ -n "${BASELINE_PID:-}" ] && kill "$BASELINE_PID" 2>/dev/null && wait "$BASELINE_PID" 2>/dev/null || true
-  [ -n "${DEMO_PID:-}" ] && kill "$DEMO_PID" 2>/dev/null && wait "$DEMO_PID" 2>/dev/null || true
+  set +e
+  if [ -n "${PGC_PID:-}" ]; then stop_pid "$PGC_PID"; fi
+  for name in "${!SVC_PID[@]}"; do stop_svc "$name"; done
+  if [ -n "${DEMO_PID:-}" ]; then kill "$DEMO_PID" 2>/dev/null && wait "$DEMO_PID" 2>/dev/null; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+start_pgbalancer() { # name config [command prefix, e.g. taskset -c 0]: `pgbalancer run`, waits until it listens
+  local name=$1 config=$2; shift 2
+  APP_PASSWORD=app-password "$@" java "${JAVA_OPTS_ARGS[@]}" -jar "${JARS[$name]:-$JAR}" run --config "$config" \
+    >"$WORK/$name.out" 2>&1 </dev/null &
+  SVC_PID[$name]=$!
+  for _ in $(seq 1 60); do grep -q "listening" "$WORK/$name.out" 2>/dev/null && break; sleep 1; done
+  grep -q "listening" "$WORK/$name.out" || { cat "$WORK/$name.out"; exit 1; }
+}
+declare -A JARS # name -> jar, when not $JAR
+
+# PgBouncer refuses to run as root; run it as the cluster's server user when we are root.
+RUN_AS=()
+[ "$(id -u)" = 0 ] && RUN_AS=(setpriv --reuid="$(id -u pgbalancer-pg)" --regid="$(id -g pgbalancer-pg)" --clear-groups --)
+start_pgbouncer() { # name port auth_type max_client_conn: PgBouncer in front of the primary, waits until it answers
+  local name=$1 port=$2
+  cat >"$WORK/$name.ini" <<INI
+[databases]
+app = host=127.0.0.1 port=$PRIMARY_PORT dbname=app
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+unix_socket_dir =
+auth_type = $3
+auth_file = $WORK/userlist.txt
+pool_mode = transaction
+default_pool_size = $POOL_SIZE
+max_client_conn = $4
+logfile =
+pidfile =
+INI
+  echo '"app" "app-password"' >"$WORK/userlist.txt" # plain text: PgBouncer logs in to the server with it too
+  chmod 644 "$WORK/$name.ini" "$WORK/userlist.txt"
+  "${RUN_AS[@]}" pgbouncer "$WORK/$name.ini" >"$WORK/$name.out" 2>&1 </dev/null & # setpriv execs: same pid
+  SVC_PID[$name]=$!
+  for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0; sleep 0.2; done
+  cat "$WORK/$name.out"; exit 1
+}
 
 echo "starting the test cluster and pgbalancer (pool size $POOL_SIZE) ..."
-java ${JAVA_OPTS:-} -jar pgbalancer/target/pgbalancer.jar demo --port "$PROXY_PORT" --pool-size "$POOL_SIZE" --replicas "$REPLICAS" \
+java "${JAVA_OPTS_ARGS[@]}" -jar "$JAR" demo --port "$PROXY_PORT" --pool-size "$POOL_SIZE" --replicas "$REPLICAS" \
   --data-dir "$WORK/cluster" >"$WORK/demo.out" 2>"$WORK/demo.err" </dev/null &
-DEMO_PID=$!
+DEMO_PID=$! # the java process, pgbalancer itself (PostgreSQL runs in processes of its own)
 for _ in $(seq 1 120); do grep -q "listening" "$WORK/demo.err" 2>/dev/null && break; sleep 1; done
 grep -q "listening" "$WORK/demo.err" || { cat "$WORK/demo.err"; exit 1; }
 # shellcheck disable=SC1091
 source "$WORK/cluster/cluster.env"
 PGBENCH="$PG_BIN/pgbench"
+DEMO_CONFIG=$(sed -n 's/^ *config: \([^ ]*\).*/\1/p' "$WORK/demo.out")
+derive_config() { # file sed-expressions...: the demo's pgbalancer configuration, edited
+  local file=$1; shift
+  sed "$@" "$DEMO_CONFIG" >"$file"
+}
 
-# PgBouncer refuses to run as root; run it as the cluster's server user when we are root.
-cat >"$WORK/pgbouncer.ini" <<INI
-[databases]
-app = host=127.0.0.1 port=$PRIMARY_PORT dbname=app
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $BOUNCER_PORT
-unix_socket_dir =
-auth_type = plain
-auth_file = $WORK/userlist.txt
-pool_mode = transaction
-default_pool_size = $POOL_SIZE
-max_client_conn = 1000
-logfile =
-pidfile =
-INI
-echo '"app" "app-password"' >"$WORK/userlist.txt"
-RUN_AS=()
-[ "$(id -u)" = 0 ] && RUN_AS=(setpriv --reuid="$(id -u pgbalancer-pg)" --regid="$(id -g pgbalancer-pg)" --clear-groups --)
-chmod 644 "$WORK/pgbouncer.ini" "$WORK/userlist.txt"
-"${RUN_AS[@]}" pgbouncer "$WORK/pgbouncer.ini" >"$WORK/pgbouncer.out" 2>&1 &
-BOUNCER_PID=$!
-sleep 1
+start_pgbouncer pgbouncer "$BOUNCER_PORT" scram-sha-256 1000
+BOUNCER_PID=${SVC_PID[pgbouncer]}
 
 TARGETS="direct:$PRIMARY_PORT pgbalancer:$PROXY_PORT pgbouncer:$BOUNCER_PORT"
+declare -A PID=([direct]="" [pgbalancer]=$DEMO_PID [pgbouncer]=$BOUNCER_PID)
 if [ -n "$BASELINE_JAR" ]; then
   # the same configuration as the demo's pgbalancer, on another port
-  demo_config=$(sed -n 's/^ *config: \([^ ]*\).*/\1/p' "$WORK/demo.out")
-  sed "s/port: $PROXY_PORT\b/port: $BASELINE_PORT/" "$demo_config" >"$WORK/baseline.yaml"
-  APP_PASSWORD=app-password java ${JAVA_OPTS:-} -jar "$BASELINE_JAR" run --config "$WORK/baseline.yaml" >"$WORK/baseline.out" 2>&1 </dev/null &
-  BASELINE_PID=$!
-  for _ in $(seq 1 60); do grep -q "listening" "$WORK/baseline.out" 2>/dev/null && break; sleep 1; done
-  grep -q "listening" "$WORK/baseline.out" || { cat "$WORK/baseline.out"; exit 1; }
+  derive_config "$WORK/baseline.yaml" -e "s/port: $PROXY_PORT\b/port: $BASELINE_PORT/"
+  JARS[baseline]=$BASELINE_JAR
+  start_pgbalancer baseline "$WORK/baseline.yaml"
   TARGETS="$TARGETS baseline:$BASELINE_PORT"
+  PID[baseline]=${SVC_PID[baseline]}
 fi
 
 echo "initializing pgbench data (scale $SCALE) ..."
 "$PGBENCH" -i -q -s "$SCALE" -h 127.0.0.1 -p "$PRIMARY_PORT" -U app app >/dev/null 2>&1
 
-run() { # port mode seconds -> tps or FAIL(reason)
-  local out
-  out=$("$PGBENCH" -S -n -T "$3" -c "$CLIENTS" -j "$THREADS" -M "$2" -h 127.0.0.1 -p "$1" -U app app 2>&1) || true
-  local tps; tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | tail -1)
-  local failed; failed=$(echo "$out" | sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p')
-  if [ -z "$tps" ] || [ "${failed:-0}" != 0 ] || echo "$out" | grep -q "error"; then
-    echo "FAIL($(echo "$out" | grep -m1 -i error | cut -c1-60))"
+# ---- measuring ------------------------------------------------------------------------------------------------------
+cpu_ticks() { # pid -> utime+stime of the process itself (all its threads, not its children), in clock ticks
+  local stat f
+  stat=$(<"/proc/$1/stat")
+  read -r -a f <<<"${stat##*) }" # after "pid (comm) ": f[0] is field 3, so utime (field 14) is f[11], stime f[12]
+  echo $((f[11] + f[12]))
+}
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# a pgbench run that hangs is killed after this many seconds and reported as failed
+PGBENCH_TIMEOUT=$(((DURATION > WARMUP ? DURATION : WARMUP) + MEMORY_WARMUP + 60))
+# pgb port pid pgbench-options...: one pgbench -S run. Sets TPS (whole number, or FAIL(reason)), LAT (average latency,
+# ms), TXNS (transactions processed) and US_TXN (CPU µs of process pid per transaction; empty without a pid).
+pgb() {
+  local port=$1 pid=$2 before=0 after=0 out failed rc=0
+  shift 2
+  if [ -n "$pid" ]; then before=$(cpu_ticks "$pid"); fi
+  out=$(timeout -k 10 "$PGBENCH_TIMEOUT" "$PGBENCH" -S -n "$@" -h 127.0.0.1 -p "$port" -U app app 2>&1) || rc=$?
+  if [ -n "$pid" ]; then after=$(cpu_ticks "$pid"); fi
+  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then out="$out"$'\n'"error: pgbench hung, killed after $PGBENCH_TIMEOUT s"; fi
+  TPS=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out" | tail -1)
+  LAT=$(sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p' <<<"$out")
+  TXNS=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
+  failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' <<<"$out")
+  US_TXN=""
+  if [ -z "$TPS" ] || [ "${failed:-0}" != 0 ] || grep -qi "error" <<<"$out"; then
+    TPS="FAIL($({ grep -i -m1 "error\|abort\|fatal" <<<"$out" || tail -1 <<<"$out"; } | cut -c1-60))"; LAT=""
+    { grep -i -m3 "error\|abort\|fatal" <<<"$out" || tail -3 <<<"$out"; } | sed 's/^/      pgbench: /' >&2 || true
   else
-    printf '%.0f' "$tps"
+    TPS=$(printf '%.0f' "$TPS")
+    if [ -n "$pid" ] && [ "${TXNS:-0}" -gt 0 ]; then
+      US_TXN=$(awk -v t=$((after - before)) -v hz="$CLK_TCK" -v n="$TXNS" 'BEGIN {printf "%.1f", t * 1e6 / hz / n}')
+    fi
   fi
 }
 
-echo "warming up pgbalancer's JIT ..."
-for m in $MODES; do
-  run "$PROXY_PORT" "$m" 5 >/dev/null
-  [ -n "$BASELINE_JAR" ] && run "$BASELINE_PORT" "$m" 5 >/dev/null
-done
-
-declare -A R
-for m in $MODES; do
+declare -A R U L # R: tps, U: proxy CPU µs per transaction, L: latency (ms); keyed "measurement,target"
+measure() { # key label pgbench-options...: runs them against every target
+  local key=$1 label=$2 target name
+  shift 2
   for target in $TARGETS; do
-    R[$m,${target%%:*}]=$(run "${target#*:}" "$m" "$DURATION")
-    echo "  $m ${target%%:*}: ${R[$m,${target%%:*}]}"
+    name=${target%%:*}
+    pgb "${target#*:}" "${PID[$name]}" "$@"
+    R[$key,$name]=$TPS; U[$key,$name]=$US_TXN; L[$key,$name]=$LAT
+    echo "  $label $name: $TPS tps${LAT:+, latency $LAT ms}${US_TXN:+, $US_TXN µs CPU/txn}"
   done
-done
+}
 
-ratio() { if [[ "$1" =~ ^[0-9]+$ && "$2" =~ ^[0-9]+$ && "$2" -gt 0 ]]; then awk "BEGIN{printf \"%.2f\", $1/$2}"; else echo "n/a"; fi; }
+warm_up() {
+  echo "warming up pgbalancer's JIT ($WARMUP s per mode and -C) ..."
+  local port m
+  for port in "$PROXY_PORT" ${BASELINE_JAR:+"$BASELINE_PORT"}; do
+    for m in $MODES; do pgb "$port" "" -T "$WARMUP" -c "$CLIENTS" -j "$THREADS" -M "$m"; done
+    pgb "$port" "" -C -T "$WARMUP" -c "$CLIENTS" -j "$THREADS" -M simple
+  done
+}
+
+measure_modes() { # part 1
+  local m
+  for m in $MODES; do measure "$m" "$m" -T "$DURATION" -c "$CLIENTS" -j "$THREADS" -M "$m"; done
+}
+
+measure_one_client() { # part 2
+  measure c1 "c=1 simple" -T "$DURATION" -c 1 -j 1 -M simple
+}
+
+measure_connect() { # part 3
+  measure connect "-C simple" -C -T "$DURATION" -c "$CLIENTS" -j "$THREADS" -M simple
+}
+
+cpu_count() { # taskset CPU list (0,2-3) -> number of CPUs
+  local n=0 part parts
+  IFS=, read -r -a parts <<<"$1"
+  for part in "${parts[@]}"; do
+    if [[ "$part" == *-* ]]; then n=$((n + ${part#*-} - ${part%-*} + 1)); else n=$((n + 1)); fi
+  done
+  echo "$n"
+}
+
+measure_scale() { # part 4
+  local set n original
+  echo "scale: each proxy on the same CPU set; pgbench and PostgreSQL are not pinned and share those CPUs ..."
+  original=$(taskset -pc "$BOUNCER_PID" | sed 's/.*: //')
+  for set in $SCALE_CPUSETS; do
+    n=$(cpu_count "$set")
+    derive_config "$WORK/scale-$n.yaml" \
+      -e "s/^listen: {.*}/listen: {host: 127.0.0.1, port: $SCALE_PORT, io_threads: $n}/"
+    start_pgbalancer "scale-$n" "$WORK/scale-$n.yaml" taskset -c "$set"
+    pgb "$SCALE_PORT" "" -T "$WARMUP" -c "$CLIENTS" -j "$THREADS" -M simple
+    pgb "$SCALE_PORT" "${SVC_PID[scale-$n]}" -T "$DURATION" -c "$CLIENTS" -j "$THREADS" -M simple
+    R[scale:$set,pgbalancer]=$TPS; U[scale:$set,pgbalancer]=$US_TXN
+    echo "  taskset -c $set, pgbalancer io_threads $n: $TPS tps${US_TXN:+, $US_TXN µs CPU/txn}"
+    stop_svc "scale-$n"
+    taskset -apc "$set" "$BOUNCER_PID" >/dev/null
+    pgb "$BOUNCER_PORT" "$BOUNCER_PID" -T "$DURATION" -c "$CLIENTS" -j "$THREADS" -M simple
+    R[scale:$set,pgbouncer]=$TPS; U[scale:$set,pgbouncer]=$US_TXN
+    echo "  taskset -c $set, pgbouncer (1 thread): $TPS tps${US_TXN:+, $US_TXN µs CPU/txn}"
+  done
+  taskset -apc "$original" "$BOUNCER_PID" >/dev/null
+}
+
+declare -A M # memory figures, keyed "figure,target"
+per_client() { # rss-before rss-after clients -> KB per client
+  awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {if (n > 0) printf "%.2f", (b - a) / n; else print "n/a"}'
+}
+memory_one() { # name port pid: idle then active clients against one proxy
+  local name=$1 port=$2 pid=$3 base idle after word ok failed err queries errors lost line rc i
+  local -a samples=()
+  pgb "$port" "" -T "$MEMORY_WARMUP" -c "$CLIENTS" -j "$THREADS" -M simple # JIT, and the heap gets touched
+  echo "  $name: warm-up $TPS tps"
+  sleep "$MEMORY_SETTLE"
+  base=$(rss_kb "$pid")
+  coproc PGC {
+    exec python3 bench/pg-clients.py --port "$port" --count "$MEMORY_CLIENTS" 2>"$WORK/pg-clients-$name.err"
+  }
+  local from=${PGC[0]} to=${PGC[1]}
+  read -r word ok failed err <&"$from" || true
+  [ "$word" = ready ] || { cat "$WORK/pg-clients-$name.err"; exit 1; }
+  sleep "$MEMORY_SETTLE"
+  idle=$(rss_kb "$pid")
+  M[base,$name]=$base; M[idle,$name]=$idle; M[logins,$name]=$ok
+  M[idle_kb,$name]=$(per_client "$base" "$idle" "$ok")
+  [ "$failed" = 0 ] && err="" || err=": $err"
+  echo "  $name: $ok idle clients logged in ($failed failed$err); RSS $base -> $idle KB," \
+    "${M[idle_kb,$name]} KB per client"
+  echo "active $MEMORY_ACTIVE" >&"$to"
+  for ((i = 0; i < MEMORY_ACTIVE + 120; i++)); do
+    rc=0; read -r -t 1 line <&"$from" || rc=$?
+    [ "$rc" = 0 ] && break
+    [ "$rc" -gt 128 ] || { cat "$WORK/pg-clients-$name.err"; exit 1; } # not a timeout: pg-clients.py died
+    samples+=("$(rss_kb "$pid")")
+  done
+  read -r word queries errors lost err <<<"$line"
+  [ "$word" = "done" ] || { cat "$WORK/pg-clients-$name.err"; exit 1; }
+  echo quit >&"$to"
+  wait "$PGC_PID" 2>/dev/null || true
+  unset PGC_PID
+  sleep "$MEMORY_SETTLE"
+  after=$(rss_kb "$pid")
+  M[active,$name]=$(printf '%s\n' "${samples[@]}" | sort -n | tail -1)
+  M[active_kb,$name]=$(per_client "$base" "${M[active,$name]}" "$ok")
+  M[bounded,$name]=$(printf '%s\n' "${samples[@]}" | awk '{s[NR] = $1} END {
+    for (i = 1; i <= NR; i++) if (i <= NR / 2) { if (s[i] > a) a = s[i] } else if (s[i] > b) b = s[i]
+    print (NR >= 2 && b <= 1.1 * a) ? "✓" : "✗" }')
+  [ "$err" = - ] && err="" || err=" (first: $err)"
+  echo "  $name: $ok active clients for $MEMORY_ACTIVE s: $queries queries, $errors errors, $lost connections" \
+    "lost$err; peak RSS ${M[active,$name]} KB, ${M[active_kb,$name]} KB per client over the RSS before;" \
+    "RSS samples (KB): ${samples[*]}; after the clients left: $after KB"
+}
+
+measure_memory() { # part 5
+  local want=$((MEMORY_CLIENTS + 2000))
+  if [ "$(ulimit -n)" -lt "$want" ]; then ulimit -n "$want" 2>/dev/null || ulimit -n "$(ulimit -Hn)"; fi
+  [ "$(ulimit -n)" -ge "$want" ] || echo "  warning: open files limited to $(ulimit -n), $MEMORY_CLIENTS clients need $want"
+  echo "memory: $MEMORY_CLIENTS clients (login: $MEMORY_AUTH), fresh proxies ..."
+  derive_config "$WORK/memory.yaml" \
+    -e "s/^listen: {.*}/listen: {host: 127.0.0.1, port: $MEMORY_PROXY_PORT}/" \
+    -e "s/^  method: .*/  method: $MEMORY_AUTH/" \
+    -e "s/checkout_timeout: [^,}]*/checkout_timeout: 120s/" \
+    -e "\$a limits: {max_client_connections: $((MEMORY_CLIENTS + 100))}" # 120 s: PgBouncer's query_wait_timeout
+  start_pgbalancer memory-pgbalancer "$WORK/memory.yaml"
+  memory_one pgbalancer "$MEMORY_PROXY_PORT" "${SVC_PID[memory-pgbalancer]}"
+  stop_svc memory-pgbalancer
+  start_pgbouncer memory-pgbouncer "$MEMORY_BOUNCER_PORT" "$MEMORY_AUTH" $((MEMORY_CLIENTS + 100))
+  memory_one pgbouncer "$MEMORY_BOUNCER_PORT" "${SVC_PID[memory-pgbouncer]}"
+  stop_svc memory-pgbouncer
+}
+
+warm_up
+measure_modes
+measure_one_client
+measure_connect
+if [ "$SCALE_TEST" = 1 ]; then measure_scale; fi
+if [ "$MEMORY_TEST" = 1 ]; then measure_memory; fi
+
+# ---- report ---------------------------------------------------------------------------------------------------------
+ratio() { # a b -> a/b with 2 decimals, or n/a
+  if [[ "$1" =~ ^[0-9.]+$ && "$2" =~ ^[0-9.]+$ ]] && awk "BEGIN {exit !($2 > 0)}"; then
+    awk "BEGIN {printf \"%.2f\", $1 / $2}"
+  else echo "n/a"; fi
+}
+added_us() { # proxy-latency direct-latency (ms) -> µs added
+  if [[ "$1" =~ ^[0-9.]+$ && "$2" =~ ^[0-9.]+$ ]]; then awk "BEGIN {printf \"%.0f\", ($1 - $2) * 1000}"; else echo "n/a"; fi
+}
+met() { # value op goal -> ✓ or ✗, or ? when either is not a number (a run failed)
+  if ! [[ "$1" =~ ^-?[0-9.]+$ && "$3" =~ ^-?[0-9.]+$ ]]; then echo "?"
+  elif awk "BEGIN {exit !($1 $2 $3)}"; then echo "✓"; else echo "✗"; fi
+}
+vislen() { # text -> characters it shows (UTF-8 continuation bytes do not count)
+  local LC_ALL=C
+  local s=$1
+  local cont=${s//[^$'\x80'-$'\xbf']/}
+  echo $((${#s} - ${#cont}))
+}
+md_row() { # width:text...: one Markdown table row; a negative width aligns left
+  local arg w t n
+  printf '|'
+  for arg in "$@"; do
+    w=${arg%%:*}; t=${arg#*:}; n=$((${w#-} - $(vislen "$t")))
+    if [ "$n" -lt 0 ]; then n=0; fi
+    if [ "${w:0:1}" = - ]; then printf ' %s%*s |' "$t" "$n" ''; else printf ' %*s%s |' "$n" '' "$t"; fi
+  done
+  echo
+}
+md_rule() { # widths...
+  local w
+  printf '|'
+  for w in "$@"; do printf '%s|' "$(printf '%*s' $((${w#-} + 2)) '' | tr ' ' -)"; done
+  echo
+}
+NAMES=$(for t in $TARGETS; do printf '%s ' "${t%%:*}"; done)
+FAILURES=() # "target, measurement: reason" of each failed run, listed under the figures table
+row() { # label array key: a row of the figures table, a column per target ("—" where there is no figure)
+  local -n values=$2
+  local name value cells=("-50:$1")
+  for name in $NAMES; do
+    value=${values[$3,$name]:-—}
+    if [[ "$value" == FAIL* ]]; then FAILURES+=("$name, ${1%%:*}: ${value#FAIL}"); value=FAIL; fi
+    cells+=("12:$value")
+  done
+  md_row "${cells[@]}"
+}
+target() { # label shown-value value op goal goal-text [pgbalancer's figures]: a row of the targets table, met when
+  # "value op goal" holds; missed when one of pgbalancer's own figures is missing (its run failed)
+  local verdict figure
+  verdict=$(met "$3" "$4" "$5")
+  for figure in "${@:7}"; do [[ "$figure" =~ ^[0-9.]+$ ]] || verdict="✗"; done
+  md_row "-58:$1" "20:$2" "18:$6" "-3:$verdict"
+}
+
 echo
 echo "pgbench -S -c $CLIENTS -j $THREADS -T $DURATION, scale $SCALE, pool size $POOL_SIZE, $REPLICAS replicas behind pgbalancer, $(nproc) cores, $(date -u +%Y-%m-%d)"
+echo "load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '| %-8s | %10s | %10s | %10s | %14s | %14s |\n' mode direct pgbalancer pgbouncer "pgb/pgbouncer" "pgb/direct"
 printf '|%s|%s|%s|%s|%s|%s|\n' ---------- ------------ ------------ ------------ ---------------- ----------------
 for m in $MODES; do
@@ -116,6 +407,81 @@ for m in $MODES; do
     "${R[$m,pgbouncer]}" "$(ratio "${R[$m,pgbalancer]}" "${R[$m,pgbouncer]}")" \
     "$(ratio "${R[$m,pgbalancer]}" "${R[$m,direct]}")"
 done
+
+declare -A ADD # µs of latency a proxy adds over direct, one client
+for name in $NAMES; do
+  if [ "$name" != direct ]; then ADD[c1,$name]=$(added_us "${L[c1,$name]:-}" "${L[c1,direct]:-}"); fi
+done
+echo
+echo "All figures. CPU µs/txn: the proxy process's utime+stime (all its threads, not its children; $CLK_TCK ticks/s)"
+echo "over the transactions of the same run. -C: a new connection, with a SCRAM-SHA-256 login, per transaction."
+header=("-50:measurement"); widths=(-50)
+for name in $NAMES; do header+=("12:$name"); widths+=(12); done
+md_row "${header[@]}"; md_rule "${widths[@]}"
+for m in $MODES; do
+  row "$m: tps (-c $CLIENTS)" R "$m"
+  row "$m: proxy CPU µs/txn" U "$m"
+done
+row "c=1 simple: latency average, ms" L c1
+row "c=1 simple: latency added over direct, µs" ADD c1
+row "-C simple: tps (-c $CLIENTS)" R connect
+row "-C simple: proxy CPU µs/txn" U connect
+if [ "$SCALE_TEST" = 1 ]; then
+  for set in $SCALE_CPUSETS; do
+    row "taskset -c $set, $(cpu_count "$set") io_threads: tps" R "scale:$set"
+    row "taskset -c $set, $(cpu_count "$set") io_threads: proxy CPU µs/txn" U "scale:$set"
+  done
+fi
+if [ "$MEMORY_TEST" = 1 ]; then
+  row "$MEMORY_CLIENTS idle clients: RSS growth, KB/client" M idle_kb
+  row "$MEMORY_CLIENTS active clients: peak RSS growth, KB/client" M active_kb
+  row "$MEMORY_CLIENTS active clients: RSS bounded" M bounded
+fi
+if [ "$SCALE_TEST" = 1 ]; then
+  echo "taskset rows: only the proxy is pinned; pgbench and PostgreSQL run on every CPU and share the proxy's."
+fi
+for f in "${FAILURES[@]}"; do echo "FAIL $f"; done
+
+echo
+echo "Targets: pgbalancer's figures from the table above against PgBouncer's and direct's."
+md_row "-58:target" "20:value" "18:goal" "-3:met"; md_rule -58 20 18 -3
+for m in $MODES; do
+  v=$(ratio "${R[$m,pgbalancer]}" "${R[$m,pgbouncer]}")
+  case "$m" in
+    simple | extended) target "$m: tps pgbalancer / PgBouncer" "$v" "$v" ">=" 1.10 "≥ 1.10" "${R[$m,pgbalancer]}" ;;
+    *) md_row "-58:$m: tps pgbalancer / PgBouncer" "20:$v" "18:—" "-3:" ;;
+  esac
+  if [ "$m" = simple ]; then
+    v=$(ratio "${R[$m,pgbalancer]}" "${R[$m,direct]}")
+    target "simple: tps pgbalancer / direct" "$v" "$v" ">=" 0.70 "≥ 0.70" "${R[$m,pgbalancer]}"
+  fi
+  v=$(ratio "${U[$m,pgbalancer]}" "${U[$m,pgbouncer]}")
+  target "$m: CPU µs/txn pgbalancer / PgBouncer" "$v" "$v" "<=" 0.90 "≤ 0.90" "${R[$m,pgbalancer]}"
+done
+a=${ADD[c1,pgbalancer]}; b=${ADD[c1,pgbouncer]}
+target "c=1: added latency µs, pgbalancer (PgBouncer)" "$a ($b)" "$a" "<=" "$b" "≤ PgBouncer's" "${R[c1,pgbalancer]}"
+v=$(ratio "${R[connect,pgbalancer]}" "${R[connect,pgbouncer]}")
+target "-C: tps pgbalancer / PgBouncer" "$v" "$v" ">=" 1.00 "≥ 1.00" "${R[connect,pgbalancer]}"
+if [ "$SCALE_TEST" = 1 ]; then
+  first=${SCALE_CPUSETS%% *}; last=${SCALE_CPUSETS##* }
+  a=$(ratio "${R[scale:$last,pgbalancer]}" "${R[scale:$first,pgbalancer]}")
+  b=$(ratio "${R[scale:$last,pgbouncer]}" "${R[scale:$first,pgbouncer]}")
+  goal=$(if [[ "$b" =~ ^[0-9.]+$ ]]; then awk "BEGIN {print ($b > 1 ? $b : 1)}"; else echo n/a; fi)
+  target "scale: tps on CPUs $last / CPUs $first, pgbalancer (PgBouncer)" "$a ($b)" "$a" ">" "$goal" \
+    "> 1, > PgBouncer's" "${R[scale:$first,pgbalancer]}" "${R[scale:$last,pgbalancer]}"
+  a=$(ratio "${U[scale:$last,pgbalancer]}" "${U[scale:$first,pgbalancer]}")
+  b=$(ratio "${U[scale:$last,pgbouncer]}" "${U[scale:$first,pgbouncer]}")
+  md_row "-58:scale: µs/txn on CPUs $last / CPUs $first, pgbalancer (PgBouncer)" "20:$a ($b)" "18:—" "-3:"
+fi
+if [ "$MEMORY_TEST" = 1 ]; then
+  a=${M[idle_kb,pgbalancer]}; b=${M[idle_kb,pgbouncer]}
+  target "memory: $MEMORY_CLIENTS idle, KB/client pgbalancer (PgBouncer)" "$a ($b)" "$a" "<=" 1.6 "≤ 1.6" "$a"
+  md_row "-58:memory: $MEMORY_CLIENTS active, RSS bounded" "20:${M[bounded,pgbalancer]}" "18:bounded" \
+    "-3:${M[bounded,pgbalancer]}"
+fi
+
+echo "✓ met, ✗ missed, ? not comparable (a run failed)"
+
 if [ -n "$BASELINE_JAR" ]; then
   echo
   echo "baseline: $BASELINE_JAR"
