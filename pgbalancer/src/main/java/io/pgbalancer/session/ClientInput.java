@@ -77,7 +77,14 @@ final class ClientInput {
                 return;
             }
             Target forced = checkout.takeForced();
-            Target target = forced != null ? forced : checkout.route(frames, frames.readerIndex());
+            Target target;
+            try {
+                target = forced != null ? forced : checkout.route(frames, frames.readerIndex());
+            } catch (ProtocolException e) { // a malformed first message: routing reads it before anything else
+                frames.release();
+                s.terminate(e.sqlState(), e.getMessage());
+                return;
+            }
             BackendConnection idle = checkout.idleOrWait(target);
             if (idle != null) {
                 s.attach(idle);

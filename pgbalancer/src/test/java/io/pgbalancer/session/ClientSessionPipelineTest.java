@@ -359,6 +359,27 @@ class ClientSessionPipelineTest {
         assertTrue(session.lease.tracker().isEmpty());
     }
 
+    // ---- malformed and out-of-order input (found by fuzzing)
+
+    /**
+     * Found by fuzzing: a malformed first message of a cycle (a Bind without even its portal name) failed while it was
+     * routed, before any backend was attached; the chunk holding it was never released.
+     */
+    @Test
+    void aMalformedMessageThatStartsACycleEndsTheSessionAndIsReleased() {
+        Msgs m = msgs().msg('B').sync();
+        m.buf.retain(); // one reference for this test, to see that the session let go of its own
+        session.onClientFrames(m.buf);
+        client.runPendingTasks();
+        assertEquals(1, m.buf.refCnt(), "the session kept the chunk");
+        m.buf.release();
+        List<Msg> got = messages(drain(client));
+        assertEquals(List.of('E'), types(got));
+        assertTrue(new String(got.get(0).body(), StandardCharsets.UTF_8).contains("C08P01\0"), "a protocol violation");
+        assertTrue(session.isClosed());
+        assertEquals(List.of(), types(drain(server)), "nothing reached the server");
+    }
+
     // ---- bounded statement caches
 
     private String backendNameOf(String clientName) {
