@@ -136,7 +136,8 @@ public final class ProxyStatements {
             case 'D':
             case 'C': {
                 String name = MessageNames.read(buf, at + 6, MessageNames.targetEnd(buf, at, end));
-                return MessageNames.targetKind(buf, at) == 'S' ? statements.containsKey(name) : portals.containsKey(name);
+                return MessageNames.targetKind(buf, at, end) == 'S' ? statements.containsKey(name)
+                        : portals.containsKey(name);
             }
             case 'E':
                 return !portals.isEmpty()
@@ -276,7 +277,7 @@ public final class ProxyStatements {
         String name = MessageNames.read(buf, at + 6, MessageNames.targetEnd(buf, at, end));
         ProxyStatement st;
         int format;
-        if (MessageNames.targetKind(buf, at) == 'S') {
+        if (MessageNames.targetKind(buf, at, end) == 'S') {
             Prepared p = statements.get(name);
             ServerMessages.parameterDescription(reply, p.parameterTypes());
             st = p.statement();
@@ -328,7 +329,7 @@ public final class ProxyStatements {
 
     private void close(ByteBuf buf, int at, int end, ByteBuf reply) {
         String name = MessageNames.read(buf, at + 6, MessageNames.targetEnd(buf, at, end));
-        if (MessageNames.targetKind(buf, at) == 'S') {
+        if (MessageNames.targetKind(buf, at, end) == 'S') {
             statements.remove(name);
         } else {
             portals.remove(name);

@@ -163,7 +163,7 @@ final class FrontendRelay extends FrameRelay {
                 }
             }
             case 'D' -> {
-                byte kind = MessageNames.targetKind(buf, at);
+                byte kind = MessageNames.targetKind(buf, at, end);
                 int afterName = MessageNames.targetEnd(buf, at, end);
                 if (kind == 'S' && !MessageNames.isUnnamed(at + 6, afterName)) {
                     statements.describe(buf, at, length, afterName);
@@ -171,7 +171,7 @@ final class FrontendRelay extends FrameRelay {
                 tracker.add(Expect.DESCRIBE);
             }
             case 'C' -> {
-                byte kind = MessageNames.targetKind(buf, at);
+                byte kind = MessageNames.targetKind(buf, at, end);
                 int afterName = MessageNames.targetEnd(buf, at, end);
                 if (kind == 'S' && !MessageNames.isUnnamed(at + 6, afterName)) {
                     statements.close(buf, at, length, afterName);

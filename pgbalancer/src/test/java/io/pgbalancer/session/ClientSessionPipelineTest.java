@@ -362,6 +362,30 @@ class ClientSessionPipelineTest {
     // ---- malformed and out-of-order input (found by fuzzing)
 
     /**
+     * Found by fuzzing: Describe, Close and Execute too short to hold their fields, last in their chunk, were read past
+     * their end (an IndexOutOfBoundsException escaped the session) or, with a message after them, read into it.
+     */
+    @Test
+    void aMessageTooShortForItsFieldsEndsTheSession() throws Exception {
+        for (char type : new char[] {'D', 'C', 'E'}) {
+            for (boolean last : new boolean[] {true, false}) {
+                tearDown();
+                setUp();
+                Msgs m = msgs().parse("", "SELECT 1").msg(type);
+                if (!last) {
+                    m.sync();
+                }
+                fromClient(m);
+                List<Msg> got = messages(drain(client));
+                assertEquals(List.of('E'), types(got), type + (last ? " last" : " before a Sync"));
+                assertTrue(new String(got.get(0).body(), StandardCharsets.UTF_8).contains("C08P01\0"));
+                assertEquals(List.of(), types(drain(server)), "nothing of the chunk reached the server");
+                assertTrue(session.isClosed());
+            }
+        }
+    }
+
+    /**
      * Found by fuzzing: a malformed first message of a cycle (a Bind without even its portal name) failed while it was
      * routed, before any backend was attached; the chunk holding it was never released.
      */
