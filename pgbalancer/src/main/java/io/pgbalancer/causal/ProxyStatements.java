@@ -250,7 +250,11 @@ public final class ProxyStatements {
         i += 2;
         for (int k = 0; k < params; k++) {
             int len = readInt(buf, i, end);
-            i += 4 + Math.max(len, 0);
+            i += 4;
+            if (len > end - i) { // checked before it is added: a length near 2^31 would overflow the position
+                throw new ProxyError("08P01", "insufficient data left in message");
+            }
+            i += Math.max(len, 0);
         }
         int formats = readShort(buf, i, end);
         int columns = p.statement().returnsRow() ? 1 : 0;
