@@ -219,4 +219,17 @@ class BackendLeaseTest extends LeaseFixture {
         assertEquals("DateStyle", out.get(0).cstring(0));
         assertEquals(State.DETACHED, session.lease.state());
     }
+
+    /** Found by fuzzing: a server error without a SQLSTATE, to a hidden query, ended the session with an empty one. */
+    @Test
+    void aFailedSettingsSyncWithoutASqlStateEndsTheSessionWithXX000() {
+        fromClient(new Msgs().query("SELECT 1"));
+        drain(replicaChannel);
+        fromServer(replica, new Msgs().msg('E', 'S', "ERROR", 'V', "ERROR", 'M', "no code", (char) 0).ready('I'));
+        List<Msg> got = messages(drain(client));
+        assertEquals(List.of('E'), types(got));
+        assertTrue(new String(got.get(0).body(), java.nio.charset.StandardCharsets.UTF_8).contains("VFATAL\0CXX000\0"),
+                "the FATAL error's SQLSTATE");
+        assertTrue(session.isClosed());
+    }
 }
