@@ -404,6 +404,18 @@ class ClientSessionPipelineTest {
         assertEquals(List.of(), types(drain(server)), "nothing reached the server");
     }
 
+    /** PostgreSQL skips a simple Query sent after a failed extended message until Sync: it owes no answer for it. */
+    @Test
+    void aQueryPipelinedAfterAFailedParseGetsNoAnswer() {
+        fromClient(msgs().parse("", "SELEC 1").query("SELECT 1").sync());
+        assertEquals(List.of('P', 'Q', 'S'), types(drain(server)));
+        fromServer(msgs().error("42601", "syntax error").ready('I')); // what PostgreSQL 15 answers
+        assertEquals(List.of('E', 'Z'), types(drain(client)));
+        assertTrue(session.lease.tracker().isEmpty(), "the proxy still waits for the Query's answers");
+        assertFalse(session.holdsBackend());
+        assertEquals(1, pool.idleCount());
+    }
+
     // ---- bounded statement caches
 
     private String backendNameOf(String clientName) {
