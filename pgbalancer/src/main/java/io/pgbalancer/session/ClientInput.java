@@ -145,7 +145,7 @@ final class ClientInput {
                     s.lease.replay().unrecord(rest.readableBytes());
                     waiting.hold(rest);
                 }
-                case TERMINATED -> s.onClientTerminate();
+                case TERMINATED -> s.onClientTerminate(frontend.segmentEnded());
                 case SENT -> {
                 }
             }

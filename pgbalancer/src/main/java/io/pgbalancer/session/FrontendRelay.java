@@ -49,6 +49,14 @@ final class FrontendRelay extends FrameRelay {
         return outcome;
     }
 
+    /**
+     * Whether the messages sent so far end with a Sync, Query or FunctionCall: only then will the server answer all
+     * of them (it sends nothing of an extended-protocol segment before its Sync or Flush, nor ever a ReadyForQuery).
+     */
+    boolean segmentEnded() {
+        return segmentStart;
+    }
+
     /** The input held back by the last relay that returned HELD. */
     ByteBuf takeHeld() {
         ByteBuf rest = held;

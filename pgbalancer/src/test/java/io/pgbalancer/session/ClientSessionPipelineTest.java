@@ -416,6 +416,45 @@ class ClientSessionPipelineTest {
         assertEquals(1, pool.idleCount());
     }
 
+    // ---- Terminate with answers still owed (found by fuzzing: the session and its backend were kept forever)
+
+    /**
+     * PostgreSQL sends nothing of an extended-protocol segment before its Sync or Flush, so after a Terminate no answer
+     * comes: the session must not wait for one. Its backend is closed (its implicit transaction ends, as direct).
+     */
+    @Test
+    void terminateAfterAnUnsyncedSegmentDoesNotWaitForAnswers() {
+        fromClient(msgs().parse("", "INSERT INTO t VALUES (1)").bind("").execute().msg('X'));
+        assertEquals(List.of('P', 'B', 'E'), types(drain(server)), "what came before Terminate still runs");
+        assertTrue(session.isClosed(), "the session waits for answers the server will never send");
+        assertFalse(session.holdsBackend());
+        assertFalse(server.isOpen(), "the backend, inside an implicit transaction, is closed, not pooled");
+        assertEquals(0, pool.idleCount());
+    }
+
+    /** A COPY FROM STDIN before Terminate: the server waits for data that will never come. */
+    @Test
+    void terminateDuringCopyInDoesNotWaitForAnswers() {
+        fromClient(msgs().query("COPY t FROM STDIN").msg('X'));
+        assertEquals(List.of('Q'), types(drain(server)));
+        assertFalse(session.isClosed(), "a Query is answered: its answers are awaited");
+        fromServer(msgs().msg('G', (char) 0, (short) 0)); // CopyInResponse: the server now waits for CopyData
+        assertTrue(session.isClosed(), "the session waits for the end of a COPY the client will never send");
+        assertFalse(server.isOpen());
+    }
+
+    /** As before: after a complete cycle, Terminate waits for its answers and the backend goes back to the pool. */
+    @Test
+    void terminateAfterASyncedCycleAwaitsItsAnswersAndPoolsTheBackend() {
+        fromClient(msgs().parse("", "COMMIT").bind("").execute().sync().msg('X'));
+        List<Msg> sent = messages(drain(server));
+        assertEquals(List.of('P', 'B', 'E', 'S'), types(sent));
+        assertFalse(session.isClosed());
+        fromServer(answersTo(sent));
+        assertTrue(session.isClosed());
+        assertEquals(1, pool.idleCount(), "the backend went back to the pool");
+    }
+
     // ---- bounded statement caches
 
     private String backendNameOf(String clientName) {
