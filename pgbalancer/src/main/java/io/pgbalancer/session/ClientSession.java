@@ -253,6 +253,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
             client.writeAndFlush(ServerMessages.error(client.alloc(), "FATAL", sqlState, message))
                     .addListener(f -> client.close());
         }
+        finishing = false; // after a Terminate too: the session ends now, answers still owed are not awaited
         onClientClosed();
     }
 

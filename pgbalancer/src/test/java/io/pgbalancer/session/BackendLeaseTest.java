@@ -220,6 +220,23 @@ class BackendLeaseTest extends LeaseFixture {
         assertEquals(State.DETACHED, session.lease.state());
     }
 
+    /**
+     * Found by fuzzing: after a pipelined Terminate the session waits for its last answers; a hidden settings query
+     * failing meanwhile ended the lease (FAILED) but the session's end was skipped while it waited, so the session
+     * and its broken backend were kept forever.
+     */
+    @Test
+    void aFailedSettingsSyncAfterTerminateStillEndsTheSession() {
+        fromClient(new Msgs().query("SELECT 1").msg('X'));
+        assertSame(replica, session.lease.backend());
+        assertEquals(List.of('Q', 'Q'), types(drain(replicaChannel)), "the replica's settings sync, then the query");
+        assertFalse(session.isClosed(), "the query's answers are awaited");
+        fromServer(replica, new Msgs().error("22023", "invalid value for parameter \"DateStyle\"").ready('I'));
+        assertTrue(session.isClosed(), "the failed sync ends the session");
+        assertFalse(session.holdsBackend());
+        assertFalse(replicaChannel.isOpen(), "the broken backend is closed, not kept");
+    }
+
     /** Found by fuzzing: a server error without a SQLSTATE, to a hidden query, ended the session with an empty one. */
     @Test
     void aFailedSettingsSyncWithoutASqlStateEndsTheSessionWithXX000() {
