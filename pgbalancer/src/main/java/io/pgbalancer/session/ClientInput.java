@@ -29,6 +29,16 @@ final class ClientInput {
         return waiting.isFull();
     }
 
+    /** Whether the client's messages sent so far end a segment (see FrontendRelay.segmentEnded). */
+    boolean segmentEnded() {
+        return frontend.segmentEnded();
+    }
+
+    /** Sends a settings restore behind the client's next Sync, Query or FunctionCall. */
+    void restoreAtSegmentEnd(String sql) {
+        frontend.restoreAtSegmentEnd(sql);
+    }
+
     /** Ends a hold (the backend that had to finish first is done); returns whether there was one. */
     boolean endHold() {
         return waiting.endHold();

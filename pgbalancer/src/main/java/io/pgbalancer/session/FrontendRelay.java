@@ -26,6 +26,8 @@ final class FrontendRelay extends FrameRelay {
     private final StatementRewriter statements;
     private Outcome outcome;
     private ByteBuf held;
+    /** A settings restore to send behind the client's next Sync, Query or FunctionCall (see restoreAtSegmentEnd). */
+    private String pendingRestore;
     /**
      * The last message was a Sync, Query or FunctionCall (Flushes after it do not count): the next one starts a new
      * segment, which the server processes in its normal state.
@@ -144,6 +146,7 @@ final class FrontendRelay extends FrameRelay {
                 s.commits.statement(c);
                 s.commits.statementText(buf, at + 5, end);
                 sendBehind(end, s.commits.afterCycle());
+                restoreBehind(end);
             }
             case 'P' -> {
                 int afterName = MessageNames.parseStatementEnd(buf, at, end);
@@ -194,10 +197,12 @@ final class FrontendRelay extends FrameRelay {
             case 'S' -> {
                 tracker.add(Expect.SYNC);
                 sendBehind(end, s.commits.afterCycle());
+                restoreBehind(end);
             }
             case 'F' -> {
                 tracker.add(Expect.QUERY);
                 s.commits.statement(null);
+                restoreBehind(end);
             }
             case 'H' -> {
                 if (!lease.isRefused()) {
@@ -209,6 +214,25 @@ final class FrontendRelay extends FrameRelay {
             }
             default -> throw new io.pgbalancer.protocol.ProtocolException("unexpected message type '" + (char) type
                     + "' (0x" + Integer.toHexString(type & 0xFF) + ") from client");
+        }
+    }
+
+    /**
+     * A settings restore (see BackendRelay.onReadyForQuery) that must wait for the end of the segment the client has
+     * already begun: a simple Query inside it would run inside the client's pipeline, and after an error there the
+     * server would skip it like everything else until Sync.
+     */
+    void restoreAtSegmentEnd(String sql) {
+        pendingRestore = sql;
+    }
+
+    private void restoreBehind(int end) {
+        if (pendingRestore != null) {
+            ByteBuf q = alloc(pendingRestore.length() + 8);
+            io.pgbalancer.protocol.ClientMessages.query(q, pendingRestore);
+            pendingRestore = null;
+            tracker.add(Expect.RESTORE);
+            sendBehind(end, q);
         }
     }
 

@@ -249,4 +249,30 @@ class BackendLeaseTest extends LeaseFixture {
                 "the FATAL error's SQLSTATE");
         assertTrue(session.isClosed());
     }
+
+    /**
+     * Found by fuzzing: a RESET answered while the client's next extended segment was already on its way put the
+     * restore (a simple Query) inside that segment. When the segment failed, the server skipped the restore as it
+     * skips everything until Sync, and the Sync's ReadyForQuery was taken for the restore's: the client never got it
+     * (and after a Terminate the session was kept forever). The restore now waits for the segment's end.
+     */
+    @Test
+    void aRestoreWaitsForTheEndOfASegmentAlreadySent() {
+        fromClient(new Msgs().query("RESET datestyle").parse("", "SELEC 1"));
+        assertEquals(List.of('Q', 'P'), types(drain(primaryChannel)));
+        fromServer(primary, new Msgs().msg('C', "RESET").msg('S', "DateStyle", "ISO, MDY").ready('I')
+                .error("42601", "syntax error at or near \"SELEC\""));
+        assertEquals(List.of('C', 'Z', 'E'), types(drain(client)));
+        assertEquals(List.of(), types(drain(primaryChannel)), "nothing may go inside the client's open segment");
+        fromClient(new Msgs().sync());
+        List<Msg> sent = messages(drain(primaryChannel));
+        assertEquals(List.of('S', 'Q'), types(sent), "the Sync, then the restore");
+        assertEquals("SELECT pg_catalog.set_config(E'datestyle', E'Postgres, MDY', false);", sent.get(1).cstring(0));
+        fromServer(primary, new Msgs().ready('I').msg('C', "SELECT 1").msg('S', "DateStyle", "Postgres, MDY")
+                .ready('I'));
+        List<Msg> out = messages(drain(client));
+        assertEquals(List.of('Z', 'S'), types(out), "the Sync's ReadyForQuery, then the restored value");
+        assertTrue(session.lease.tracker().isEmpty());
+        assertEquals(State.DETACHED, session.lease.state());
+    }
 }
