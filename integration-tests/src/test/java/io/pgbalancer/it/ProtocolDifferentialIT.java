@@ -322,6 +322,22 @@ class ProtocolDifferentialIT {
                         .query("select 'still fine' as status")
                         .build(),
 
+                // found by fuzzing: the proxy owed the skipped Query an answer and took the Sync's ReadyForQuery for it
+                WireScript.named("a simple Query pipelined after a failed Parse is skipped until Sync")
+                        .send(parse("", "selec 1"), query("select 1 as skipped"), sync())
+                        .awaitReady(1)
+                        .query("select 2 as afterwards")
+                        .build(),
+
+                // found by fuzzing: the settings restore went inside the segment already sent, and was skipped
+                WireScript.named("RESET of a startup parameter with the next segment, failing, already sent")
+                        .send(query("reset application_name"), parse("", "selec 1"))
+                        .awaitTypes('C', 'Z', 'E')
+                        .send(sync())
+                        .awaitReady(1)
+                        .query("show application_name")
+                        .build(),
+
                 WireScript.named("SET and RESET outside a transaction, observed with SHOW").settings()
                         .query("show application_name")
                         .query("set application_name = 'pgb_changed'")

@@ -65,7 +65,12 @@ public final class AdminSession implements FrontendSession {
                 return;
             }
             ByteBuf out = client.alloc().buffer();
-            Frames.walk(frames, (type, buf, start, length) -> onMessage(out, (char) type, buf, start, length));
+            try {
+                Frames.walk(frames, (type, buf, start, length) -> onMessage(out, (char) type, buf, start, length));
+            } catch (RuntimeException e) {
+                out.release(); // a malformed message (ProtocolException): the handler ends the connection
+                throw e;
+            }
             if (closed) {
                 out.release();
             } else {

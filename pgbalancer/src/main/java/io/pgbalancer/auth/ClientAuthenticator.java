@@ -4,6 +4,7 @@ package io.pgbalancer.auth;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.pgbalancer.config.AuthMethod;
+import io.pgbalancer.protocol.ProtocolException;
 import io.pgbalancer.protocol.ServerMessages;
 import io.pgbalancer.protocol.Wire;
 import io.pgbalancer.protocol.auth.AuthenticationFailedException;
@@ -65,6 +66,9 @@ public final class ClientAuthenticator {
         int body = at + 5;
         if (method == AuthMethod.MD5) {
             String response = Wire.readCString(buf, body, end, "password message");
+            if (Wire.endOfCString(buf, body, end, "password message") != end) {
+                throw new ProtocolException("invalid password packet size"); // bytes after the string: as PostgreSQL
+            }
             if (entry == null || entry.password() == null
                     || !Md5Password.verify(user, entry.password(), md5Salt, response)) {
                 throw failed();

@@ -136,7 +136,8 @@ public final class ProxyStatements {
             case 'D':
             case 'C': {
                 String name = MessageNames.read(buf, at + 6, MessageNames.targetEnd(buf, at, end));
-                return MessageNames.targetKind(buf, at) == 'S' ? statements.containsKey(name) : portals.containsKey(name);
+                return MessageNames.targetKind(buf, at, end) == 'S' ? statements.containsKey(name)
+                        : portals.containsKey(name);
             }
             case 'E':
                 return !portals.isEmpty()
@@ -249,7 +250,11 @@ public final class ProxyStatements {
         i += 2;
         for (int k = 0; k < params; k++) {
             int len = readInt(buf, i, end);
-            i += 4 + Math.max(len, 0);
+            i += 4;
+            if (len > end - i) { // checked before it is added: a length near 2^31 would overflow the position
+                throw new ProxyError("08P01", "insufficient data left in message");
+            }
+            i += Math.max(len, 0);
         }
         int formats = readShort(buf, i, end);
         int columns = p.statement().returnsRow() ? 1 : 0;
@@ -276,7 +281,7 @@ public final class ProxyStatements {
         String name = MessageNames.read(buf, at + 6, MessageNames.targetEnd(buf, at, end));
         ProxyStatement st;
         int format;
-        if (MessageNames.targetKind(buf, at) == 'S') {
+        if (MessageNames.targetKind(buf, at, end) == 'S') {
             Prepared p = statements.get(name);
             ServerMessages.parameterDescription(reply, p.parameterTypes());
             st = p.statement();
@@ -328,7 +333,7 @@ public final class ProxyStatements {
 
     private void close(ByteBuf buf, int at, int end, ByteBuf reply) {
         String name = MessageNames.read(buf, at + 6, MessageNames.targetEnd(buf, at, end));
-        if (MessageNames.targetKind(buf, at) == 'S') {
+        if (MessageNames.targetKind(buf, at, end) == 'S') {
             statements.remove(name);
         } else {
             portals.remove(name);

@@ -98,7 +98,7 @@ public final class TransactionRouter {
             case 'Q' -> texts.classify(buf, at + 5, end);
             case 'P' -> texts.classify(buf, MessageNames.parseStatementEnd(buf, at, end), end);
             case 'B' -> named(buf, MessageNames.bindPortalEnd(buf, at, end), end, namedStatement);
-            case 'D' -> MessageNames.targetKind(buf, at) == 'S' ? named(buf, at + 6, end, namedStatement) : null;
+            case 'D' -> MessageNames.targetKind(buf, at, end) == 'S' ? named(buf, at + 6, end, namedStatement) : null;
             default -> null;
         };
     }

@@ -218,6 +218,9 @@ final class BackendRelay extends FrameRelay {
         boolean hold = tracker.isEmpty() || (tracker.size() == 1 && tracker.headKind() == Expect.COMMIT_LSN);
         if (hold) {
             cut(at, length);
+        } else if (!s.input.segmentEnded()) {
+            s.input.restoreAtSegmentEnd(restore); // not inside the client's pipeline, sent already: behind its end
+            return false;
         }
         lease.sendHidden(restore, Expect.RESTORE, hold ? Character.valueOf(status) : null);
         return hold;

@@ -29,6 +29,16 @@ final class ClientInput {
         return waiting.isFull();
     }
 
+    /** Whether the client's messages sent so far end a segment (see FrontendRelay.segmentEnded). */
+    boolean segmentEnded() {
+        return frontend.segmentEnded();
+    }
+
+    /** Sends a settings restore behind the client's next Sync, Query or FunctionCall. */
+    void restoreAtSegmentEnd(String sql) {
+        frontend.restoreAtSegmentEnd(sql);
+    }
+
     /** Ends a hold (the backend that had to finish first is done); returns whether there was one. */
     boolean endHold() {
         return waiting.endHold();
@@ -77,7 +87,14 @@ final class ClientInput {
                 return;
             }
             Target forced = checkout.takeForced();
-            Target target = forced != null ? forced : checkout.route(frames, frames.readerIndex());
+            Target target;
+            try {
+                target = forced != null ? forced : checkout.route(frames, frames.readerIndex());
+            } catch (ProtocolException e) { // a malformed first message: routing reads it before anything else
+                frames.release();
+                s.terminate(e.sqlState(), e.getMessage());
+                return;
+            }
             BackendConnection idle = checkout.idleOrWait(target);
             if (idle != null) {
                 s.attach(idle);
@@ -138,7 +155,7 @@ final class ClientInput {
                     s.lease.replay().unrecord(rest.readableBytes());
                     waiting.hold(rest);
                 }
-                case TERMINATED -> s.onClientTerminate();
+                case TERMINATED -> s.onClientTerminate(frontend.segmentEnded());
                 case SENT -> {
                 }
             }

@@ -133,7 +133,15 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
             frames.release();
             return;
         }
+        // after Terminate, a COPY FROM STDIN (or COPY BOTH) the server starts waits for data that will never come
+        boolean copyAfterTerminate = finishing
+                && !io.pgbalancer.protocol.Frames.walk(frames, (type, buf, at, length) -> type != 'G' && type != 'W');
         backendRelay.relay(frames);
+        if (copyAfterTerminate) {
+            finishing = false;
+            onClientClosed();
+            return;
+        }
         afterBackendStep();
     }
 
@@ -250,6 +258,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
             client.writeAndFlush(ServerMessages.error(client.alloc(), "FATAL", sqlState, message))
                     .addListener(f -> client.close());
         }
+        finishing = false; // after a Terminate too: the session ends now, answers still owed are not awaited
         onClientClosed();
     }
 
@@ -257,10 +266,14 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         terminate("57P01", reason);
     }
 
-    /** Terminate: answers still owed for earlier messages are awaited (and dropped) before the backend is judged. */
-    void onClientTerminate() {
+    /**
+     * Terminate: answers still owed for earlier messages are awaited (and dropped) before the backend is judged, when
+     * they will come: after an unfinished segment ({@code segmentEnded} false) the server never answers in full, so the
+     * backend is ended now (it could not go back to the pool clean anyway).
+     */
+    void onClientTerminate(boolean segmentEnded) {
         client.close();
-        if (lease.isAttached() && !lease.tracker().isEmpty()) {
+        if (lease.isAttached() && !lease.tracker().isEmpty() && segmentEnded) {
             finishing = true;
             return;
         }

@@ -26,6 +26,8 @@ final class FrontendRelay extends FrameRelay {
     private final StatementRewriter statements;
     private Outcome outcome;
     private ByteBuf held;
+    /** A settings restore to send behind the client's next Sync, Query or FunctionCall (see restoreAtSegmentEnd). */
+    private String pendingRestore;
     /**
      * The last message was a Sync, Query or FunctionCall (Flushes after it do not count): the next one starts a new
      * segment, which the server processes in its normal state.
@@ -47,6 +49,14 @@ final class FrontendRelay extends FrameRelay {
         outcome = Outcome.SENT;
         walk(chunk);
         return outcome;
+    }
+
+    /**
+     * Whether the messages sent so far end with a Sync, Query or FunctionCall: only then will the server answer all
+     * of them (it sends nothing of an extended-protocol segment before its Sync or Flush, nor ever a ReadyForQuery).
+     */
+    boolean segmentEnded() {
+        return segmentStart;
     }
 
     /** The input held back by the last relay that returned HELD. */
@@ -147,6 +157,7 @@ final class FrontendRelay extends FrameRelay {
                 s.commits.statement(c);
                 s.commits.statementText(buf, at + 5, end);
                 sendBehind(end, s.commits.afterCycle());
+                restoreBehind(end);
             }
             case 'P' -> {
                 int afterName = MessageNames.parseStatementEnd(buf, at, end);
@@ -174,7 +185,7 @@ final class FrontendRelay extends FrameRelay {
                 }
             }
             case 'D' -> {
-                byte kind = MessageNames.targetKind(buf, at);
+                byte kind = MessageNames.targetKind(buf, at, end);
                 int afterName = MessageNames.targetEnd(buf, at, end);
                 if (kind == 'S' && !MessageNames.isUnnamed(at + 6, afterName)) {
                     statements.describe(buf, at, length, afterName);
@@ -182,7 +193,7 @@ final class FrontendRelay extends FrameRelay {
                 tracker.add(Expect.DESCRIBE);
             }
             case 'C' -> {
-                byte kind = MessageNames.targetKind(buf, at);
+                byte kind = MessageNames.targetKind(buf, at, end);
                 int afterName = MessageNames.targetEnd(buf, at, end);
                 if (kind == 'S' && !MessageNames.isUnnamed(at + 6, afterName)) {
                     statements.close(buf, at, length, afterName);
@@ -197,10 +208,12 @@ final class FrontendRelay extends FrameRelay {
             case 'S' -> {
                 tracker.add(Expect.SYNC);
                 sendBehind(end, s.commits.afterCycle());
+                restoreBehind(end);
             }
             case 'F' -> {
                 tracker.add(Expect.QUERY);
                 s.commits.statement(null);
+                restoreBehind(end);
             }
             case 'H' -> {
                 if (!lease.isRefused()) {
@@ -212,6 +225,25 @@ final class FrontendRelay extends FrameRelay {
             }
             default -> throw new io.pgbalancer.protocol.ProtocolException("unexpected message type '" + (char) type
                     + "' (0x" + Integer.toHexString(type & 0xFF) + ") from client");
+        }
+    }
+
+    /**
+     * A settings restore (see BackendRelay.onReadyForQuery) that must wait for the end of the segment the client has
+     * already begun: a simple Query inside it would run inside the client's pipeline, and after an error there the
+     * server would skip it like everything else until Sync.
+     */
+    void restoreAtSegmentEnd(String sql) {
+        pendingRestore = sql;
+    }
+
+    private void restoreBehind(int end) {
+        if (pendingRestore != null) {
+            ByteBuf q = alloc(pendingRestore.length() + 8);
+            io.pgbalancer.protocol.ClientMessages.query(q, pendingRestore);
+            pendingRestore = null;
+            tracker.add(Expect.RESTORE);
+            sendBehind(end, q);
         }
     }
 

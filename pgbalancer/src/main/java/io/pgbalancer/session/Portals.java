@@ -31,10 +31,11 @@ final class Portals {
 
     /** The effects of the portal the Execute at {@code at} runs. */
     Classification effectsOf(ByteBuf buf, int at, int end) {
-        if (buf.getByte(at + 5) == 0) {
+        int portalEnd = MessageNames.executePortalEnd(buf, at, end); // an Execute without its name is a violation
+        if (MessageNames.isUnnamed(at + 5, portalEnd)) {
             return unnamed;
         }
-        return named == null ? null : named.get(MessageNames.read(buf, at + 5, MessageNames.executePortalEnd(buf, at, end)));
+        return named == null ? null : named.get(MessageNames.read(buf, at + 5, portalEnd));
     }
 
     void close(ByteBuf buf, int from, int afterNul) {

@@ -112,11 +112,13 @@ final class ResponseTracker {
     /**
      * ErrorResponse to an extended-protocol message: drop it and everything the server will skip until Sync. Each
      * dropped entry's {@link Tag} is told {@link Tag#skipped()}, newest first, so changes made one after another (a
-     * Close then a Parse of the same name) are undone in reverse. Other tags (classifications) are just dropped.
+     * Close then a Parse of the same name) are undone in reverse. Other tags (classifications) are just dropped. A
+     * client's simple Query or FunctionCall (QUERY) pipelined in between is skipped too: the server discards every
+     * message until Sync (PostgreSQL answers Parse-with-an-error, Query, Sync with ErrorResponse, ReadyForQuery).
      */
     void skipToSync() {
         java.util.ArrayList<Tag> skipped = null;
-        while (size > 0 && !Expect.endsAtReadyForQuery(kinds[head])) {
+        while (size > 0 && (!Expect.endsAtReadyForQuery(kinds[head]) || kinds[head] == Expect.QUERY)) {
             if (drop() instanceof Tag tag) {
                 if (skipped == null) {
                     skipped = new java.util.ArrayList<>();

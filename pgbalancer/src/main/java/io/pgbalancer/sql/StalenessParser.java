@@ -22,6 +22,9 @@ public final class StalenessParser {
   /** PostgreSQL's own hint for a time setting with a bad value. */
   public static final String UNITS_HINT = "Valid units for this parameter are \"us\", \"ms\", \"s\", \"min\", \"h\", and \"d\".";
 
+  /** Longer numbers are refused: 64 characters hold every duration a long counts in nanoseconds, and then some. */
+  private static final int MAX_NUMBER_CHARS = 64;
+
   private StalenessParser() {
   }
 
@@ -35,6 +38,10 @@ public final class StalenessParser {
     int i = 0;
     while (i < s.length() && (SqlLexer.isDigit(s.charAt(i)) || s.charAt(i) == '.')) {
       i++;
+    }
+    if (i > MAX_NUMBER_CHARS) { // BigDecimal takes O(n^2) for n digits: a huge one would hold the event loop
+      throw new IllegalArgumentException("invalid duration \"" + s.substring(0, 20) + "...\": a number of more than "
+          + MAX_NUMBER_CHARS + " characters");
     }
     String number = s.substring(0, i);
     String unit = s.substring(i).strip();

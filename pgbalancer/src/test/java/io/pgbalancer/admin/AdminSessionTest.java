@@ -139,4 +139,21 @@ class AdminSessionTest {
         send(new Msgs().msg('X').query("SHOW VERSION"));
         assertFalse(client.isOpen());
     }
+
+    /**
+     * Found by fuzzing: a Query without its terminator after one that was answered: the protocol error ended the
+     * connection (the handler's job), but the reply buffer already holding the first answer was never released.
+     */
+    @Test
+    void aMalformedQueryReleasesTheRepliesBuiltSoFar() {
+        io.pgbalancer.fuzz.TrackingAllocator alloc = new io.pgbalancer.fuzz.TrackingAllocator();
+        client.config().setAllocator(alloc);
+        Msgs in = new Msgs().query("SHOW VERSION");
+        in.buf.writeByte('Q').writeInt(4 + 4).writeBytes("SHOW".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        org.junit.jupiter.api.Assertions.assertThrows(io.pgbalancer.protocol.ProtocolException.class,
+                () -> session.onClientFrames(in.buf));
+        assertEquals(1, alloc.count(), "one reply buffer");
+        org.junit.jupiter.api.Assertions.assertNull(alloc.unreleased(), "the reply buffer leaked");
+        assertEquals(0, in.buf.refCnt(), "the client's messages leaked");
+    }
 }

@@ -343,6 +343,19 @@ class ProxyStatementsTest {
                 .error("08P01", "bind message supplies 1 parameters, but prepared statement \"\" requires 0").ready(), in);
     }
 
+    /**
+     * Found by fuzzing: a parameter length larger than what is left of the Bind (here the largest int) overflowed the
+     * read position, and an IndexOutOfBoundsException escaped instead of PostgreSQL's error.
+     */
+    @Test
+    void aBindParameterLongerThanTheMessageIsAProtocolError() {
+        for (int length : new int[] {Integer.MAX_VALUE, Integer.MAX_VALUE - 3, 100}) {
+            Msgs in = new Msgs().parse("", "SHOW pgbalancer.min_lsn")
+                    .msg('B', "", "", (short) 0, (short) 2, length, 'x', (short) 0).execute().sync();
+            assertAnswer(expect().parseComplete().error("08P01", "insufficient data left in message").ready(), in);
+        }
+    }
+
     @Test
     void aQueryDropsTheUnnamedVirtualStatement() {
         assertAnswer(expect().parseComplete().ready(), new Msgs().parse("", "SHOW pgbalancer.min_lsn").sync());

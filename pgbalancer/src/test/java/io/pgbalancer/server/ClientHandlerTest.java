@@ -383,4 +383,23 @@ class ClientHandlerTest {
         int s = serverFirst.indexOf(",s=") + 3;
         return serverFirst.substring(s, serverFirst.indexOf(',', s));
     }
+
+    /**
+     * Found by fuzzing: a PasswordMessage whose length covers bytes after the password's terminator was accepted (and
+     * the bytes swallowed). PostgreSQL refuses it ("invalid password packet size"), and so does the proxy now.
+     */
+    @Test
+    void md5PasswordMessageWithBytesAfterThePasswordIsAProtocolViolation() throws Exception {
+        EmbeddedChannel ch = channel("md5");
+        ch.writeInbound(startup(user("app")));
+        Msg r = single(written(ch));
+        byte[] salt = java.util.Arrays.copyOfRange(r.body(), 4, 8);
+        String right = io.pgbalancer.protocol.auth.Md5Password.encode("app", "secret", salt);
+        ByteBuf p = Unpooled.buffer().writeByte('p').writeInt(0);
+        cstr(p, right);
+        p.writeBytes(new byte[] {'Q', 0});
+        p.setInt(1, p.writerIndex() - 1);
+        ch.writeInbound(p);
+        assertFatal(ch, "08P01");
+    }
 }

@@ -251,4 +251,60 @@ class BackendLeaseTest extends LeaseFixture {
         assertEquals("DateStyle", out.get(0).cstring(0));
         assertEquals(State.DETACHED, session.lease.state());
     }
+
+    /**
+     * Found by fuzzing: after a pipelined Terminate the session waits for its last answers; a hidden settings query
+     * failing meanwhile ended the lease (FAILED) but the session's end was skipped while it waited, so the session
+     * and its broken backend were kept forever.
+     */
+    @Test
+    void aFailedSettingsSyncAfterTerminateStillEndsTheSession() {
+        fromClient(new Msgs().query("SELECT 1").msg('X'));
+        assertSame(replica, session.lease.backend());
+        assertEquals(List.of('Q', 'Q'), types(drain(replicaChannel)), "the replica's settings sync, then the query");
+        assertFalse(session.isClosed(), "the query's answers are awaited");
+        fromServer(replica, new Msgs().error("22023", "invalid value for parameter \"DateStyle\"").ready('I'));
+        assertTrue(session.isClosed(), "the failed sync ends the session");
+        assertFalse(session.holdsBackend());
+        assertFalse(replicaChannel.isOpen(), "the broken backend is closed, not kept");
+    }
+
+    /** Found by fuzzing: a server error without a SQLSTATE, to a hidden query, ended the session with an empty one. */
+    @Test
+    void aFailedSettingsSyncWithoutASqlStateEndsTheSessionWithXX000() {
+        fromClient(new Msgs().query("SELECT 1"));
+        drain(replicaChannel);
+        fromServer(replica, new Msgs().msg('E', 'S', "ERROR", 'V', "ERROR", 'M', "no code", (char) 0).ready('I'));
+        List<Msg> got = messages(drain(client));
+        assertEquals(List.of('E'), types(got));
+        assertTrue(new String(got.get(0).body(), java.nio.charset.StandardCharsets.UTF_8).contains("VFATAL\0CXX000\0"),
+                "the FATAL error's SQLSTATE");
+        assertTrue(session.isClosed());
+    }
+
+    /**
+     * Found by fuzzing: a RESET answered while the client's next extended segment was already on its way put the
+     * restore (a simple Query) inside that segment. When the segment failed, the server skipped the restore as it
+     * skips everything until Sync, and the Sync's ReadyForQuery was taken for the restore's: the client never got it
+     * (and after a Terminate the session was kept forever). The restore now waits for the segment's end.
+     */
+    @Test
+    void aRestoreWaitsForTheEndOfASegmentAlreadySent() {
+        fromClient(new Msgs().query("RESET datestyle").parse("", "SELEC 1"));
+        assertEquals(List.of('Q', 'P'), types(drain(primaryChannel)));
+        fromServer(primary, new Msgs().msg('C', "RESET").msg('S', "DateStyle", "ISO, MDY").ready('I')
+                .error("42601", "syntax error at or near \"SELEC\""));
+        assertEquals(List.of('C', 'Z', 'E'), types(drain(client)));
+        assertEquals(List.of(), types(drain(primaryChannel)), "nothing may go inside the client's open segment");
+        fromClient(new Msgs().sync());
+        List<Msg> sent = messages(drain(primaryChannel));
+        assertEquals(List.of('S', 'Q'), types(sent), "the Sync, then the restore");
+        assertEquals("SELECT pg_catalog.set_config(E'datestyle', E'Postgres, MDY', false);", sent.get(1).cstring(0));
+        fromServer(primary, new Msgs().ready('I').msg('C', "SELECT 1").msg('S', "DateStyle", "Postgres, MDY")
+                .ready('I'));
+        List<Msg> out = messages(drain(client));
+        assertEquals(List.of('Z', 'S'), types(out), "the Sync's ReadyForQuery, then the restored value");
+        assertTrue(session.lease.tracker().isEmpty());
+        assertEquals(State.DETACHED, session.lease.state());
+    }
 }

@@ -359,6 +359,102 @@ class ClientSessionPipelineTest {
         assertTrue(session.lease.tracker().isEmpty());
     }
 
+    // ---- malformed and out-of-order input (found by fuzzing)
+
+    /**
+     * Found by fuzzing: Describe, Close and Execute too short to hold their fields, last in their chunk, were read past
+     * their end (an IndexOutOfBoundsException escaped the session) or, with a message after them, read into it.
+     */
+    @Test
+    void aMessageTooShortForItsFieldsEndsTheSession() throws Exception {
+        for (char type : new char[] {'D', 'C', 'E'}) {
+            for (boolean last : new boolean[] {true, false}) {
+                tearDown();
+                setUp();
+                Msgs m = msgs().parse("", "SELECT 1").msg(type);
+                if (!last) {
+                    m.sync();
+                }
+                fromClient(m);
+                List<Msg> got = messages(drain(client));
+                assertEquals(List.of('E'), types(got), type + (last ? " last" : " before a Sync"));
+                assertTrue(new String(got.get(0).body(), StandardCharsets.UTF_8).contains("C08P01\0"));
+                assertEquals(List.of(), types(drain(server)), "nothing of the chunk reached the server");
+                assertTrue(session.isClosed());
+            }
+        }
+    }
+
+    /**
+     * Found by fuzzing: a malformed first message of a cycle (a Bind without even its portal name) failed while it was
+     * routed, before any backend was attached; the chunk holding it was never released.
+     */
+    @Test
+    void aMalformedMessageThatStartsACycleEndsTheSessionAndIsReleased() {
+        Msgs m = msgs().msg('B').sync();
+        m.buf.retain(); // one reference for this test, to see that the session let go of its own
+        session.onClientFrames(m.buf);
+        client.runPendingTasks();
+        assertEquals(1, m.buf.refCnt(), "the session kept the chunk");
+        m.buf.release();
+        List<Msg> got = messages(drain(client));
+        assertEquals(List.of('E'), types(got));
+        assertTrue(new String(got.get(0).body(), StandardCharsets.UTF_8).contains("C08P01\0"), "a protocol violation");
+        assertTrue(session.isClosed());
+        assertEquals(List.of(), types(drain(server)), "nothing reached the server");
+    }
+
+    /** PostgreSQL skips a simple Query sent after a failed extended message until Sync: it owes no answer for it. */
+    @Test
+    void aQueryPipelinedAfterAFailedParseGetsNoAnswer() {
+        fromClient(msgs().parse("", "SELEC 1").query("SELECT 1").sync());
+        assertEquals(List.of('P', 'Q', 'S'), types(drain(server)));
+        fromServer(msgs().error("42601", "syntax error").ready('I')); // what PostgreSQL 15 answers
+        assertEquals(List.of('E', 'Z'), types(drain(client)));
+        assertTrue(session.lease.tracker().isEmpty(), "the proxy still waits for the Query's answers");
+        assertFalse(session.holdsBackend());
+        assertEquals(1, pool.idleCount());
+    }
+
+    // ---- Terminate with answers still owed (found by fuzzing: the session and its backend were kept forever)
+
+    /**
+     * PostgreSQL sends nothing of an extended-protocol segment before its Sync or Flush, so after a Terminate no answer
+     * comes: the session must not wait for one. Its backend is closed (its implicit transaction ends, as direct).
+     */
+    @Test
+    void terminateAfterAnUnsyncedSegmentDoesNotWaitForAnswers() {
+        fromClient(msgs().parse("", "INSERT INTO t VALUES (1)").bind("").execute().msg('X'));
+        assertEquals(List.of('P', 'B', 'E'), types(drain(server)), "what came before Terminate still runs");
+        assertTrue(session.isClosed(), "the session waits for answers the server will never send");
+        assertFalse(session.holdsBackend());
+        assertFalse(server.isOpen(), "the backend, inside an implicit transaction, is closed, not pooled");
+        assertEquals(0, pool.idleCount());
+    }
+
+    /** A COPY FROM STDIN before Terminate: the server waits for data that will never come. */
+    @Test
+    void terminateDuringCopyInDoesNotWaitForAnswers() {
+        fromClient(msgs().query("COPY t FROM STDIN").msg('X'));
+        assertEquals(List.of('Q'), types(drain(server)));
+        assertFalse(session.isClosed(), "a Query is answered: its answers are awaited");
+        fromServer(msgs().msg('G', (char) 0, (short) 0)); // CopyInResponse: the server now waits for CopyData
+        assertTrue(session.isClosed(), "the session waits for the end of a COPY the client will never send");
+        assertFalse(server.isOpen());
+    }
+
+    /** As before: after a complete cycle, Terminate waits for its answers and the backend goes back to the pool. */
+    @Test
+    void terminateAfterASyncedCycleAwaitsItsAnswersAndPoolsTheBackend() {
+        fromClient(msgs().parse("", "COMMIT").bind("").execute().sync().msg('X'));
+        List<Msg> sent = messages(drain(server));
+        assertEquals(List.of('P', 'B', 'E', 'S'), types(sent));
+        assertFalse(session.isClosed());
+        fromServer(answersTo(sent));
+        assertTrue(session.isClosed());
+        assertEquals(1, pool.idleCount(), "the backend went back to the pool");
+    }
+
     // ---- bounded statement caches
 
     private String backendNameOf(String clientName) {

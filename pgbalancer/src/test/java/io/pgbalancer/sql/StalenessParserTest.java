@@ -62,4 +62,19 @@ class StalenessParserTest {
       assertEquals(text, StalenessParser.format(StalenessParser.parseNanos(text)));
     }
   }
+
+  /**
+   * Found while fuzzing the text parsers: the number went to BigDecimal whatever its length, and parsing n digits costs
+   * O(n^2): a megabyte of digits (a query may be up to limits.max_message_size, 256 MB by default) held the event loop
+   * for seconds, from a SET pgbalancer.max_staleness or from a hint comment on any query.
+   */
+  @Test
+  void aVeryLongNumberIsRejectedAtOnce() {
+    for (String huge : new String[] {"9".repeat(1_000_000), "1." + "0".repeat(1_000_000) + "1", "0".repeat(1_000_000) + "5"}) {
+      org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(1),
+          () -> assertThrows(IllegalArgumentException.class, () -> StalenessParser.parseNanos(huge + "ms")));
+    }
+    assertEquals(1_000L, StalenessParser.parseNanos("0.001" + "0".repeat(59) + "ms"),
+        "a number of 64 characters still reads exactly");
+  }
 }

@@ -33,8 +33,11 @@ public final class MessageNames {
         return Wire.endOfCString(buf, at + 6, end, "Describe or Close name");
     }
 
-    /** Describe and Close: 'S' for a statement, 'P' for a portal. */
-    public static byte targetKind(ByteBuf buf, int at) {
+    /** Describe and Close: 'S' for a statement, 'P' for a portal; a message too short for one is a ProtocolException. */
+    public static byte targetKind(ByteBuf buf, int at, int end) {
+        if (at + 5 >= end) {
+            throw new ProtocolException("Describe or Close message without a target kind");
+        }
         return buf.getByte(at + 5);
     }
 

@@ -20,13 +20,16 @@ public final class ServerMessages {
         return buf;
     }
 
-    /** ErrorResponse with the fields in the server's order: S, V, C, M, then D and H when not null. */
+    /**
+     * ErrorResponse with the fields in the server's order: S, V, C, M, then D and H when not null. A SQLSTATE that is
+     * not five characters (an error a server sent without one, passed on) is written as XX000 (internal_error).
+     */
     public static void error(ByteBuf buf, String severity, String sqlState, String message, String detail,
                              String hint) {
         int at = Wire.begin(buf, 'E');
         field(buf, 'S', severity);
         field(buf, 'V', severity);
-        field(buf, 'C', sqlState);
+        field(buf, 'C', sqlState != null && sqlState.length() == 5 ? sqlState : "XX000");
         field(buf, 'M', message);
         if (detail != null) {
             field(buf, 'D', detail);

@@ -10,6 +10,9 @@ public final class Wire {
 
     /** Index just past the NUL that ends the C string starting at {@code from}; throws if there is none before {@code end}. */
     public static int endOfCString(ByteBuf buf, int from, int end, String what) {
+        if (from > end) {
+            throw new ProtocolException(what + ": message too short"); // indexOf would search backwards from there
+        }
         int nul = buf.indexOf(from, end, (byte) 0);
         if (nul < 0) {
             throw new ProtocolException(what + ": missing string terminator");

@@ -41,7 +41,7 @@ class MessageNamesTest {
     @Test
     void describeAndCloseCarryAKindThenTheName() {
         ByteBuf b = message('D', "S", "s1");
-        assertEquals('S', MessageNames.targetKind(b, 1));
+        assertEquals('S', MessageNames.targetKind(b, 1, b.writerIndex()));
         assertEquals("s1", MessageNames.read(b, 7, MessageNames.targetEnd(b, 1, b.writerIndex())));
         b.release();
     }
@@ -64,6 +64,31 @@ class MessageNamesTest {
         ProtocolException e = assertThrows(ProtocolException.class,
                 () -> MessageNames.parseStatementEnd(b, 0, b.writerIndex()));
         assertTrue(e.getMessage().contains("Parse statement name"), e.getMessage());
+        b.release();
+    }
+
+    /**
+     * Found by fuzzing: a Describe or Close of length 4 has no kind byte; reading it read the next message's type, or
+     * past the buffer (an IndexOutOfBoundsException that escaped the session instead of an ErrorResponse).
+     */
+    @Test
+    void aDescribeOrCloseWithoutItsKindIsAProtocolError() {
+        for (char type : new char[] {'D', 'C'}) {
+            ByteBuf b = Unpooled.buffer().writeByte(type).writeInt(4); // the last message of its chunk
+            ProtocolException e = assertThrows(ProtocolException.class,
+                    () -> MessageNames.targetKind(b, 0, b.writerIndex()));
+            assertTrue(e.getMessage().contains("kind"), e.getMessage());
+            assertThrows(ProtocolException.class, () -> MessageNames.targetEnd(b, 0, b.writerIndex()));
+            b.release();
+        }
+    }
+
+    /** A name that would start after the message's end is missing, not searched for backwards (indexOf's from > to). */
+    @Test
+    void aNameStartingPastTheEndIsAProtocolError() {
+        ByteBuf b = Unpooled.buffer().writeByte('D').writeInt(4).writeByte(0); // a NUL right after the message
+        assertThrows(ProtocolException.class, () -> MessageNames.targetEnd(b, 0, 5));
+        assertThrows(ProtocolException.class, () -> Wire.endOfCString(b, 6, 5, "name"));
         b.release();
     }
 }

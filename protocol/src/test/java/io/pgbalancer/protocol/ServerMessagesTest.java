@@ -102,6 +102,19 @@ class ServerMessagesTest {
                 .i8('M').str("password authentication failed for user \"x\"").i8(0).message('E'), got);
     }
 
+    /**
+     * Found by fuzzing: a server's ErrorResponse without a C field (a buggy or hostile server) to a hidden query ended
+     * the session with a FATAL error pgbalancer wrote with an empty SQLSTATE. Every error pgbalancer writes has one.
+     */
+    @Test
+    void errorWithoutAValidSqlStateGetsXX000() {
+        for (String bad : new String[] {"", null, "0800", "08P01X"}) {
+            byte[] got = drain(ServerMessages.error(ALLOC, "FATAL", bad, "the server failed"));
+            assertArrayEquals(b().i8('S').str("FATAL").i8('V').str("FATAL").i8('C').str("XX000")
+                    .i8('M').str("the server failed").i8(0).message('E'), got, "SQLSTATE " + bad);
+        }
+    }
+
     @Test
     void errorWithMultiByteAndLongText() {
         String message = "ünïcødé ✓ ".repeat(500);
