@@ -7,7 +7,7 @@ public record Listen(String host, int port, int ioThreads, SocketTransport trans
     public static final SocketTransport DEFAULT_TRANSPORT = SocketTransport.AUTO;
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 6432;
-    /** 0 means: half the available cores, at least one (see {@link #effectiveIoThreads()}). */
+    /** 0 means auto: one thread for now (see {@link #effectiveIoThreads()}). */
     public static final int DEFAULT_IO_THREADS = 0;
 
     public Listen(String host, int port) {
@@ -19,11 +19,13 @@ public record Listen(String host, int port, int ioThreads, SocketTransport trans
     }
 
     /**
-     * Event-loop threads for all client and backend sockets. A client and its backend on different threads cost a
-     * thread hop per message, and on small machines the proxy shares cores with PostgreSQL, so fewer threads win.
+     * Event-loop threads for all client and backend sockets. Auto is one: a client and its backend on different
+     * threads cost a thread hop per message, and with more than one thread a rare race can still leave a client's
+     * query unanswered (BENCHMARKS.md, "Lost query with io_threads > 1"), so more threads are opt-in until it is
+     * found.
      */
     public int effectiveIoThreads() {
-        return ioThreads > 0 ? ioThreads : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+        return ioThreads > 0 ? ioThreads : 1;
     }
 
     public Listen {
