@@ -20,9 +20,8 @@ public record Listen(String host, int port, int ioThreads, SocketTransport trans
 
     /**
      * Event-loop threads for all client and backend sockets. Auto is one: a client and its backend on different
-     * threads cost a thread hop per message, and with more than one thread a rare race can still leave a client's
-     * query unanswered (BENCHMARKS.md, "Lost query with io_threads > 1"), so more threads are opt-in until it is
-     * found.
+     * threads cost a thread hop per message, and a race that left a client's query unanswered with more than one
+     * thread was only just fixed (BENCHMARKS.md, "Lost query with io_threads > 1"): more threads are opt-in.
      */
     public int effectiveIoThreads() {
         return ioThreads > 0 ? ioThreads : 1;

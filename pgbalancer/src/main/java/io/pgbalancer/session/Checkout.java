@@ -344,16 +344,9 @@ final class Checkout implements ReplayWaits.Waiter {
         waiting = true;
         waitingFor = target;
         chosen.waitStarted(); // the next read's choice counts this client as work on that server already
-        io.netty.util.concurrent.Future<BackendConnection> acquired = poolOf(chosen).acquire(s.loop);
-        if (acquired.isDone()) {
-            // Another event loop released a connection between pollIdle and acquire. Run now, onAcquired would
-            // attach it, find nothing queued yet (the caller queues the input that asked for it after this
-            // returns), release it again, and strand that input with no checkout pending: a client that hung
-            // with io_threads > 1. After the caller's task, the input is queued and gets sent.
-            s.loop.execute(() -> onAcquired(acquired, chosen));
-        } else {
-            acquired.addListener(f -> onAcquired(f, chosen));
-        }
+        // may complete at once (a connection another event loop released since pollIdle): the caller has queued the
+        // input that asked for it before, so onCheckedOut finds it to send
+        poolOf(chosen).acquire(s.loop).addListener(f -> onAcquired(f, chosen));
     }
 
     private BackendPool poolOf(BackendNode n) {

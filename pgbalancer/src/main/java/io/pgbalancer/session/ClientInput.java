@@ -95,13 +95,20 @@ final class ClientInput {
                 s.terminate(e.sqlState(), e.getMessage());
                 return;
             }
+            // Queued before the checkout: one that completes at once (a connection another event loop released
+            // since pollIdle) attaches it and sends what is queued from onCheckedOut. Queued after, the message was
+            // not there yet, the connection went back idle, and the message stayed queued with no checkout pending
+            // (a client that hung with io_threads > 1).
+            waiting.add(frames);
             BackendConnection idle = checkout.idleOrWait(target);
             if (idle != null) {
                 s.attach(idle);
-            } else if (s.isClosed()) {
-                frames.release();
-                return;
+                relayWaiting();
             }
+            if (!s.isClosed()) {
+                s.updateClientAutoRead();
+            }
+            return;
         }
         if (s.lease.isAttached() && !waiting.isHolding()) {
             relayClient(frames);
