@@ -45,7 +45,8 @@ class AdminConsoleIT {
     }
 
     /** Every row as column name → value, in order. */
-    private static List<Map<String, String>> rows(Statement st, String sql) throws SQLException {
+    /** Every row of a query as column name to text value (admin console answers). */
+    static List<Map<String, String>> rows(Statement st, String sql) throws SQLException {
         List<Map<String, String>> rows = new ArrayList<>();
         try (ResultSet rs = st.executeQuery(sql)) {
             ResultSetMetaData md = rs.getMetaData();

@@ -8,13 +8,11 @@ import io.pgbalancer.cluster.LocalCluster;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -43,18 +41,9 @@ final class FaultChecks implements AutoCloseable {
 
     /** Every row of an admin console command as column name to value. */
     List<Map<String, String>> admin(String command) throws SQLException {
-        List<Map<String, String>> rows = new ArrayList<>();
-        try (Statement st = console.createStatement(); ResultSet rs = st.executeQuery(command)) {
-            ResultSetMetaData md = rs.getMetaData();
-            while (rs.next()) {
-                Map<String, String> row = new LinkedHashMap<>();
-                for (int i = 1; i <= md.getColumnCount(); i++) {
-                    row.put(md.getColumnName(i), rs.getString(i));
-                }
-                rows.add(row);
-            }
+        try (Statement st = console.createStatement()) {
+            return AdminConsoleIT.rows(st, command);
         }
-        return rows;
     }
 
     /** The SHOW BACKENDS row of the server at {@code port}, or null. */

@@ -122,7 +122,7 @@ final class BackendProbe implements AutoCloseable {
             failures++;
             long backoff = Math.min(MAX_BACKOFF_NANOS, Math.min(intervalNanos, TimeUnit.MILLISECONDS.toNanos(250))
                     << Math.min(failures - 1, 16));
-            String why = rootCause(e);
+            String why = io.pgbalancer.net.RootCause.message(e);
             node.status(node.status().failed(why, System.nanoTime()));
             // Banned until the next poll has answered (which lifts the ban at once) or failed (which renews it): that
             // poll starts after the backoff and can take up to longestPollNanos. A ban of backoff + interval lapsed
@@ -136,14 +136,6 @@ final class BackendProbe implements AutoCloseable {
         }
     }
 
-    /** The innermost message: HikariCP's "connection is not available" wraps the server's or the socket's reason. */
-    static String rootCause(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
-        }
-        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-    }
 
     @Override
     public void close() {

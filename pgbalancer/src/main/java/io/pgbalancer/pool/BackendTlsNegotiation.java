@@ -71,7 +71,7 @@ final class BackendTlsNegotiation extends ChannelInboundHandlerAdapter {
             if (!f.isSuccess()) {
                 Throwable cause = f.cause();
                 loggedIn.tryFailure(new BackendLoginException("TLS handshake with " + key.describe() + " failed"
-                        + " (backend_tls.mode " + tls.mode().yamlName() + "): " + describe(cause), null, cause));
+                        + " (backend_tls.mode " + tls.mode().yamlName() + "): " + io.pgbalancer.net.RootCause.message(cause), null, cause));
                 ssl.engine().closeOutbound();
                 ctx.channel().close();
                 return;
@@ -95,13 +95,6 @@ final class BackendTlsNegotiation extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private static String describe(Throwable cause) {
-        Throwable root = cause;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        return root.getMessage() == null ? root.toString() : root.getMessage();
-    }
 
     private void fail(ChannelHandlerContext ctx, String what) {
         loggedIn.tryFailure(new BackendLoginException(key.describe() + " " + what, null, null));

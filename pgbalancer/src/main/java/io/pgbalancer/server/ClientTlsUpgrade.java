@@ -33,7 +33,7 @@ final class ClientTlsUpgrade {
         ssl.handshakeFuture().addListener(f -> {
             if (!f.isSuccess()) {
                 log.info("client {}: TLS handshake failed: {}", ctx.channel().remoteAddress(),
-                        rootMessage(f.cause()));
+                        io.pgbalancer.net.RootCause.message(f.cause()));
                 ctx.close();
             } else if (direct && !ClientTls.ALPN.equals(ssl.applicationProtocol())) {
                 log.info("client {}: direct TLS without ALPN \"{}\" refused", ctx.channel().remoteAddress(),
@@ -56,11 +56,4 @@ final class ClientTlsUpgrade {
         return false;
     }
 
-    private static String rootMessage(Throwable cause) {
-        Throwable root = cause;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        return root.getMessage() == null ? root.toString() : root.getMessage();
-    }
 }
