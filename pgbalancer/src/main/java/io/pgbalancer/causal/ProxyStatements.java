@@ -3,6 +3,7 @@ package io.pgbalancer.causal;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.ByteProcessor;
 import io.pgbalancer.protocol.Frames;
 import io.pgbalancer.protocol.MessageNames;
 import io.pgbalancer.protocol.ServerMessages;
@@ -38,6 +39,7 @@ import java.util.function.LongSupplier;
 public final class ProxyStatements {
     private static final byte[] PGBALANCER = "pgbalancer".getBytes(StandardCharsets.US_ASCII);
     private static final int UNKNOWN_OID = 705;
+    private static final ByteProcessor NOT_P = b -> (b | 0x20) != 'p';
 
     /** A Parse this class answered. */
     private record Prepared(ProxyStatement statement, int[] parameterTypes) {
@@ -367,14 +369,21 @@ public final class ProxyStatements {
 
     /** A cheap filter before decoding: whether {@code buf[from, to)} contains "pgbalancer" in any ASCII case. */
     private static boolean mentionsPgbalancer(ByteBuf buf, int from, int to) {
-        for (int i = from, last = to - PGBALANCER.length; i <= last; i++) {
-            int k = 0;
+        int last = to - PGBALANCER.length;
+        int i = from;
+        while (i <= last) {
+            i = buf.forEachByte(i, last + 1 - i, NOT_P); // one bounds check for the scan, not one per byte
+            if (i < 0) {
+                return false;
+            }
+            int k = 1;
             while (k < PGBALANCER.length && (buf.getByte(i + k) | 0x20) == PGBALANCER[k]) {
                 k++;
             }
             if (k == PGBALANCER.length) {
                 return true;
             }
+            i++;
         }
         return false;
     }

@@ -15,6 +15,7 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        ProcessDefaults.apply();
         String warning = LogFormat.select(System.getenv(LogFormat.ENV));
         if (warning != null) {
             org.slf4j.LoggerFactory.getLogger(Main.class).warn(warning);

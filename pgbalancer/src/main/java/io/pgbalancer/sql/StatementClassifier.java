@@ -19,6 +19,10 @@ public final class StatementClassifier {
   private static final Classification EMPTY =
       new Classification(Route.READ, Hint.NONE, TxnControl.NONE, List.of(), false, null, 0);
 
+  /** What {@link #classify} answers for every text {@link PlainSelect#matches} accepts: one statement, a read. */
+  public static final Classification PLAIN_READ =
+      Classification.of(Route.READ, Hint.NONE, TxnControl.NONE, List.of(), false, null, 1, Classification.NO_STALENESS_HINT);
+
   private final WriteFunctions functions;
   private final ClassificationCache cache;
 
