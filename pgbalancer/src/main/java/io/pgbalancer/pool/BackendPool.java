@@ -30,7 +30,27 @@ public final class BackendPool {
     private boolean retired;
     private volatile io.pgbalancer.tls.BackendTlsContext tls = io.pgbalancer.tls.BackendTlsContext.PLAINTEXT;
 
-    private record Waiter(Promise<BackendConnection> promise, EventLoop loop, long deadlineNanos) {
+    /**
+     * A released connection goes to the oldest waiter on its own event loop, passing over at most this many times
+     * each older waiter on another loop, which is served first after that. A client and its server connection on one
+     * loop cost no thread hop per message (measured in BENCHMARKS.md, "Event-loop affinity"); the bound keeps the
+     * queue nearly FIFO, so no waiter starves.
+     */
+    static final int MAX_PASSED_OVER = 2;
+    /** How many waiters on other loops the search for one on the connection's loop looks past at most. */
+    private static final int AFFINITY_SCAN = 32;
+
+    private static final class Waiter {
+        final Promise<BackendConnection> promise;
+        final EventLoop loop;
+        final long deadlineNanos;
+        int passedOver;
+
+        Waiter(Promise<BackendConnection> promise, EventLoop loop, long deadlineNanos) {
+            this.promise = promise;
+            this.loop = loop;
+            this.deadlineNanos = deadlineNanos;
+        }
     }
 
     public BackendPool(PoolKey key, PoolSettings settings, String password) {
@@ -240,7 +260,7 @@ public final class BackendPool {
                 if (closed) {
                     w = null;
                 } else {
-                    w = waiters.pollFirst();
+                    w = nextWaiter(c.channel().eventLoop());
                     if (w == null && (retired || total - shrinking.size() > settings.size())) {
                         shrinking.add(c);
                         break; // drained or shrunk by a reload: close it
@@ -261,6 +281,37 @@ public final class BackendPool {
             }
         }
         c.channel().close();
+    }
+
+    /** The waiter a connection on {@code loop} goes to (see {@link #MAX_PASSED_OVER}), removed; null if none. */
+    private Waiter nextWaiter(EventLoop loop) {
+        Waiter head = waiters.peekFirst();
+        if (head == null || head.loop == loop) {
+            return waiters.pollFirst();
+        }
+        Waiter chosen = null;
+        int looked = 0;
+        for (Waiter w : waiters) {
+            if (w.loop != loop) {
+                if (w.passedOver >= MAX_PASSED_OVER || ++looked > AFFINITY_SCAN) {
+                    break; // it has waited its turn: serve the oldest
+                }
+            } else {
+                chosen = w;
+                break;
+            }
+        }
+        if (chosen == null) {
+            return waiters.pollFirst();
+        }
+        for (Waiter w : waiters) {
+            if (w == chosen) {
+                break;
+            }
+            w.passedOver++;
+        }
+        waiters.remove(chosen);
+        return chosen;
     }
 
     private boolean expired(BackendConnection c) {

@@ -132,12 +132,12 @@ class BackendPoolTest {
     }
 
     @Test
-    void waitersAreServedInArrivalOrder() throws Exception {
+    void waitersOnOneLoopAreServedInArrivalOrder() throws Exception {
         BackendPool p = pool(1);
         BackendConnection c = get(p.acquire(loop));
         List<Future<BackendConnection>> waiters = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
-            waiters.add(p.acquire(i % 2 == 0 ? loop : otherLoop));
+            waiters.add(p.acquire(loop));
         }
         assertEquals(4, p.waiting());
         for (int i = 0; i < 4; i++) {
@@ -148,6 +148,34 @@ class BackendPoolTest {
             }
         }
         assertEquals(1, server.accepted(), "one connection handed from waiter to waiter");
+    }
+
+    @Test
+    void aReleasedConnectionGoesToAWaiterOnItsLoopPassingAnOtherLoopsWaiterOverABoundedNumberOfTimes()
+            throws Exception {
+        BackendPool p = pool(1);
+        BackendConnection c = get(p.acquire(loop));
+        Future<BackendConnection> elsewhere = p.acquire(otherLoop); // the oldest waiter, on the other loop
+        List<Future<BackendConnection>> sameLoop = new ArrayList<>();
+        for (int i = 0; i < BackendPool.MAX_PASSED_OVER + 2; i++) {
+            sameLoop.add(p.acquire(loop));
+        }
+        for (int i = 0; i < BackendPool.MAX_PASSED_OVER; i++) {
+            p.release(c);
+            c = get(sameLoop.get(i));
+            assertFalse(elsewhere.isDone(), "served before the same-loop waiter " + i);
+            assertFalse(sameLoop.get(i + 1).isDone(), "same-loop waiters stay in arrival order");
+        }
+        p.release(c);
+        assertSame(c, get(elsewhere), "passed over " + BackendPool.MAX_PASSED_OVER + " times, then served first");
+        for (int i = BackendPool.MAX_PASSED_OVER; i < sameLoop.size(); i++) {
+            assertFalse(sameLoop.get(i).isDone());
+        }
+        p.release(c);
+        assertSame(c, get(sameLoop.get(BackendPool.MAX_PASSED_OVER)));
+        p.release(c);
+        assertSame(c, get(sameLoop.get(BackendPool.MAX_PASSED_OVER + 1)));
+        assertEquals(1, server.accepted());
     }
 
     // ---------------------------------------------------------------------------------------------- checkout timeout
