@@ -143,6 +143,32 @@ class CancelIT {
         }
     }
 
+    /**
+     * B's query waits for the only pool connection (A holds it in a transaction) when B cancels it: the cancel is kept
+     * and sent once the query runs, so B gets 57014 instead of sleeping 10 s, and both sessions stay usable.
+     */
+    @Test
+    void aCancelWhileTheQueryWaitsForAConnectionCancelsItOnceItRuns() throws Exception {
+        proxy = TestProxy.start(1);
+        try (Connection a = proxy.connect("ApplicationName", "cancelit-holder");
+             Connection b = proxy.connect("ApplicationName", "cancelit-queued")) {
+            a.setAutoCommit(false);
+            assertEquals("1", run(a, "select 1::text").get(5, TimeUnit.SECONDS).value());
+            Future<Outcome> queued = run(b, "select 'slept' from pg_sleep(10) /* cancelit-queued */");
+            Thread.sleep(300); // B's query is in pgbalancer, waiting for A's connection
+            assertTrue(!queued.isDone(), "B's query did not wait for the connection A holds");
+            b.unwrap(PGConnection.class).cancelQuery();
+            Thread.sleep(200);
+            a.commit();
+            Outcome o = queued.get(15, TimeUnit.SECONDS);
+            assertTrue(o.cancelled(), "the cancel sent while B's query waited was lost: " + o);
+            assertTrue(o.millis() < 8_000, "B's query ran to its end before the cancel: " + o);
+            assertEquals("1", run(b, "select 1::text").get(5, TimeUnit.SECONDS).value());
+            assertEquals("2", run(a, "select 2::text").get(5, TimeUnit.SECONDS).value());
+            a.commit();
+        }
+    }
+
     /** A cancel from a client that holds its backend in an idle transaction cancels nothing and breaks nothing. */
     @Test
     void cancelWhileIdleInTransactionIsHarmless() throws Exception {

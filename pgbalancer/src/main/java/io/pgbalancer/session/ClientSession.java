@@ -35,6 +35,8 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     final Checkout checkout;
     private final ReadRetry retry;
     private final CancelRegistry.Key cancelKey;
+    /** The client cancelled its query while it waited for a server: cancel it once it has been sent. */
+    private boolean cancelWhenSent;
     private final BackendRelay backendRelay;
     final ClientInput input;
     private final Backpressure backpressure;
@@ -100,6 +102,10 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
             welcome();
         }
         input.relayWaiting();
+        if (cancelWhenSent) {
+            cancelWhenSent = false;
+            lease.cancelRunning(loop); // deferred by the lease while a hidden settings query runs first
+        }
         updateClientAutoRead();
         afterBackendStep();
     }
@@ -222,9 +228,20 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         backpressure.updateClientAutoRead(!closed, input.isFull());
     }
 
+    /**
+     * A cancel for the query that waits for a server (pool, replay or primary wait) is forwarded as soon as that query
+     * runs: to the client the query has started, and PostgreSQL would cancel it. A cancel with nothing waiting or
+     * running is dropped, so it cannot reach the backend's next client.
+     */
     @Override
     public void cancelRunningQuery() {
-        loop.execute(() -> lease.cancelRunning(loop));
+        loop.execute(() -> {
+            if (!lease.isAttached() && checkout.isWaiting()) {
+                cancelWhenSent = true;
+            } else {
+                lease.cancelRunning(loop);
+            }
+        });
     }
 
     public boolean holdsBackend() {
