@@ -38,8 +38,11 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     private final BackendRelay backendRelay;
     final ClientInput input;
     private final Backpressure backpressure;
-    /** Answers SET/SHOW/RESET pgbalancer.* between transactions (see ClientInput). */
-    final ProxyStatements proxy;
+    /**
+     * Answers SET/SHOW/RESET pgbalancer.* between transactions (see ClientInput); made by the first message it is
+     * asked about: most sessions never send one, and an idle client should not pay for its maps.
+     */
+    private ProxyStatements proxy;
 
     boolean pinned;
     private boolean welcomed;
@@ -62,13 +65,25 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         this.memo = new StatementMemo(services.classifier());
         this.checkout = new Checkout(this);
         this.commits = new CommitLearner(this);
-        this.proxy = new ProxyStatements(causality.settings(), causality::commitLsn);
         this.retry = new ReadRetry(this);
         this.cancelKey = services.cancels().register(this);
         this.backendRelay = new BackendRelay(this);
         this.input = new ClientInput(this, checkout);
         this.backpressure = new Backpressure(this);
         services.sessions().add(this);
+    }
+
+    /** Whether the session's ProxyStatements exists yet (see {@link #proxy()}). */
+    boolean hasProxyStatements() {
+        return proxy != null;
+    }
+
+    /** The session's ProxyStatements, made on first use (it starts empty, so nothing is lost by waiting). */
+    ProxyStatements proxy() {
+        if (proxy == null) {
+            proxy = new ProxyStatements(causality.settings(), causality::commitLsn);
+        }
+        return proxy;
     }
 
     @Override
