@@ -20,6 +20,9 @@
 #      asyncio): resident memory (VmRSS) growth per client; then all of them running SELECT 1 in a loop for
 #      MEMORY_ACTIVE seconds: peak RSS growth per client, and whether RSS stays bounded (peak of the second half
 #      <= 1.1 x peak of the first half).
+#      A JVM's RSS growth depends on how much of its heap the warm-up left touched (G1 puts the clients' objects in
+#      regions used before): one build read 3.21 and 1.32 KB/client in two runs. The live heap per idle client
+#      (MEMORY_HISTOGRAM) is the stable figure to compare builds by.
 #
 # Usage: bench/pgbench-compare.sh, configured by environment variables:
 #   DURATION=10        seconds of each measured pgbench run
@@ -44,7 +47,8 @@
 #   MEMORY_SETTLE=3    seconds to wait after the logins before reading RSS
 #   MEMORY_HISTOGRAM=  a directory: part 5 writes pgbalancer's `jcmd PID GC.class_histogram` there before the clients
 #                      (histogram-base.txt) and once they are idle (histogram-idle.txt). Each forces a full GC, which
-#                      changes the heap's size: use a run of its own, its RSS figures are not comparable
+#                      changes the heap's size: use a run of its own, its RSS figures are not comparable. The
+#                      run then also reports pgbalancer's live heap per idle client (the histograms' totals)
 #   MEMORY_WARMUP=10   seconds of pgbench through each fresh proxy before its baseline RSS: a JVM's resident memory
 #                      grows while its heap is first touched, which is not per-client memory
 #   PROXY_PORT=16432 BOUNCER_PORT=16433 BASELINE_PORT=16434 SCALE_PORT=16435 MEMORY_PROXY_PORT=16436
@@ -310,6 +314,11 @@ memory_one() { # name port pid: idle then active clients against one proxy
   [ "$failed" = 0 ] && err="" || err=": $err"
   echo "  $name: $ok idle clients logged in ($failed failed$err); RSS $base -> $idle KB," \
     "${M[idle_kb,$name]} KB per client"
+  if [ -n "$MEMORY_HISTOGRAM" ] && [ "$name" = pgbalancer ]; then # live heap: the histograms' Total lines
+    M[heap_b,$name]=$(awk -v n="$ok" '/^Total/ {t[++i] = $3} END {if (n > 0) printf "%.0f", (t[2] - t[1]) / n}' \
+      "$MEMORY_HISTOGRAM/histogram-base.txt" "$MEMORY_HISTOGRAM/histogram-idle.txt")
+    echo "  $name: live heap ${M[heap_b,$name]} B per idle client (class histograms in $MEMORY_HISTOGRAM)"
+  fi
   echo "active $MEMORY_ACTIVE" >&"$to"
   for ((i = 0; i < MEMORY_ACTIVE + 120; i++)); do
     rc=0; read -r -t 1 line <&"$from" || rc=$?
@@ -458,6 +467,7 @@ if [ "$SCALE_TEST" = 1 ]; then
 fi
 if [ "$MEMORY_TEST" = 1 ]; then
   row "$MEMORY_CLIENTS idle clients: RSS growth, KB/client" M idle_kb
+  if [ -n "$MEMORY_HISTOGRAM" ]; then row "$MEMORY_CLIENTS idle clients: live heap, B/client" M heap_b; fi
   row "$MEMORY_CLIENTS active clients: peak RSS growth, KB/client" M active_kb
   row "$MEMORY_CLIENTS active clients: RSS bounded" M bounded
 fi
