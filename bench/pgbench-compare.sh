@@ -20,6 +20,9 @@
 #      asyncio): resident memory (VmRSS) growth per client; then all of them running SELECT 1 in a loop for
 #      MEMORY_ACTIVE seconds: peak RSS growth per client, and whether RSS stays bounded (peak of the second half
 #      <= 1.1 x peak of the first half).
+#      A JVM's RSS growth depends on how much of its heap the warm-up left touched (G1 puts the clients' objects in
+#      regions used before): one build read 3.21 and 1.32 KB/client in two runs. The live heap per idle client
+#      (MEMORY_HISTOGRAM) is the stable figure to compare builds by.
 #
 # Usage: bench/pgbench-compare.sh, configured by environment variables:
 #   DURATION=10        seconds of each measured pgbench run
@@ -36,10 +39,16 @@
 #   SCALE_TEST=        1 runs part 4, 0 skips it; default 1 when taskset is installed
 #   SCALE_CPUSETS="0 0,1"  CPU sets of part 4 (taskset -c lists); pgbalancer gets as many IO threads as CPUs
 #   MEMORY_TEST=0      1 runs part 5 (slow)
+#   PARTS="1 2 3 4 5"  the parts to run (and report); part 4 also needs SCALE_TEST=1 and part 5 MEMORY_TEST=1, e.g.
+#                      PARTS=5 MEMORY_TEST=1 measures memory alone (no JIT warm-up of the demo's pgbalancer then)
 #   MEMORY_CLIENTS=10000  clients of part 5; the open-files limit is raised to fit them
 #   MEMORY_AUTH=trust  how part 5's clients log in to both proxies: trust, md5 or scram-sha-256
 #   MEMORY_ACTIVE=10   seconds of part 5's active phase
 #   MEMORY_SETTLE=3    seconds to wait after the logins before reading RSS
+#   MEMORY_HISTOGRAM=  a directory: part 5 writes pgbalancer's `jcmd PID GC.class_histogram` there before the clients
+#                      (histogram-base.txt) and once they are idle (histogram-idle.txt). Each forces a full GC, which
+#                      changes the heap's size: use a run of its own, its RSS figures are not comparable. The
+#                      run then also reports pgbalancer's live heap per idle client (the histograms' totals)
 #   MEMORY_WARMUP=10   seconds of pgbench through each fresh proxy before its baseline RSS: a JVM's resident memory
 #                      grows while its heap is first touched, which is not per-client memory
 #   PROXY_PORT=16432 BOUNCER_PORT=16433 BASELINE_PORT=16434 SCALE_PORT=16435 MEMORY_PROXY_PORT=16436
@@ -59,6 +68,12 @@ if command -v taskset >/dev/null 2>&1; then SCALE_TEST=${SCALE_TEST:-1}; else SC
 SCALE_CPUSETS=${SCALE_CPUSETS:-"0 0,1"}
 MEMORY_TEST=${MEMORY_TEST:-0}; MEMORY_CLIENTS=${MEMORY_CLIENTS:-10000}; MEMORY_AUTH=${MEMORY_AUTH:-trust}
 MEMORY_ACTIVE=${MEMORY_ACTIVE:-10}; MEMORY_SETTLE=${MEMORY_SETTLE:-3}; MEMORY_WARMUP=${MEMORY_WARMUP:-10}
+MEMORY_HISTOGRAM=${MEMORY_HISTOGRAM:-}
+PARTS=${PARTS:-"1 2 3 4 5"}
+part() { [[ " $PARTS " == *" $1 "* ]]; } # part N: whether part N runs
+part 1 || MODES=""
+part 4 || SCALE_TEST=0
+part 5 || MEMORY_TEST=0
 read -r -a JAVA_OPTS_ARGS <<<"${JAVA_OPTS:-}"
 JAR=pgbalancer/target/pgbalancer.jar
 CLK_TCK=$(getconf CLK_TCK)
@@ -272,6 +287,11 @@ declare -A M # memory figures, keyed "figure,target"
 per_client() { # rss-before rss-after clients -> KB per client
   awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {if (n > 0) printf "%.2f", (b - a) / n; else print "n/a"}'
 }
+histogram() { # name pid label: MEMORY_HISTOGRAM/histogram-label.txt, for pgbalancer
+  if [ -n "$MEMORY_HISTOGRAM" ] && [ "$1" = pgbalancer ]; then
+    mkdir -p "$MEMORY_HISTOGRAM" && jcmd "$2" GC.class_histogram >"$MEMORY_HISTOGRAM/histogram-$3.txt"
+  fi
+}
 memory_one() { # name port pid: idle then active clients against one proxy
   local name=$1 port=$2 pid=$3 base idle after word ok failed err queries errors lost line rc i
   local -a samples=()
@@ -279,6 +299,7 @@ memory_one() { # name port pid: idle then active clients against one proxy
   echo "  $name: warm-up $TPS tps"
   sleep "$MEMORY_SETTLE"
   base=$(rss_kb "$pid")
+  histogram "$name" "$pid" base
   coproc PGC {
     exec python3 bench/pg-clients.py --port "$port" --count "$MEMORY_CLIENTS" 2>"$WORK/pg-clients-$name.err"
   }
@@ -287,11 +308,17 @@ memory_one() { # name port pid: idle then active clients against one proxy
   [ "$word" = ready ] || { cat "$WORK/pg-clients-$name.err"; exit 1; }
   sleep "$MEMORY_SETTLE"
   idle=$(rss_kb "$pid")
+  histogram "$name" "$pid" idle
   M[base,$name]=$base; M[idle,$name]=$idle; M[logins,$name]=$ok
   M[idle_kb,$name]=$(per_client "$base" "$idle" "$ok")
   [ "$failed" = 0 ] && err="" || err=": $err"
   echo "  $name: $ok idle clients logged in ($failed failed$err); RSS $base -> $idle KB," \
     "${M[idle_kb,$name]} KB per client"
+  if [ -n "$MEMORY_HISTOGRAM" ] && [ "$name" = pgbalancer ]; then # live heap: the histograms' Total lines
+    M[heap_b,$name]=$(awk -v n="$ok" '/^Total/ {t[++i] = $3} END {if (n > 0) printf "%.0f", (t[2] - t[1]) / n}' \
+      "$MEMORY_HISTOGRAM/histogram-base.txt" "$MEMORY_HISTOGRAM/histogram-idle.txt")
+    echo "  $name: live heap ${M[heap_b,$name]} B per idle client (class histograms in $MEMORY_HISTOGRAM)"
+  fi
   echo "active $MEMORY_ACTIVE" >&"$to"
   for ((i = 0; i < MEMORY_ACTIVE + 120; i++)); do
     rc=0; read -r -t 1 line <&"$from" || rc=$?
@@ -335,10 +362,10 @@ measure_memory() { # part 5
   stop_svc memory-pgbouncer
 }
 
-warm_up
+if part 1 || part 2 || part 3; then warm_up; fi
 measure_modes
-measure_one_client
-measure_connect
+if part 2; then measure_one_client; fi
+if part 3; then measure_connect; fi
 if [ "$SCALE_TEST" = 1 ]; then measure_scale; fi
 if [ "$MEMORY_TEST" = 1 ]; then measure_memory; fi
 
@@ -400,8 +427,10 @@ target() { # label shown-value value op goal goal-text [pgbalancer's figures]: a
 echo
 echo "pgbench -S -c $CLIENTS -j $THREADS -T $DURATION, scale $SCALE, pool size $POOL_SIZE, $REPLICAS replicas behind pgbalancer, $(nproc) cores, $(date -u +%Y-%m-%d)"
 echo "load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '| %-8s | %10s | %10s | %10s | %14s | %14s |\n' mode direct pgbalancer pgbouncer "pgb/pgbouncer" "pgb/direct"
-printf '|%s|%s|%s|%s|%s|%s|\n' ---------- ------------ ------------ ------------ ---------------- ----------------
+if [ -n "$MODES" ]; then
+  printf '| %-8s | %10s | %10s | %10s | %14s | %14s |\n' mode direct pgbalancer pgbouncer "pgb/pgbouncer" "pgb/direct"
+  printf '|%s|%s|%s|%s|%s|%s|\n' ---------- ------------ ------------ ------------ ---------------- ----------------
+fi
 for m in $MODES; do
   printf '| %-8s | %10s | %10s | %10s | %14s | %14s |\n' "$m" "${R[$m,direct]}" "${R[$m,pgbalancer]}" \
     "${R[$m,pgbouncer]}" "$(ratio "${R[$m,pgbalancer]}" "${R[$m,pgbouncer]}")" \
@@ -422,10 +451,14 @@ for m in $MODES; do
   row "$m: tps (-c $CLIENTS)" R "$m"
   row "$m: proxy CPU µs/txn" U "$m"
 done
-row "c=1 simple: latency average, ms" L c1
-row "c=1 simple: latency added over direct, µs" ADD c1
-row "-C simple: tps (-c $CLIENTS)" R connect
-row "-C simple: proxy CPU µs/txn" U connect
+if part 2; then
+  row "c=1 simple: latency average, ms" L c1
+  row "c=1 simple: latency added over direct, µs" ADD c1
+fi
+if part 3; then
+  row "-C simple: tps (-c $CLIENTS)" R connect
+  row "-C simple: proxy CPU µs/txn" U connect
+fi
 if [ "$SCALE_TEST" = 1 ]; then
   for set in $SCALE_CPUSETS; do
     row "taskset -c $set, $(cpu_count "$set") io_threads: tps" R "scale:$set"
@@ -434,6 +467,7 @@ if [ "$SCALE_TEST" = 1 ]; then
 fi
 if [ "$MEMORY_TEST" = 1 ]; then
   row "$MEMORY_CLIENTS idle clients: RSS growth, KB/client" M idle_kb
+  if [ -n "$MEMORY_HISTOGRAM" ]; then row "$MEMORY_CLIENTS idle clients: live heap, B/client" M heap_b; fi
   row "$MEMORY_CLIENTS active clients: peak RSS growth, KB/client" M active_kb
   row "$MEMORY_CLIENTS active clients: RSS bounded" M bounded
 fi
@@ -458,10 +492,14 @@ for m in $MODES; do
   v=$(ratio "${U[$m,pgbalancer]}" "${U[$m,pgbouncer]}")
   target "$m: CPU µs/txn pgbalancer / PgBouncer" "$v" "$v" "<=" 0.90 "≤ 0.90" "${R[$m,pgbalancer]}"
 done
-a=${ADD[c1,pgbalancer]}; b=${ADD[c1,pgbouncer]}
-target "c=1: added latency µs, pgbalancer (PgBouncer)" "$a ($b)" "$a" "<=" "$b" "≤ PgBouncer's" "${R[c1,pgbalancer]}"
-v=$(ratio "${R[connect,pgbalancer]}" "${R[connect,pgbouncer]}")
-target "-C: tps pgbalancer / PgBouncer" "$v" "$v" ">=" 1.00 "≥ 1.00" "${R[connect,pgbalancer]}"
+if part 2; then
+  a=${ADD[c1,pgbalancer]}; b=${ADD[c1,pgbouncer]}
+  target "c=1: added latency µs, pgbalancer (PgBouncer)" "$a ($b)" "$a" "<=" "$b" "≤ PgBouncer's" "${R[c1,pgbalancer]}"
+fi
+if part 3; then
+  v=$(ratio "${R[connect,pgbalancer]}" "${R[connect,pgbouncer]}")
+  target "-C: tps pgbalancer / PgBouncer" "$v" "$v" ">=" 1.00 "≥ 1.00" "${R[connect,pgbalancer]}"
+fi
 if [ "$SCALE_TEST" = 1 ]; then
   first=${SCALE_CPUSETS%% *}; last=${SCALE_CPUSETS##* }
   a=$(ratio "${R[scale:$last,pgbalancer]}" "${R[scale:$first,pgbalancer]}")

@@ -10,31 +10,29 @@ public final class CancelRegistry {
         void cancelRunningQuery();
     }
 
+    /** Also the map's key (a record: equal by value), so a session holds no boxed copy of it (memory per client). */
     public record Key(int processId, int secret) {
-        long packed() {
-            return ((long) processId << 32) | (secret & 0xFFFFFFFFL);
-        }
     }
 
-    private final ConcurrentHashMap<Long, Target> targets = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Key, Target> targets = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
 
     public Key register(Target target) {
         while (true) {
             Key key = new Key(random.nextInt(Integer.MAX_VALUE - 1) + 1, random.nextInt());
-            if (targets.putIfAbsent(key.packed(), target) == null) {
+            if (targets.putIfAbsent(key, target) == null) {
                 return key;
             }
         }
     }
 
     public void unregister(Key key) {
-        targets.remove(key.packed());
+        targets.remove(key);
     }
 
     /** Returns false when no live session has this key (a stale or forged cancel: ignored, as the server does). */
     public boolean cancel(int processId, int secret) {
-        Target t = targets.get(new Key(processId, secret).packed());
+        Target t = targets.get(new Key(processId, secret));
         if (t == null) {
             return false;
         }

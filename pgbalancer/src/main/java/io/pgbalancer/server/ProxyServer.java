@@ -152,6 +152,10 @@ public final class ProxyServer implements AutoCloseable {
         context.onShutdownRequest(action);
     }
 
+    /** Shared by all client channels: it holds only its size limits; the per-channel state is in its handles. */
+    private static final io.netty.channel.AdaptiveRecvByteBufAllocator RECV_ALLOCATOR =
+            new io.netty.channel.AdaptiveRecvByteBufAllocator();
+
     /** Binds the listen address; throws if it is taken. */
     public ProxyServer start() throws InterruptedException {
         ServerBootstrap b = new ServerBootstrap()
@@ -162,6 +166,9 @@ public final class ProxyServer implements AutoCloseable {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
+                // one allocator for every client (each channel still adapts its own read size): Netty otherwise makes
+                // an instance per channel, memory per idle client
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, RECV_ALLOCATOR)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {

@@ -158,6 +158,7 @@ final class BackendLease {
         BackendConnection b = backend;
         backend = null;
         replay.close();
+        tracker.recycle(); // when nothing is owed: an idle client keeps no ring buffer
         if (node != null) {
             node.checkedIn();
             node = null;
@@ -281,6 +282,7 @@ final class BackendLease {
         boolean owed = !tracker.isEmpty();
         BackendConnection b = detach();
         tracker.clear();
+        tracker.recycle();
         if (clean) {
             if (reset) {
                 BackendReset.resetAndRelease(b);

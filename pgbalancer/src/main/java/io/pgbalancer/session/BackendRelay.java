@@ -18,8 +18,11 @@ final class BackendRelay extends FrameRelay {
     private final ResponseTracker tracker;
     private ErrorFields internalError;
     private final CommitLearner commits;
-    /** Output that came before a ReadyForQuery held for a commit position, in order. */
-    private final OutboundBatch beforeHeldReady = new OutboundBatch();
+    /**
+     * Output that came before a ReadyForQuery held for a commit position, in order; made when a ReadyForQuery is
+     * first held (causal reads learning a commit position), kept for the session's next ones.
+     */
+    private OutboundBatch beforeHeldReady;
 
     BackendRelay(ClientSession session) {
         this.s = session;
@@ -103,10 +106,13 @@ final class BackendRelay extends FrameRelay {
             return;
         }
         if (commits.holding()) {
+            if (beforeHeldReady == null) {
+                beforeHeldReady = new OutboundBatch();
+            }
             out.moveTo(beforeHeldReady); // goes out with the held ReadyForQuery: one wake-up for the client
             return;
         }
-        if (!beforeHeldReady.isEmpty()) {
+        if (beforeHeldReady != null && !beforeHeldReady.isEmpty()) {
             out.moveTo(beforeHeldReady);
             beforeHeldReady.moveTo(out);
         }
@@ -120,7 +126,9 @@ final class BackendRelay extends FrameRelay {
 
     /** The session ended: output held for a commit position is dropped. */
     void discardHeld() {
-        beforeHeldReady.discard();
+        if (beforeHeldReady != null) {
+            beforeHeldReady.discard();
+        }
     }
 
     /**

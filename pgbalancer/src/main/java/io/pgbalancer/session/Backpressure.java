@@ -3,16 +3,16 @@ package io.pgbalancer.session;
 
 import io.pgbalancer.pool.BackendConnection;
 
-/** Netty's AUTO_READ is switched off on the producing side and back on when the consumer becomes writable again. */
+/**
+ * Netty's AUTO_READ is switched off on the producing side and back on when the consumer becomes writable again.
+ * Stateless: static methods on the session, no instance per session (memory per idle client).
+ */
 final class Backpressure {
-    private final ClientSession s;
-
-    Backpressure(ClientSession session) {
-        this.s = session;
+    private Backpressure() {
     }
 
     /** The client cannot keep up: stop reading the backend until it can. */
-    void clientWritabilityChanged() {
+    static void clientWritabilityChanged(ClientSession s) {
         BackendConnection b = s.lease.backend();
         if (b != null) {
             b.channel().config().setAutoRead(s.client.isWritable());
@@ -20,7 +20,7 @@ final class Backpressure {
     }
 
     /** Reads the client unless it has queued a lot while waiting, or its backend cannot take more. */
-    void updateClientAutoRead(boolean open, boolean inputFull) {
+    static void updateClientAutoRead(ClientSession s, boolean open, boolean inputFull) {
         BackendConnection b = s.lease.backend();
         s.client.config().setAutoRead(open && !inputFull && (b == null || b.channel().isWritable()));
     }

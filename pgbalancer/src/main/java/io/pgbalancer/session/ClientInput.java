@@ -126,10 +126,10 @@ final class ClientInput {
     private boolean answerVirtual(ByteBuf frames) {
         List<ByteBuf> out = new ArrayList<>(1);
         try {
-            if (!s.proxy.claims(frames, frames.readerIndex())) {
+            if (!proxyClaims(frames, frames.readerIndex())) {
                 return false;
             }
-            s.proxy.answer(frames, s.client.alloc(), out, 'I'); // no backend attached: no transaction is open
+            s.proxy().answer(frames, s.client.alloc(), out, 'I'); // no backend attached: no transaction is open
         } catch (ProtocolException e) {
             out.forEach(ByteBuf::release);
             frames.release();
@@ -144,6 +144,37 @@ final class ClientInput {
             frames.release();
         }
         return true;
+    }
+
+    /**
+     * ProxyStatements.claims, without making the session's ProxyStatements for a message it cannot claim: while it
+     * does not exist its state is empty (no cycle open, no virtual statement or portal), and then it claims only a
+     * Query or Parse whose text names pgbalancer (case-insensitively). Any other message is not looked at further.
+     */
+    private boolean proxyClaims(ByteBuf frames, int at) {
+        if (!s.hasProxyStatements()) {
+            byte type = frames.getByte(at);
+            if ((type != 'Q' && type != 'P') || !namesPgbalancer(frames, at + 5, Frames.next(frames, at))) {
+                return false;
+            }
+        }
+        return s.proxy().claims(frames, at);
+    }
+
+    private static final byte[] PGBALANCER = "pgbalancer".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /** Whether bytes {@code from} to {@code to} contain "pgbalancer", in any case (as ProxyStatements looks). */
+    private static boolean namesPgbalancer(ByteBuf buf, int from, int to) {
+        for (int i = from, last = to - PGBALANCER.length; i <= last; i++) {
+            int k = 0;
+            while (k < PGBALANCER.length && (buf.getByte(i + k) | 0x20) == PGBALANCER[k]) {
+                k++;
+            }
+            if (k == PGBALANCER.length) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Sends queued input to the attached backend, in order, until it is used up or a cycle must wait. */

@@ -33,15 +33,18 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     final String database;
     final EventLoop loop;
     final Checkout checkout;
-    private final ReadRetry retry;
+    /** Made by the first retry (most sessions never need one); keeps its count of login retries from then on. */
+    private ReadRetry retry;
     private final CancelRegistry.Key cancelKey;
     /** The client cancelled its query while it waited for a server: cancel it once it has been sent. */
     private boolean cancelWhenSent;
     private final BackendRelay backendRelay;
     final ClientInput input;
-    private final Backpressure backpressure;
-    /** Answers SET/SHOW/RESET pgbalancer.* between transactions (see ClientInput). */
-    final ProxyStatements proxy;
+    /**
+     * Answers SET/SHOW/RESET pgbalancer.* between transactions (see ClientInput); made by the first message it is
+     * asked about: most sessions never send one, and an idle client should not pay for its maps.
+     */
+    private ProxyStatements proxy;
 
     boolean pinned;
     private boolean welcomed;
@@ -59,18 +62,35 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
         this.database = database;
         this.settings = new SettingsLedger(settings);
         this.lease = new BackendLease(client, services.events());
-        this.causality = new SessionCausality(() -> services.config().routing().consistency(),
-                services.router()::hasReplicas, services.router().commits(), user, database);
+        this.causality = new SessionCausality(services.consistency, services.hasReplicas, services.router().commits(),
+                user, database);
         this.memo = new StatementMemo(services.classifier());
         this.checkout = new Checkout(this);
         this.commits = new CommitLearner(this);
-        this.proxy = new ProxyStatements(causality.settings(), causality::commitLsn);
-        this.retry = new ReadRetry(this);
         this.cancelKey = services.cancels().register(this);
         this.backendRelay = new BackendRelay(this);
         this.input = new ClientInput(this, checkout);
-        this.backpressure = new Backpressure(this);
         services.sessions().add(this);
+    }
+
+    private ReadRetry retry() {
+        if (retry == null) {
+            retry = new ReadRetry(this);
+        }
+        return retry;
+    }
+
+    /** Whether the session's ProxyStatements exists yet (see {@link #proxy()}). */
+    boolean hasProxyStatements() {
+        return proxy != null;
+    }
+
+    /** The session's ProxyStatements, made on first use (it starts empty, so nothing is lost by waiting). */
+    ProxyStatements proxy() {
+        if (proxy == null) {
+            proxy = new ProxyStatements(causality.settings(), causality::commitLsn);
+        }
+        return proxy;
     }
 
     @Override
@@ -154,7 +174,7 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
     /** Acts on the lease's state after the backend answered or was attached. */
     void afterBackendStep() {
         switch (lease.state()) {
-            case RETRY_DUE -> retry.rerunRefused();
+            case RETRY_DUE -> retry().rerunRefused();
             case FAILED -> terminate(lease.failure().sqlState(), lease.failure().message());
             default -> {
                 if (finishing) {
@@ -199,11 +219,11 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
             return;
         }
         if (!welcomed && !closed) {
-            retry.loginAgainAfterBackendDied(b); // the client has not even been told it is logged in
+            retry().loginAgainAfterBackendDied(b); // the client has not even been told it is logged in
             return;
         }
         if (lease.replay().isOpen() && !closed && !finishing) {
-            retry.rerunAfterReplicaDied(b); // the replica died before the client saw anything
+            retry().rerunAfterReplicaDied(b); // the replica died before the client saw anything
             return;
         }
         lease.detach();
@@ -221,11 +241,11 @@ public final class ClientSession implements BackendListener, CancelRegistry.Targ
 
     @Override
     public void onClientWritabilityChanged() {
-        backpressure.clientWritabilityChanged();
+        Backpressure.clientWritabilityChanged(this);
     }
 
     void updateClientAutoRead() {
-        backpressure.updateClientAutoRead(!closed, input.isFull());
+        Backpressure.updateClientAutoRead(this, !closed, input.isFull());
     }
 
     /**

@@ -6,7 +6,8 @@ import io.pgbalancer.protocol.MessageNames;
 import io.pgbalancer.routing.Target;
 import io.pgbalancer.sql.Classification;
 
-final class FrontendRelay extends FrameRelay {
+final class FrontendRelay extends FrameRelay
+        implements io.netty.util.concurrent.GenericFutureListener<io.netty.util.concurrent.Future<Void>> {
     /** What became of a chunk of client input. */
     enum Outcome {
         /** Everything went to the backend. */
@@ -41,7 +42,13 @@ final class FrontendRelay extends FrameRelay {
         this.statements = new StatementRewriter(session, this);
         // the client's statement names follow its read replays, and die with its connection
         lease.replay().listener(s.statements);
-        s.client.closeFuture().addListener(f -> s.statements.release());
+        s.client.closeFuture().addListener(this); // itself rather than a lambda: memory per idle client
+    }
+
+    /** The client's channel closed: its statement names die with it. */
+    @Override
+    public void operationComplete(io.netty.util.concurrent.Future<Void> closed) {
+        s.statements.release();
     }
 
     /** Relays a chunk of complete client messages to the leased backend; takes ownership of {@code chunk}. */

@@ -127,8 +127,10 @@ final class PreparedStatements implements ReadReplay.Listener {
     }
 
     private Map<String, Statement> byClientName;
-    /** Ops not settled yet, oldest first. */
-    private final List<Op> open = new ArrayList<>(0);
+    /** No op open: shared and immutable, so an idle session holds no list (a list is made by the first op). */
+    private static final List<Op> NO_OPS = List.of();
+    /** Ops not settled yet, oldest first; NO_OPS until one is tracked. */
+    private List<Op> open = NO_OPS;
     /** The client is gone: every reference was dropped and nothing may take one any more. */
     private boolean released;
 
@@ -245,13 +247,18 @@ final class PreparedStatements implements ReadReplay.Listener {
     }
 
     private Op track(Op op) {
+        if (open == NO_OPS) {
+            open = new ArrayList<>(0);
+        }
         open.add(op);
         return op;
     }
 
     private void settle(Op op) {
         op.state = SETTLED;
-        open.remove(op);
+        if (open != NO_OPS) {
+            open.remove(op);
+        }
         if (!op.define && !released) {
             release(op.statement); // the closed statement's reference was kept for an undo that can no longer come
         }
@@ -331,7 +338,7 @@ final class PreparedStatements implements ReadReplay.Listener {
         for (Op op : open) {
             op.state = SETTLED; // answers still to come for them change nothing now
         }
-        open.clear();
+        open = NO_OPS;
         byClientName = null;
     }
 }

@@ -28,7 +28,8 @@ final class ReadReplay {
     private Listener listener;
 
     private CompositeByteBuf sent;
-    private final OutboundBatch heldAnswers = new OutboundBatch();
+    /** Answers kept back while the window is open; made by the first one held, dropped when the window ends. */
+    private OutboundBatch heldAnswers;
     private boolean open;
     private Channel channel;
 
@@ -74,6 +75,9 @@ final class ReadReplay {
         if (!open) {
             return false;
         }
+        if (heldAnswers == null) {
+            heldAnswers = new OutboundBatch();
+        }
         out.moveTo(heldAnswers);
         return true;
     }
@@ -83,10 +87,12 @@ final class ReadReplay {
         if (!open) {
             return;
         }
-        OutboundBatch ordered = new OutboundBatch();
-        heldAnswers.moveTo(ordered);
-        out.moveTo(ordered);
-        ordered.moveTo(out);
+        if (heldAnswers != null) {
+            OutboundBatch ordered = new OutboundBatch();
+            heldAnswers.moveTo(ordered);
+            out.moveTo(ordered);
+            ordered.moveTo(out);
+        }
         close();
     }
 
@@ -96,14 +102,16 @@ final class ReadReplay {
      */
     void endForFlush() {
         if (open) {
-            heldAnswers.writeTo(channel);
+            if (heldAnswers != null) {
+                heldAnswers.writeTo(channel);
+            }
             close();
         }
     }
 
     /** Ends the window for a replay: the held answers are dropped, the client's messages handed back. */
     ByteBuf takeForReplay() {
-        heldAnswers.discard();
+        discardHeld();
         ByteBuf copy = sent != null ? sent : io.netty.buffer.Unpooled.EMPTY_BUFFER;
         sent = null;
         open = false;
@@ -114,7 +122,7 @@ final class ReadReplay {
     }
 
     void close() {
-        heldAnswers.discard();
+        discardHeld();
         if (sent != null) {
             sent.release();
             sent = null;
@@ -123,6 +131,13 @@ final class ReadReplay {
         open = false;
         if (wasOpen && listener != null) {
             listener.windowEnded();
+        }
+    }
+
+    private void discardHeld() {
+        if (heldAnswers != null) {
+            heldAnswers.discard();
+            heldAnswers = null;
         }
     }
 }

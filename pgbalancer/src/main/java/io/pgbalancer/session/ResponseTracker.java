@@ -1,6 +1,8 @@
 // FIFO of the answers a backend still owes for the messages sent to it, so replies can be matched, hidden or faked.
 package io.pgbalancer.session;
 
+import io.netty.util.concurrent.FastThreadLocal;
+
 /**
  * Each sent message that gets an answer adds an entry; answers arrive in order, so the head entry always says what
  * the next completion belongs to. After an ErrorResponse in the extended protocol the server skips everything up to
@@ -25,8 +27,32 @@ final class ResponseTracker {
         }
     }
 
-    private int[] kinds = new int[16];
-    private Object[] tags = new Object[16];
+    private static final int[] NO_KINDS = new int[0];
+    private static final Object[] NO_TAGS = new Object[0];
+    private static final int FIRST_CAPACITY = 16;
+    /** Most spare arrays a thread keeps: enough for the leases one event loop has attached at once, usually. */
+    private static final int MAX_SPARES = 256;
+    /**
+     * Arrays of trackers that became empty on this thread (their backend went back to the pool), lent to the next one
+     * that needs some: an idle client holds none (memory per idle client), and a transaction allocates none.
+     */
+    private static final FastThreadLocal<Spares> SPARES = new FastThreadLocal<>() {
+        @Override
+        protected Spares initialValue() {
+            return new Spares();
+        }
+    };
+
+    /** Empty (all-null) pairs of arrays of FIRST_CAPACITY entries. */
+    private static final class Spares {
+        private final int[][] kinds = new int[MAX_SPARES][];
+        private final Object[][] tags = new Object[MAX_SPARES][];
+        private int count;
+    }
+
+    /** Power-of-two ring buffers; empty (shared) until the first entry (see {@link #recycle()}). */
+    private int[] kinds = NO_KINDS;
+    private Object[] tags = NO_TAGS;
     private int head;
     private int size;
     /** The server is discarding messages until Sync and none has been sent yet. */
@@ -154,7 +180,40 @@ final class ResponseTracker {
         discardingUntilSync = false;
     }
 
+    /** Lends the arrays to the next tracker on this thread when nothing is owed (the backend is detached). */
+    void recycle() {
+        if (size != 0 || kinds.length == 0) {
+            return;
+        }
+        if (kinds.length == FIRST_CAPACITY) {
+            Spares spares = SPARES.get();
+            if (spares.count < MAX_SPARES) {
+                spares.kinds[spares.count] = kinds;
+                spares.tags[spares.count] = tags; // all null: drop() clears every entry it removes
+                spares.count++;
+            }
+        }
+        kinds = NO_KINDS;
+        tags = NO_TAGS;
+        head = 0;
+    }
+
     private void grow() {
+        if (kinds.length == 0) {
+            Spares spares = SPARES.get();
+            if (spares.count > 0) {
+                int last = --spares.count;
+                kinds = spares.kinds[last];
+                tags = spares.tags[last];
+                spares.kinds[last] = null;
+                spares.tags[last] = null;
+            } else {
+                kinds = new int[FIRST_CAPACITY];
+                tags = new Object[FIRST_CAPACITY];
+            }
+            head = 0;
+            return;
+        }
         int[] k = new int[kinds.length * 2];
         Object[] t = new Object[kinds.length * 2];
         for (int i = 0; i < size; i++) {

@@ -19,6 +19,13 @@ public final class SessionServices {
     private final Router router;
     private final SessionEvents events;
     private final PauseGate pauses;
+    /**
+     * routing.consistency and whether any replica is configured, asked on every use (reloads apply): one instance
+     * for every session's SessionCausality instead of a lambda each (memory per idle client).
+     */
+    final java.util.function.Supplier<io.pgbalancer.config.Consistency> consistency =
+            () -> config().routing().consistency();
+    final java.util.function.BooleanSupplier hasReplicas = () -> router().hasReplicas();
 
     public SessionServices(LiveConfig live, PoolRegistry pools, StatementClassifier classifier, CancelRegistry cancels,
                            SessionTracker sessions, Router router, SessionEvents events, PauseGate pauses) {

@@ -381,4 +381,42 @@ class ResponseTrackerTest {
         assertTrue(t.isEmpty());
         assertEquals(0, t.clientViewChanges());
     }
+
+    @Test
+    void recycledTrackersStartEmptyAndKeepFifoOrder() {
+        ResponseTracker a = new ResponseTracker();
+        a.recycle(); // nothing allocated yet: no-op
+        for (int round = 0; round < 3; round++) {
+            // wrap the ring around, then grow it, then leave it empty and give its arrays away
+            for (int i = 0; i < 10; i++) {
+                a.add(Expect.BIND);
+                a.pop();
+            }
+            List<Integer> want = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                int kind = ALL_KINDS[i % ALL_KINDS.length];
+                a.add(kind, "tag" + i);
+                want.add(kind);
+            }
+            assertEquals("tag0", a.headTag());
+            assertEquals(want, drain(a));
+            a.recycle();
+            assertTrue(a.isEmpty());
+            assertEquals(0, a.headKind());
+            assertNull(a.headTag());
+        }
+        ResponseTracker b = new ResponseTracker();
+        b.add(Expect.QUERY, "q");
+        b.recycle(); // something is owed: keeps its entries
+        assertEquals(Expect.QUERY, b.headKind());
+        assertEquals("q", b.headTag());
+        b.pop();
+        b.recycle();
+        // a tracker that takes recycled arrays sees no stale entry
+        ResponseTracker c = new ResponseTracker();
+        c.add(Expect.SYNC);
+        assertNull(c.headTag());
+        assertEquals(List.of(Expect.SYNC), drain(c));
+        c.recycle();
+    }
 }

@@ -129,4 +129,28 @@ class VirtualStatementsSessionTest {
         assertEquals(0, drain(server).length);
         assertFalse(session.holdsBackend());
     }
+
+    @Test
+    void ordinaryTrafficMakesNoProxyStatementsAndAnyCaseIsStillAnswered() {
+        fromClient(new Msgs().query("SELECT 1"));
+        assertEquals(List.of('Q'), types(drain(server)));
+        session.onBackendData(backend, new Msgs().msg('C', "SELECT 1").ready('I').buf);
+        client.runPendingTasks();
+        drain(client);
+        fromClient(new Msgs().parse("", "SELECT 1").bind("").execute().sync());
+        assertEquals(List.of('P', 'B', 'E', 'S'), types(drain(server)));
+        session.onBackendData(backend, new Msgs().msg('1').msg('2').msg('C', "SELECT 1").ready('I').buf);
+        client.runPendingTasks();
+        drain(client);
+        assertFalse(session.hasProxyStatements(), "made only for a message that may be pgbalancer's own");
+        fromClient(new Msgs().query("SELECT 'pgbalancer' AS name"));
+        assertEquals(List.of('Q'), types(drain(server)), "a mere mention goes to the server");
+        session.onBackendData(backend, new Msgs().msg('C', "SELECT 1").ready('I').buf);
+        client.runPendingTasks();
+        drain(client);
+        fromClient(new Msgs().query("SHOW PGBalancer.min_lsn"));
+        assertEquals(List.of('T', 'D', 'C', 'Z'), types(drain(client)));
+        assertEquals(0, drain(server).length, "nothing reached the server");
+        assertTrue(session.hasProxyStatements());
+    }
 }
