@@ -2,6 +2,7 @@
 package io.pgbalancer.pool;
 
 import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.util.ArrayDeque;
@@ -22,6 +23,8 @@ public final class BackendPool {
     private int total;
     /** Connections being opened (counted in total), each for one of the first waiters. */
     private int opening;
+    /** The event loops of the connections being opened (one entry each). */
+    private final List<EventLoop> openingOn = new ArrayList<>(1);
     /** Connections closed to shrink the pool whose close has not completed yet (still counted in total). */
     private final java.util.Set<BackendConnection> shrinking =
             java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
@@ -36,7 +39,7 @@ public final class BackendPool {
      * loop cost no thread hop per message (measured in BENCHMARKS.md, "Event-loop affinity"); the bound keeps the
      * queue nearly FIFO, so no waiter starves.
      */
-    static final int MAX_PASSED_OVER = 2;
+    static final int MAX_PASSED_OVER = 4;
     /** How many waiters on other loops the search for one on the connection's loop looks past at most. */
     private static final int AFFINITY_SCAN = 32;
 
@@ -167,8 +170,16 @@ public final class BackendPool {
         return fallback;
     }
 
-    private void open(EventLoop loop, Waiter trigger) {
+    private void open(EventLoop requester, Waiter trigger) {
+        EventLoop loop;
+        synchronized (this) {
+            loop = loopForNewConnection(requester);
+            openingOn.add(loop);
+        }
         BackendConnector.connect(this, loop, password, settings.connectTimeout().toMillis()).addListener(f -> {
+            synchronized (this) {
+                openingOn.remove(loop);
+            }
             if (f.isSuccess()) {
                 BackendConnection c = (BackendConnection) f.getNow();
                 synchronized (this) {
@@ -186,6 +197,49 @@ public final class BackendPool {
                 maybeOpenForWaiters();
             }
         });
+    }
+
+    /**
+     * The requester's loop, unless it already has its share of this pool ({@code size / loops}, rounded up) and
+     * another loop has fewer: connections spread evenly over the loops, so clients on every loop find one of their
+     * own loop's (no thread hop) as often as the others do.
+     */
+    private EventLoop loopForNewConnection(EventLoop requester) {
+        EventLoopGroup group = requester.parent();
+        if (group == null) {
+            return requester;
+        }
+        List<EventLoop> loops = new ArrayList<>(4);
+        group.forEach(e -> loops.add((EventLoop) e));
+        int share = (settings.size() + loops.size() - 1) / loops.size();
+        if (loops.size() < 2 || connectionsOn(requester) < share) {
+            return requester;
+        }
+        EventLoop best = requester;
+        int fewest = connectionsOn(requester);
+        for (EventLoop l : loops) {
+            int n = connectionsOn(l);
+            if (n < fewest) {
+                best = l;
+                fewest = n;
+            }
+        }
+        return best;
+    }
+
+    private int connectionsOn(EventLoop loop) {
+        int n = 0;
+        for (BackendConnection c : all) {
+            if (c.channel().eventLoop() == loop) {
+                n++;
+            }
+        }
+        for (EventLoop l : openingOn) {
+            if (l == loop) {
+                n++;
+            }
+        }
+        return n;
     }
 
     /** Opens a connection for every waiter no open is on its way for, as far as the size allows. */

@@ -111,6 +111,19 @@ class BackendPoolTest {
         assertNull(p.pollIdle(loop));
     }
 
+    @Test
+    void newConnectionsSpreadOverTheLoopsOnceTheRequestersLoopHasItsShare() throws Exception {
+        BackendPool p = pool(4); // 2 loops: a share of 2 each
+        List<BackendConnection> opened = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            opened.add(get(p.acquire(loop)));
+        }
+        long onLoop = opened.stream().filter(c -> c.channel().eventLoop() == loop).count();
+        assertEquals(2, onLoop, "the requester's loop gets its share, the rest open on the other loop");
+        assertEquals(2, opened.stream().filter(c -> c.channel().eventLoop() == otherLoop).count());
+        opened.forEach(p::release);
+    }
+
     // ---------------------------------------------------------------------------------------------- size and waiters
 
     @Test
