@@ -11,16 +11,18 @@
 #   DUR=10 ROUNDS=3 C=16       seconds per run, rounds, pgbench clients (-j 2)
 #   REPLICAS=0         streaming replicas of the demo cluster (reads routed to them)
 #   JAVA_OPTS=         options for both JVMs
+#   PORT=18450         the demo's pgbalancer port; A and B listen on PORT+1 and PORT+2
 set -euo pipefail
 cd "$(dirname "$0")/.."
 A=$1; B=$2; MODE=${MODE:-simple}; IOT=${IOT:-1}; DUR=${DUR:-10}; ROUNDS=${ROUNDS:-3}; C=${C:-16}
+PORT=${PORT:-18450}
 JAR=pgbalancer/target/pgbalancer.jar
 [ -f "$JAR" ] || ./mvnw -q -B package -DskipTests
 W=$(mktemp -d /tmp/pgbalancer-ab.XXXXXX); chmod 755 "$W"
 declare -A PID
 cleanup() { kill "${PID[A]:-}" "${PID[B]:-}" "${DEMO:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$W"; }
 trap cleanup EXIT
-java -jar "$JAR" demo --port 18432 --replicas "${REPLICAS:-0}" --pool-size 8 --data-dir "$W/cluster" \
+java -jar "$JAR" demo --port "$PORT" --replicas "${REPLICAS:-0}" --pool-size 8 --data-dir "$W/cluster" \
   >"$W/demo.out" 2>"$W/demo.err" </dev/null &
 DEMO=$!
 for _ in $(seq 1 90); do grep -q listening "$W/demo.err" && break; sleep 1; done
@@ -30,8 +32,8 @@ cfg=$(sed -n 's/^ *config: \([^ ]*\).*/\1/p' "$W/demo.out")
 export PGPASSWORD=app-password
 "$PG_BIN/pgbench" -i -q -s 10 -h 127.0.0.1 -p "$PRIMARY_PORT" -U app app >/dev/null 2>&1
 for side in A B; do
-  if [ $side = A ]; then port=18441; jar=$A; t=${TRANSPORT:-}; else port=18442; jar=$B; t=${TRANSPORT_B:-${TRANSPORT:-}}; fi
-  sed -e "s/port: 18432\b/port: $port/" "$cfg" > "$W/$side.yaml"
+  if [ $side = A ]; then port=$((PORT + 1)); jar=$A; t=${TRANSPORT:-}; else port=$((PORT + 2)); jar=$B; t=${TRANSPORT_B:-${TRANSPORT:-}}; fi
+  sed -e "s/port: $PORT\b/port: $port/" "$cfg" > "$W/$side.yaml"
   sed -i "s/^listen: {\(.*\)}/listen: {\1, io_threads: $IOT}/" "$W/$side.yaml"
   [ -n "$t" ] && sed -i "s/^listen: {\(.*\)}/listen: {\1, transport: $t}/" "$W/$side.yaml"
   # shellcheck disable=SC2086
@@ -41,7 +43,7 @@ done
 for _ in $(seq 1 60); do grep -q listening "$W/A.out" && grep -q listening "$W/B.out" && break; sleep 1; done
 run() { # side seconds
   local port p t0 t1 tx tps
-  if [ "$1" = A ]; then port=18441; else port=18442; fi
+  if [ "$1" = A ]; then port=$((PORT + 1)); else port=$((PORT + 2)); fi
   p=${PID[$1]}
   t0=$(awk '{print $14+$15}' "/proc/$p/stat")
   "$PG_BIN/pgbench" -S -n -T "$2" -c "$C" -j 2 -M "$MODE" -h 127.0.0.1 -p $port -U app app > "$W/pgb.out" 2>&1
