@@ -30,13 +30,11 @@ import org.slf4j.LoggerFactory;
  * {@code SET application_name} does not wait for one. Every other failure ends the session with an error that names
  * the server and the cause.
  */
-final class Checkout implements ReplayWaits.Waiter {
+final class Checkout implements ReplayWaits.Waiter, java.util.function.Function<String, Classification> {
     private static final Logger log = LoggerFactory.getLogger(Checkout.class);
 
     private final ClientSession s;
     private final Router router;
-    /** The client's classification of its named statements, for routing a Bind or Describe of one. */
-    private final java.util.function.Function<String, Classification> namedStatements;
     private boolean waiting;
     private long waitStartedNanos;
     private Target waitingFor;
@@ -52,18 +50,34 @@ final class Checkout implements ReplayWaits.Waiter {
     private long replayWaitStarted;
     private ScheduledFuture<?> replayTimer;
     private boolean replayWaiting;
-    private final PrimaryWait primaryWait;
+    /** Made by the first wait for a primary (most sessions never wait for one: memory per idle client). */
+    private PrimaryWait primaryWait;
     /** The staleness bound of the read being routed (a leading max_staleness hint), -1 when none. */
     private long hintStaleness = -1;
 
     Checkout(ClientSession session) {
         this.s = session;
-        this.namedStatements = name -> {
-            PreparedStatements.Statement st = s.statements.get(name);
-            return st == null ? null : st.classification();
-        };
         this.router = session.services.router();
-        this.primaryWait = new PrimaryWait(session, router, this::primaryWaitEnded);
+    }
+
+    /** The client's classification of its named statement {@code name}, for routing a Bind or Describe of it. */
+    @Override
+    public Classification apply(String name) {
+        PreparedStatements.Statement st = s.statements.get(name);
+        return st == null ? null : st.classification();
+    }
+
+    private PrimaryWait primaryWait() {
+        if (primaryWait == null) {
+            primaryWait = new PrimaryWait(s, router, this::primaryWaitEnded);
+        }
+        return primaryWait;
+    }
+
+    private void resetPrimaryWait() {
+        if (primaryWait != null) {
+            primaryWait.reset();
+        }
     }
 
     /** Where the cycle starting at {@code at} should run. Session pooling and s.pinned sessions use the primary. */
@@ -71,10 +85,10 @@ final class Checkout implements ReplayWaits.Waiter {
         if (s.services.sessionPooling() || s.pinned) {
             return Target.PRIMARY;
         }
-        Target t = router.transactions().routeCycle(frames, at, s.memo, namedStatements,
+        Target t = router.transactions().routeCycle(frames, at, s.memo, this,
                 s.settings.settings().readOnly());
         if (t == Target.REPLICA) {
-            Classification c = router.transactions().deciding(frames, at, s.memo, namedStatements);
+            Classification c = router.transactions().deciding(frames, at, s.memo, this);
             hintStaleness = c == null ? Classification.NO_STALENESS_HINT : c.maxStalenessNanos();
         }
         return t;
@@ -113,7 +127,7 @@ final class Checkout implements ReplayWaits.Waiter {
         if (idle == null) {
             wait(target, chosen);
         } else {
-            primaryWait.reset();
+            resetPrimaryWait();
             s.services.events().listener().checkoutWaited(0);
         }
         return idle;
@@ -235,7 +249,7 @@ final class Checkout implements ReplayWaits.Waiter {
      */
     private void awaitPrimary(Target target, String why, boolean wakeOnChange) {
         replayWaiting = false; // a read that waited for replay and now waits for a primary
-        if (primaryWait.await(why, wakeOnChange)) {
+        if (primaryWait().await(why, wakeOnChange)) {
             waiting = true;
             waitingFor = target;
         }
@@ -252,7 +266,7 @@ final class Checkout implements ReplayWaits.Waiter {
         }
         BackendConnection idle = poolOf(chosen).pollIdle(s.loop);
         if (idle != null) {
-            primaryWait.reset();
+            resetPrimaryWait();
             s.onCheckedOut(idle);
         } else {
             wait(target, chosen);
@@ -304,7 +318,7 @@ final class Checkout implements ReplayWaits.Waiter {
         router.reads().waited(System.nanoTime() - replayWaitStarted);
         BackendConnection idle = poolOf(chosen).pollIdle(s.loop);
         if (idle != null) {
-            primaryWait.reset();
+            resetPrimaryWait();
             s.onCheckedOut(idle);
         } else {
             wait(Target.REPLICA, chosen);
@@ -323,7 +337,7 @@ final class Checkout implements ReplayWaits.Waiter {
         }
         BackendConnection idle = poolOf(chosen).pollIdle(s.loop);
         if (idle != null) {
-            primaryWait.reset();
+            resetPrimaryWait();
             s.services.events().listener().checkoutWaited(0);
             s.onCheckedOut(idle);
         } else {
@@ -336,7 +350,9 @@ final class Checkout implements ReplayWaits.Waiter {
         if (replayWaiting && router.replayWaits().remove(this)) {
             replayTimer.cancel(false);
         }
-        primaryWait.close();
+        if (primaryWait != null) {
+            primaryWait.close();
+        }
     }
 
     private void wait(Target target, BackendNode chosen) {
@@ -369,7 +385,7 @@ final class Checkout implements ReplayWaits.Waiter {
         }
         s.services.events().listener().checkoutWaited(System.nanoTime() - waitStartedNanos);
         failedReplicaAttempts = 0;
-        primaryWait.reset();
+        resetPrimaryWait();
         s.onCheckedOut(b);
     }
 
@@ -395,7 +411,7 @@ final class Checkout implements ReplayWaits.Waiter {
         }
         if (refused && target == Target.PRIMARY) {
             // the primary is restarting, or died before the monitor noticed: wait for it or its successor
-            if (!primaryWait.started()) {
+            if (primaryWait == null || !primaryWait.started()) {
                 log.warn("{} refused a connection ({}); writes wait up to routing.primary_wait for a primary",
                         chosen, cause.getMessage());
             }
