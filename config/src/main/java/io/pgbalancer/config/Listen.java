@@ -7,7 +7,7 @@ public record Listen(String host, int port, int ioThreads, SocketTransport trans
     public static final SocketTransport DEFAULT_TRANSPORT = SocketTransport.AUTO;
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 6432;
-    /** 0 means auto: one thread for now (see {@link #effectiveIoThreads()}). */
+    /** 0 means auto: half the CPUs the JVM may use, at least one (see {@link #effectiveIoThreads()}). */
     public static final int DEFAULT_IO_THREADS = 0;
 
     public Listen(String host, int port) {
@@ -19,12 +19,18 @@ public record Listen(String host, int port, int ioThreads, SocketTransport trans
     }
 
     /**
-     * Event-loop threads for all client and backend sockets. Auto is one: a client and its backend on different
-     * threads cost a thread hop per message, and a race that left a client's query unanswered with more than one
-     * thread was only just fixed (BENCHMARKS.md, "Lost query with io_threads > 1"): more threads are opt-in.
+     * Event-loop threads for all client and backend sockets. Auto is half the CPUs the JVM may use (a container's
+     * CPU limit counts), at least one: the other half is left to the kernel's loopback and socket work, which is most
+     * of a transaction's cost (BENCHMARKS.md). On 2 CPUs that is one thread: a client and its backend on different
+     * threads cost a thread hop, which the pool avoids for most checkouts but not all.
      */
     public int effectiveIoThreads() {
-        return ioThreads > 0 ? ioThreads : 1;
+        return ioThreads > 0 ? ioThreads : autoIoThreads();
+    }
+
+    /** What {@code io_threads: 0} means on this machine. */
+    public static int autoIoThreads() {
+        return Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
     }
 
     public Listen {

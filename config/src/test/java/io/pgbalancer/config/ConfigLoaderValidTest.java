@@ -37,7 +37,8 @@ class ConfigLoaderValidTest {
         PgBalancerConfig config = parse(MINIMAL);
 
         assertEquals(new Listen("127.0.0.1", 6432), config.listen());
-        assertEquals(1, config.listen().effectiveIoThreads(), "auto is one event loop");
+        assertEquals(Math.max(1, Runtime.getRuntime().availableProcessors() / 2), config.listen().effectiveIoThreads(),
+                "auto is half the CPUs, at least one");
         assertEquals(new Pool(PoolMode.TRANSACTION, 20, Duration.ofSeconds(5), Duration.ofMinutes(10),
                 Duration.ofHours(1), Duration.ofSeconds(5), 1000), config.pool());
         assertEquals(new Auth(AuthMethod.SCRAM_SHA_256, List.of(new User("app", "secret"))), config.auth());
