@@ -9,12 +9,16 @@ package io.pgbalancer.cli;
  */
 final class ProcessDefaults {
     static final String LEAK_DETECTION = "io.netty.leakDetection.level";
+    /** Netty's older names for the same setting, which it still reads: an operator's choice under them is kept. */
+    static final String LEGACY_LEAK_DETECTION = "io.netty.leakDetectionLevel";
+    static final String NO_LEAK_DETECTION = "io.netty.noResourceLeakDetection";
 
     private ProcessDefaults() {
     }
 
     static void apply() {
-        if (System.getProperty(LEAK_DETECTION) == null) {
+        if (System.getProperty(LEAK_DETECTION) == null && System.getProperty(LEGACY_LEAK_DETECTION) == null
+                && System.getProperty(NO_LEAK_DETECTION) == null) {
             System.setProperty(LEAK_DETECTION, "disabled");
         }
     }

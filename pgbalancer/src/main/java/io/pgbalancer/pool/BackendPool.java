@@ -176,27 +176,37 @@ public final class BackendPool {
             loop = loopForNewConnection(requester);
             openingOn.add(loop);
         }
-        BackendConnector.connect(this, loop, password, settings.connectTimeout().toMillis()).addListener(f -> {
-            synchronized (this) {
-                openingOn.remove(loop);
-            }
+        Future<BackendConnection> connecting;
+        try {
+            connecting = BackendConnector.connect(this, loop, password, settings.connectTimeout().toMillis());
+        } catch (RuntimeException e) { // e.g. the loop refuses work while shutting down
+            openFailed(loop, trigger, e);
+            return;
+        }
+        connecting.addListener(f -> {
             if (f.isSuccess()) {
                 BackendConnection c = (BackendConnection) f.getNow();
                 synchronized (this) {
+                    openingOn.remove(loop);
                     all.add(c);
                     opening--;
                 }
                 release(c, true);
             } else {
-                synchronized (this) {
-                    total--;
-                    opening--;
-                    waiters.remove(trigger);
-                }
-                trigger.promise.tryFailure(f.cause());
-                maybeOpenForWaiters();
+                openFailed(loop, trigger, f.cause());
             }
         });
+    }
+
+    private void openFailed(EventLoop loop, Waiter trigger, Throwable cause) {
+        synchronized (this) {
+            openingOn.remove(loop);
+            total--;
+            opening--;
+            waiters.remove(trigger);
+        }
+        trigger.promise.tryFailure(cause);
+        maybeOpenForWaiters();
     }
 
     /**
