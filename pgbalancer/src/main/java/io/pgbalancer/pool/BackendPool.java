@@ -1,8 +1,7 @@
-// Backend connections for one (server, user, database): bounded size, FIFO waiters, idle timeout and max lifetime.
+// Backend connections for one (server, user, database): bounded size, waiters, idle timeout and max lifetime.
 package io.pgbalancer.pool;
 
 import io.netty.channel.EventLoop;
-import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.util.ArrayDeque;
@@ -18,7 +17,7 @@ public final class BackendPool {
     private volatile String password;
     /** Most recently used first, so busy periods reuse warm connections and the rest can idle out. */
     private final ArrayDeque<BackendConnection> idle = new ArrayDeque<>();
-    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    private final ArrayDeque<PoolWaiter> waiters = new ArrayDeque<>();
     private final List<BackendConnection> all = new ArrayList<>();
     private int total;
     /** Connections being opened (counted in total), each for one of the first waiters. */
@@ -32,29 +31,6 @@ public final class BackendPool {
     /** Its server was removed by a reload: waiters are still served, then connections close instead of idling. */
     private boolean retired;
     private volatile io.pgbalancer.tls.BackendTlsContext tls = io.pgbalancer.tls.BackendTlsContext.PLAINTEXT;
-
-    /**
-     * A released connection goes to the oldest waiter on its own event loop, passing over at most this many times
-     * each older waiter on another loop, which is served first after that. A client and its server connection on one
-     * loop cost no thread hop per message (measured in BENCHMARKS.md, "Event-loop affinity"); the bound keeps the
-     * queue nearly FIFO, so no waiter starves.
-     */
-    static final int MAX_PASSED_OVER = 4;
-    /** How many waiters on other loops the search for one on the connection's loop looks past at most. */
-    private static final int AFFINITY_SCAN = 32;
-
-    private static final class Waiter {
-        final Promise<BackendConnection> promise;
-        final EventLoop loop;
-        final long deadlineNanos;
-        int passedOver;
-
-        Waiter(Promise<BackendConnection> promise, EventLoop loop, long deadlineNanos) {
-            this.promise = promise;
-            this.loop = loop;
-            this.deadlineNanos = deadlineNanos;
-        }
-    }
 
     public BackendPool(PoolKey key, PoolSettings settings, String password) {
         this.key = key;
@@ -126,7 +102,7 @@ public final class BackendPool {
     /** A connection for a client on {@code loop}; prefers an idle one on the same loop to avoid thread hops. */
     public Future<BackendConnection> acquire(EventLoop loop) {
         Promise<BackendConnection> promise = loop.newPromise();
-        Waiter waiter = new Waiter(promise, loop, System.nanoTime() + settings.checkoutTimeout().toNanos());
+        PoolWaiter waiter = new PoolWaiter(promise, loop, System.nanoTime() + settings.checkoutTimeout().toNanos());
         BackendConnection ready;
         boolean connect = false;
         synchronized (this) {
@@ -170,10 +146,10 @@ public final class BackendPool {
         return fallback;
     }
 
-    private void open(EventLoop requester, Waiter trigger) {
+    private void open(EventLoop requester, PoolWaiter trigger) {
         EventLoop loop;
         synchronized (this) {
-            loop = loopForNewConnection(requester);
+            loop = LoopAffinity.loopForNewConnection(requester, settings.size(), all, openingOn);
             openingOn.add(loop);
         }
         Future<BackendConnection> connecting;
@@ -198,7 +174,7 @@ public final class BackendPool {
         });
     }
 
-    private void openFailed(EventLoop loop, Waiter trigger, Throwable cause) {
+    private void openFailed(EventLoop loop, PoolWaiter trigger, Throwable cause) {
         synchronized (this) {
             openingOn.remove(loop);
             total--;
@@ -209,58 +185,15 @@ public final class BackendPool {
         maybeOpenForWaiters();
     }
 
-    /**
-     * The requester's loop, unless it already has its share of this pool ({@code size / loops}, rounded up) and
-     * another loop has fewer: connections spread evenly over the loops, so clients on every loop find one of their
-     * own loop's (no thread hop) as often as the others do.
-     */
-    private EventLoop loopForNewConnection(EventLoop requester) {
-        EventLoopGroup group = requester.parent();
-        if (group == null) {
-            return requester;
-        }
-        List<EventLoop> loops = new ArrayList<>(4);
-        group.forEach(e -> loops.add((EventLoop) e));
-        int share = (settings.size() + loops.size() - 1) / loops.size();
-        if (loops.size() < 2 || connectionsOn(requester) < share) {
-            return requester;
-        }
-        EventLoop best = requester;
-        int fewest = connectionsOn(requester);
-        for (EventLoop l : loops) {
-            int n = connectionsOn(l);
-            if (n < fewest) {
-                best = l;
-                fewest = n;
-            }
-        }
-        return best;
-    }
-
-    private int connectionsOn(EventLoop loop) {
-        int n = 0;
-        for (BackendConnection c : all) {
-            if (c.channel().eventLoop() == loop) {
-                n++;
-            }
-        }
-        for (EventLoop l : openingOn) {
-            if (l == loop) {
-                n++;
-            }
-        }
-        return n;
-    }
-
     /** Opens a connection for every waiter no open is on its way for, as far as the size allows. */
     private void maybeOpenForWaiters() {
-        List<Waiter> next = new ArrayList<>(1);
+        List<PoolWaiter> next = new ArrayList<>(1);
         synchronized (this) {
             if (closed) {
                 return;
             }
             int skip = opening;
-            for (Waiter w : waiters) {
+            for (PoolWaiter w : waiters) {
                 if (total >= settings.size()) {
                     break;
                 }
@@ -273,7 +206,7 @@ public final class BackendPool {
                 next.add(w);
             }
         }
-        for (Waiter w : next) {
+        for (PoolWaiter w : next) {
             open(w.loop, w);
         }
     }
@@ -284,7 +217,7 @@ public final class BackendPool {
      */
     public void expireWaiters() {
         long now = System.nanoTime();
-        List<Waiter> expired = null;
+        List<PoolWaiter> expired = null;
         synchronized (this) {
             while (!waiters.isEmpty() && waiters.peekFirst().deadlineNanos - now <= 0) {
                 if (expired == null) {
@@ -295,7 +228,7 @@ public final class BackendPool {
         }
         if (expired != null) {
             long timeoutMillis = settings.checkoutTimeout().toMillis();
-            for (Waiter w : expired) {
+            for (PoolWaiter w : expired) {
                 w.promise.tryFailure(new PoolTimeoutException("no backend connection became free within"
                         + " checkout_timeout " + timeoutMillis + " ms (pool " + key.describe() + ", size "
                         + settings.size() + ")"));
@@ -319,12 +252,12 @@ public final class BackendPool {
             return;
         }
         while (true) {
-            Waiter w;
+            PoolWaiter w;
             synchronized (this) {
                 if (closed) {
                     w = null;
                 } else {
-                    w = nextWaiter(c.channel().eventLoop());
+                    w = LoopAffinity.nextWaiter(waiters, c.channel().eventLoop());
                     if (w == null && (retired || total - shrinking.size() > settings.size())) {
                         shrinking.add(c);
                         break; // drained or shrunk by a reload: close it
@@ -345,37 +278,6 @@ public final class BackendPool {
             }
         }
         c.channel().close();
-    }
-
-    /** The waiter a connection on {@code loop} goes to (see {@link #MAX_PASSED_OVER}), removed; null if none. */
-    private Waiter nextWaiter(EventLoop loop) {
-        Waiter head = waiters.peekFirst();
-        if (head == null || head.loop == loop) {
-            return waiters.pollFirst();
-        }
-        Waiter chosen = null;
-        int looked = 0;
-        for (Waiter w : waiters) {
-            if (w.loop != loop) {
-                if (w.passedOver >= MAX_PASSED_OVER || ++looked > AFFINITY_SCAN) {
-                    break; // it has waited its turn: serve the oldest
-                }
-            } else {
-                chosen = w;
-                break;
-            }
-        }
-        if (chosen == null) {
-            return waiters.pollFirst();
-        }
-        for (Waiter w : waiters) {
-            if (w == chosen) {
-                break;
-            }
-            w.passedOver++;
-        }
-        waiters.remove(chosen);
-        return chosen;
     }
 
     private boolean expired(BackendConnection c) {
@@ -415,7 +317,7 @@ public final class BackendPool {
 
     public void close() {
         List<BackendConnection> victims;
-        List<Waiter> waiting;
+        List<PoolWaiter> waiting;
         synchronized (this) {
             closed = true;
             victims = new ArrayList<>(all);

@@ -170,24 +170,24 @@ class BackendPoolTest {
         BackendConnection c = get(p.acquire(loop));
         Future<BackendConnection> elsewhere = p.acquire(otherLoop); // the oldest waiter, on the other loop
         List<Future<BackendConnection>> sameLoop = new ArrayList<>();
-        for (int i = 0; i < BackendPool.MAX_PASSED_OVER + 2; i++) {
+        for (int i = 0; i < LoopAffinity.MAX_PASSED_OVER + 2; i++) {
             sameLoop.add(p.acquire(loop));
         }
-        for (int i = 0; i < BackendPool.MAX_PASSED_OVER; i++) {
+        for (int i = 0; i < LoopAffinity.MAX_PASSED_OVER; i++) {
             p.release(c);
             c = get(sameLoop.get(i));
             assertFalse(elsewhere.isDone(), "served before the same-loop waiter " + i);
             assertFalse(sameLoop.get(i + 1).isDone(), "same-loop waiters stay in arrival order");
         }
         p.release(c);
-        assertSame(c, get(elsewhere), "passed over " + BackendPool.MAX_PASSED_OVER + " times, then served first");
-        for (int i = BackendPool.MAX_PASSED_OVER; i < sameLoop.size(); i++) {
+        assertSame(c, get(elsewhere), "passed over " + LoopAffinity.MAX_PASSED_OVER + " times, then served first");
+        for (int i = LoopAffinity.MAX_PASSED_OVER; i < sameLoop.size(); i++) {
             assertFalse(sameLoop.get(i).isDone());
         }
         p.release(c);
-        assertSame(c, get(sameLoop.get(BackendPool.MAX_PASSED_OVER)));
+        assertSame(c, get(sameLoop.get(LoopAffinity.MAX_PASSED_OVER)));
         p.release(c);
-        assertSame(c, get(sameLoop.get(BackendPool.MAX_PASSED_OVER + 1)));
+        assertSame(c, get(sameLoop.get(LoopAffinity.MAX_PASSED_OVER + 1)));
         assertEquals(1, server.accepted());
     }
 
