@@ -15,7 +15,6 @@ import io.pgbalancer.config.ConfigLoader;
 import io.pgbalancer.config.PgBalancerConfig;
 import io.pgbalancer.protocol.ErrorFields;
 import io.pgbalancer.protocol.StartupPacket;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -110,42 +109,8 @@ class ClientHandlerTest {
         return io.pgbalancer.session.TestWire.drain(ch);
     }
 
-    record Msg(char type, byte[] body) {
-        int int32(int at) {
-            return ByteBuffer.wrap(body).getInt(at);
-        }
-
-        String text(int from) {
-            return new String(body, from, body.length - from, StandardCharsets.UTF_8);
-        }
-
-        ErrorFields error() {
-            ByteBuf b = Unpooled.buffer().writeByte(type).writeInt(body.length + 4).writeBytes(body);
-            try {
-                return ErrorFields.parse(b, 0, b.readableBytes());
-            } finally {
-                b.release();
-            }
-        }
-    }
-
-    /** Splits typed backend messages, checking each length field. */
-    private static List<Msg> messages(byte[] bytes) {
-        List<Msg> out = new ArrayList<>();
-        ByteBuffer in = ByteBuffer.wrap(bytes);
-        while (in.hasRemaining()) {
-            char type = (char) in.get();
-            int len = in.getInt();
-            assertTrue(len >= 4 && len - 4 <= in.remaining(), "bad length " + len + " for '" + type + "'");
-            byte[] body = new byte[len - 4];
-            in.get(body);
-            out.add(new Msg(type, body));
-        }
-        return out;
-    }
-
-    private static Msg single(byte[] bytes) {
-        List<Msg> m = messages(bytes);
+    private static HandlerRig.Reply single(byte[] bytes) {
+        List<HandlerRig.Reply> m = HandlerRig.split(bytes);
         assertEquals(1, m.size(), m.toString());
         return m.get(0);
     }
@@ -174,7 +139,7 @@ class ClientHandlerTest {
         assertTrue(ch.isOpen());
         // the client may go on in plain text
         ch.writeInbound(startup(user("app")));
-        Msg sasl = single(written(ch));
+        HandlerRig.Reply sasl = single(written(ch));
         assertEquals('R', sasl.type());
         assertEquals(10, sasl.int32(0));
     }
@@ -258,9 +223,9 @@ class ClientHandlerTest {
         Map<String, String> p = user("app");
         p.put("_pq_.compression", "on");
         ch.writeInbound(startup(StartupPacket.PROTOCOL_3_2, p));
-        List<Msg> out = messages(written(ch));
+        List<HandlerRig.Reply> out = HandlerRig.split(written(ch));
         assertEquals(2, out.size(), out.toString());
-        Msg v = out.get(0);
+        HandlerRig.Reply v = out.get(0);
         assertEquals('v', v.type());
         assertEquals(0, v.int32(0), "newest minor version supported");
         assertEquals(1, v.int32(4), "number of unsupported options");
@@ -270,11 +235,11 @@ class ClientHandlerTest {
     }
 
     /** Runs a syntactically valid SCRAM exchange with a wrong proof; returns (SASL request, server-first, error). */
-    private List<Msg> bogusScram(EmbeddedChannel ch, String user) {
+    private List<HandlerRig.Reply> bogusScram(EmbeddedChannel ch, String user) {
         ch.writeInbound(startup(user(user)));
-        Msg sasl = single(written(ch));
+        HandlerRig.Reply sasl = single(written(ch));
         ch.writeInbound(saslInitial("SCRAM-SHA-256", "n,,n=,r=clientNonce123"));
-        Msg cont = single(written(ch));
+        HandlerRig.Reply cont = single(written(ch));
         assertEquals('R', cont.type());
         assertEquals(11, cont.int32(0), "AuthenticationSASLContinue");
         String serverFirst = cont.text(4);
@@ -282,15 +247,15 @@ class ClientHandlerTest {
         String nonce = serverFirst.substring(2, serverFirst.indexOf(','));
         String proof = Base64.getEncoder().encodeToString(new byte[32]);
         ch.writeInbound(saslResponse("c=biws,r=" + nonce + ",p=" + proof));
-        Msg error = single(written(ch));
+        HandlerRig.Reply error = single(written(ch));
         assertFalse(ch.isOpen());
         return List.of(sasl, cont, error);
     }
 
     @Test
     void unknownUserGetsTheSameScramExchangeAsAKnownOne() throws Exception {
-        List<Msg> known = bogusScram(channel("scram-sha-256"), "app");
-        List<Msg> unknown = bogusScram(channel("scram-sha-256"), "ghost");
+        List<HandlerRig.Reply> known = bogusScram(channel("scram-sha-256"), "app");
+        List<HandlerRig.Reply> unknown = bogusScram(channel("scram-sha-256"), "ghost");
 
         assertArrayEquals(known.get(0).body(), unknown.get(0).body(), "same AuthenticationSASL");
         assertEquals(10, unknown.get(0).int32(0));
@@ -348,7 +313,7 @@ class ClientHandlerTest {
     void md5AsksUnknownUsersForAPasswordToo() throws Exception {
         EmbeddedChannel ch = channel("md5");
         ch.writeInbound(startup(user("ghost")));
-        Msg r = single(written(ch));
+        HandlerRig.Reply r = single(written(ch));
         assertEquals('R', r.type());
         assertEquals(5, r.int32(0));
         assertEquals(8, r.body().length, "code and 4-byte salt");
@@ -392,7 +357,7 @@ class ClientHandlerTest {
     void md5PasswordMessageWithBytesAfterThePasswordIsAProtocolViolation() throws Exception {
         EmbeddedChannel ch = channel("md5");
         ch.writeInbound(startup(user("app")));
-        Msg r = single(written(ch));
+        HandlerRig.Reply r = single(written(ch));
         byte[] salt = java.util.Arrays.copyOfRange(r.body(), 4, 8);
         String right = io.pgbalancer.protocol.auth.Md5Password.encode("app", "secret", salt);
         ByteBuf p = Unpooled.buffer().writeByte('p').writeInt(0);
