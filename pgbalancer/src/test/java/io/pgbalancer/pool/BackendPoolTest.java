@@ -163,34 +163,6 @@ class BackendPoolTest {
         assertEquals(1, server.accepted(), "one connection handed from waiter to waiter");
     }
 
-    @Test
-    void aReleasedConnectionGoesToAWaiterOnItsLoopPassingAnOtherLoopsWaiterOverABoundedNumberOfTimes()
-            throws Exception {
-        BackendPool p = pool(1);
-        BackendConnection c = get(p.acquire(loop));
-        Future<BackendConnection> elsewhere = p.acquire(otherLoop); // the oldest waiter, on the other loop
-        List<Future<BackendConnection>> sameLoop = new ArrayList<>();
-        for (int i = 0; i < LoopAffinity.MAX_PASSED_OVER + 2; i++) {
-            sameLoop.add(p.acquire(loop));
-        }
-        for (int i = 0; i < LoopAffinity.MAX_PASSED_OVER; i++) {
-            p.release(c);
-            c = get(sameLoop.get(i));
-            assertFalse(elsewhere.isDone(), "served before the same-loop waiter " + i);
-            assertFalse(sameLoop.get(i + 1).isDone(), "same-loop waiters stay in arrival order");
-        }
-        p.release(c);
-        assertSame(c, get(elsewhere), "passed over " + LoopAffinity.MAX_PASSED_OVER + " times, then served first");
-        for (int i = LoopAffinity.MAX_PASSED_OVER; i < sameLoop.size(); i++) {
-            assertFalse(sameLoop.get(i).isDone());
-        }
-        p.release(c);
-        assertSame(c, get(sameLoop.get(LoopAffinity.MAX_PASSED_OVER)));
-        p.release(c);
-        assertSame(c, get(sameLoop.get(LoopAffinity.MAX_PASSED_OVER + 1)));
-        assertEquals(1, server.accepted());
-    }
-
     // ---------------------------------------------------------------------------------------------- checkout timeout
 
     @Test
