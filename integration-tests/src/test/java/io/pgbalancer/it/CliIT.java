@@ -207,6 +207,8 @@ class CliIT {
         Process proxy = run(config, out, err, Map.of());
         try {
             awaitListening(proxy, port, out, err);
+            // the port accepts as soon as it is bound; the line naming the transport is logged just after
+            Poll.until(Duration.ofSeconds(10), "the listening line", () -> logs(out, err).contains("listening on"));
             boolean uring = io.netty.channel.uring.IoUring.isAvailable();
             assertTrue(logs(out, err).contains(uring ? "(io_uring transport" : "(epoll transport"), logs(out, err));
             try (Connection c = connect(port); Statement st = c.createStatement()) {
