@@ -9,8 +9,9 @@
 #   IOT=1              listen.io_threads of both
 #   TRANSPORT=, TRANSPORT_B=   listen.transport of A, and of B (default: A's)
 #   DUR=10 ROUNDS=3 C=16       seconds per run, rounds, pgbench clients (-j 2)
+#   WARM=15            seconds of the JIT warm-up run of each side (C2 needs 20-30 s of load on a slow 2-CPU VM)
 #   REPLICAS=0         streaming replicas of the demo cluster (reads routed to them)
-#   JAVA_OPTS=         options for both JVMs
+#   JAVA_OPTS=, JAVA_OPTS_B=   JVM options of A, and of B (default: A's)
 #   PORT=18450         the demo's pgbalancer port; A and B listen on PORT+1 and PORT+2
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,12 +33,13 @@ cfg=$(sed -n 's/^ *config: \([^ ]*\).*/\1/p' "$W/demo.out")
 export PGPASSWORD=app-password
 "$PG_BIN/pgbench" -i -q -s 10 -h 127.0.0.1 -p "$PRIMARY_PORT" -U app app >/dev/null 2>&1
 for side in A B; do
-  if [ $side = A ]; then port=$((PORT + 1)); jar=$A; t=${TRANSPORT:-}; else port=$((PORT + 2)); jar=$B; t=${TRANSPORT_B:-${TRANSPORT:-}}; fi
+  if [ $side = A ]; then port=$((PORT + 1)); jar=$A; t=${TRANSPORT:-}; o=${JAVA_OPTS:-}
+  else port=$((PORT + 2)); jar=$B; t=${TRANSPORT_B:-${TRANSPORT:-}}; o=${JAVA_OPTS_B:-${JAVA_OPTS:-}}; fi
   sed -e "s/port: $PORT\b/port: $port/" "$cfg" > "$W/$side.yaml"
   sed -i "s/^listen: {\(.*\)}/listen: {\1, io_threads: $IOT}/" "$W/$side.yaml"
   [ -n "$t" ] && sed -i "s/^listen: {\(.*\)}/listen: {\1, transport: $t}/" "$W/$side.yaml"
   # shellcheck disable=SC2086
-  APP_PASSWORD=app-password java ${JAVA_OPTS:-} -jar "$jar" run --config "$W/$side.yaml" > "$W/$side.out" 2>&1 &
+  APP_PASSWORD=app-password java $o -jar "$jar" run --config "$W/$side.yaml" > "$W/$side.out" 2>&1 &
   PID[$side]=$!
 done
 for _ in $(seq 1 60); do grep -q listening "$W/A.out" && grep -q listening "$W/B.out" && break; sleep 1; done
@@ -53,7 +55,7 @@ run() { # side seconds
   printf "%s tps %7.0f  cpu %5.2f us/txn  avg latency %s\n" "$1" "$tps" \
     "$(echo "($t1-$t0)*1000000/$(getconf CLK_TCK)/$tx" | bc -l)" "$(sed -n 's/^latency average = //p' "$W/pgb.out")"
 }
-run A 6 >/dev/null; run B 6 >/dev/null # JIT warm-up
+run A "${WARM:-15}" >/dev/null; run B "${WARM:-15}" >/dev/null # JIT warm-up
 for r in $(seq 1 "$ROUNDS"); do
   if [ $((r % 2)) = 1 ]; then run A "$DUR"; run B "$DUR"; else run B "$DUR"; run A "$DUR"; fi
 done
