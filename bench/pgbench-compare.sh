@@ -26,8 +26,10 @@
 #
 # Usage: bench/pgbench-compare.sh, configured by environment variables:
 #   DURATION=10        seconds of each measured pgbench run
-#   WARMUP=5           seconds of each JIT warm-up run: per mode and -C on the demo's pgbalancer (and the baseline),
-#                      and once on each part-4 pgbalancer instance
+#   WARMUP=5           seconds of each JIT warm-up run. Each pgbalancer (the demo's, the baseline, part 4's) first runs
+#                      -S simple until its CPU µs per transaction of two runs in a row differ by less than 10%
+#                      (WARMUP_RUNS=12 at most; the figures are printed), then the demo's and the baseline run each
+#                      mode and -C once
 #   CLIENTS=16 THREADS=2  pgbench -c / -j of every run but the one-client latency run
 #   POOL_SIZE=8        server connections per pool, for both proxies
 #   SCALE=10           pgbench -i scale
@@ -45,6 +47,9 @@
 #   MEMORY_AUTH=trust  how part 5's clients log in to both proxies: trust, md5 or scram-sha-256
 #   MEMORY_ACTIVE=10   seconds of part 5's active phase
 #   MEMORY_SETTLE=3    seconds to wait after the logins before reading RSS
+#   MEMORY_GC=0        1: part 5's pgbalancer runs with -XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=10 and each of its
+#                      RSS readings follows a full collection (`jcmd PID GC.run`, then MEMORY_SETTLE s), so the growth
+#                      is what the clients keep, not garbage or heap the collector left touched (PgBouncer as always)
 #   MEMORY_HISTOGRAM=  a directory: part 5 writes pgbalancer's `jcmd PID GC.class_histogram` there before the clients
 #                      (histogram-base.txt) and once they are idle (histogram-idle.txt). Each forces a full GC, which
 #                      changes the heap's size: use a run of its own, its RSS figures are not comparable. The
@@ -58,7 +63,8 @@
 # taskset (util-linux) for part 4, python3 for part 5. As root, PgBouncer runs as the cluster's server user.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DURATION=${DURATION:-10}; WARMUP=${WARMUP:-5}; CLIENTS=${CLIENTS:-16}; THREADS=${THREADS:-2}; POOL_SIZE=${POOL_SIZE:-8}
+DURATION=${DURATION:-10}; WARMUP=${WARMUP:-5}; WARMUP_RUNS=${WARMUP_RUNS:-12}
+CLIENTS=${CLIENTS:-16}; THREADS=${THREADS:-2}; POOL_SIZE=${POOL_SIZE:-8}
 SCALE=${SCALE:-10}; MODES=${MODES:-"simple extended prepared"}; REPLICAS=${REPLICAS:-0}
 PROXY_PORT=${PROXY_PORT:-16432}; BOUNCER_PORT=${BOUNCER_PORT:-16433}; BASELINE_PORT=${BASELINE_PORT:-16434}
 SCALE_PORT=${SCALE_PORT:-16435}; MEMORY_PROXY_PORT=${MEMORY_PROXY_PORT:-16436}
@@ -68,7 +74,7 @@ if command -v taskset >/dev/null 2>&1; then SCALE_TEST=${SCALE_TEST:-1}; else SC
 SCALE_CPUSETS=${SCALE_CPUSETS:-"0 0,1"}
 MEMORY_TEST=${MEMORY_TEST:-0}; MEMORY_CLIENTS=${MEMORY_CLIENTS:-10000}; MEMORY_AUTH=${MEMORY_AUTH:-trust}
 MEMORY_ACTIVE=${MEMORY_ACTIVE:-10}; MEMORY_SETTLE=${MEMORY_SETTLE:-3}; MEMORY_WARMUP=${MEMORY_WARMUP:-10}
-MEMORY_HISTOGRAM=${MEMORY_HISTOGRAM:-}
+MEMORY_HISTOGRAM=${MEMORY_HISTOGRAM:-}; MEMORY_GC=${MEMORY_GC:-0}
 PARTS=${PARTS:-"1 2 3 4 5"}
 part() { [[ " $PARTS " == *" $1 "* ]]; } # part N: whether part N runs
 part 1 || MODES=""
@@ -183,20 +189,21 @@ echo "initializing pgbench data (scale $SCALE) ..."
 "$PGBENCH" -i -q -s "$SCALE" -h 127.0.0.1 -p "$PRIMARY_PORT" -U app app >/dev/null 2>&1
 
 # ---- measuring ------------------------------------------------------------------------------------------------------
-cpu_ticks() { # pid -> utime+stime of the process itself (all its threads, not its children), in clock ticks
+cpu_ticks() { # pid -> "utime stime" of the process itself (all its threads, not its children), in clock ticks
   local stat f
   stat=$(<"/proc/$1/stat")
   read -r -a f <<<"${stat##*) }" # after "pid (comm) ": f[0] is field 3, so utime (field 14) is f[11], stime f[12]
-  echo $((f[11] + f[12]))
+  echo "${f[11]} ${f[12]}"
 }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 # a pgbench run that hangs is killed after this many seconds and reported as failed
 PGBENCH_TIMEOUT=$(((DURATION > WARMUP ? DURATION : WARMUP) + MEMORY_WARMUP + 60))
 # pgb port pid pgbench-options...: one pgbench -S run. Sets TPS (whole number, or FAIL(reason)), LAT (average latency,
-# ms), TXNS (transactions processed) and US_TXN (CPU µs of process pid per transaction; empty without a pid).
+# ms), TXNS (transactions processed), US_TXN (CPU µs of process pid per transaction; empty without a pid) and
+# SPLIT_TXN (the same as "user / system" µs).
 pgb() {
-  local port=$1 pid=$2 before=0 after=0 out failed rc=0
+  local port=$1 pid=$2 before="0 0" after="0 0" out failed rc=0
   shift 2
   if [ -n "$pid" ]; then before=$(cpu_ticks "$pid"); fi
   out=$(timeout -k 10 "$PGBENCH_TIMEOUT" "$PGBENCH" -S -n "$@" -h 127.0.0.1 -p "$port" -U app app 2>&1) || rc=$?
@@ -206,34 +213,53 @@ pgb() {
   LAT=$(sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p' <<<"$out")
   TXNS=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
   failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' <<<"$out")
-  US_TXN=""
+  US_TXN=""; SPLIT_TXN=""
   if [ -z "$TPS" ] || [ "${failed:-0}" != 0 ] || grep -qi "error" <<<"$out"; then
     TPS="FAIL($({ grep -i -m1 "error\|abort\|fatal" <<<"$out" || tail -1 <<<"$out"; } | cut -c1-60))"; LAT=""
     { grep -i -m3 "error\|abort\|fatal" <<<"$out" || tail -3 <<<"$out"; } | sed 's/^/      pgbench: /' >&2 || true
   else
     TPS=$(printf '%.0f' "$TPS")
     if [ -n "$pid" ] && [ "${TXNS:-0}" -gt 0 ]; then
-      US_TXN=$(awk -v t=$((after - before)) -v hz="$CLK_TCK" -v n="$TXNS" 'BEGIN {printf "%.1f", t * 1e6 / hz / n}')
+      read -r US_TXN SPLIT_TXN < <(awk -v b="$before" -v a="$after" -v hz="$CLK_TCK" -v n="$TXNS" 'BEGIN {
+        split(b, x, " "); split(a, y, " "); u = (y[1] - x[1]) * 1e6 / hz / n; s = (y[2] - x[2]) * 1e6 / hz / n
+        printf "%.1f %.1f/%.1f", u + s, u, s }')
     fi
   fi
 }
 
-declare -A R U L # R: tps, U: proxy CPU µs per transaction, L: latency (ms); keyed "measurement,target"
+declare -A R U S L # R: tps, U: proxy CPU µs per transaction, S: the same as user/system, L: latency (ms); keyed
+# "measurement,target"
 measure() { # key label pgbench-options...: runs them against every target
   local key=$1 label=$2 target name
   shift 2
   for target in $TARGETS; do
     name=${target%%:*}
     pgb "${target#*:}" "${PID[$name]}" "$@"
-    R[$key,$name]=$TPS; U[$key,$name]=$US_TXN; L[$key,$name]=$LAT
+    R[$key,$name]=$TPS; U[$key,$name]=$US_TXN; S[$key,$name]=$SPLIT_TXN; L[$key,$name]=$LAT
     echo "  $label $name: $TPS tps${LAT:+, latency $LAT ms}${US_TXN:+, $US_TXN µs CPU/txn}"
   done
 }
 
+settle() { # port pid label: JIT warm-up, WARMUP-second -S simple runs until the proxy's CPU µs per transaction of two
+  # runs in a row differ by less than 10% (C2 compiles for 20-60 s on a slow 2-CPU VM; WARMUP_RUNS at most)
+  local port=$1 pid=$2 label=$3 i last="" seen=()
+  for ((i = 1; i <= WARMUP_RUNS; i++)); do
+    pgb "$port" "$pid" -T "$WARMUP" -c "$CLIENTS" -j "$THREADS" -M simple
+    seen+=("${US_TXN:-?}")
+    if [ -n "$last" ] && [ -n "$US_TXN" ] && awk -v a="$last" -v b="$US_TXN" 'BEGIN {exit !(b < 1.1 * a && a < 1.1 * b)}'; then
+      break
+    fi
+    last=$US_TXN
+  done
+  echo "  $label warm-up, CPU µs/txn of each $WARMUP s run: ${seen[*]}"
+}
+
 warm_up() {
-  echo "warming up pgbalancer's JIT ($WARMUP s per mode and -C) ..."
-  local port m
-  for port in "$PROXY_PORT" ${BASELINE_JAR:+"$BASELINE_PORT"}; do
+  echo "warming up pgbalancer's JIT (until its CPU µs/txn settles; then $WARMUP s per mode and -C) ..."
+  local port m name
+  for name in pgbalancer ${BASELINE_JAR:+baseline}; do
+    if [ "$name" = pgbalancer ]; then port=$PROXY_PORT; else port=$BASELINE_PORT; fi
+    settle "$port" "${PID[$name]}" "$name"
     for m in $MODES; do pgb "$port" "" -T "$WARMUP" -c "$CLIENTS" -j "$THREADS" -M "$m"; done
     pgb "$port" "" -C -T "$WARMUP" -c "$CLIENTS" -j "$THREADS" -M simple
   done
@@ -270,14 +296,14 @@ measure_scale() { # part 4
     derive_config "$WORK/scale-$n.yaml" \
       -e "s/^listen: {.*}/listen: {host: 127.0.0.1, port: $SCALE_PORT, io_threads: $n}/"
     start_pgbalancer "scale-$n" "$WORK/scale-$n.yaml" taskset -c "$set"
-    pgb "$SCALE_PORT" "" -T "$WARMUP" -c "$CLIENTS" -j "$THREADS" -M simple
+    settle "$SCALE_PORT" "${SVC_PID[scale-$n]}" "taskset -c $set pgbalancer"
     pgb "$SCALE_PORT" "${SVC_PID[scale-$n]}" -T "$DURATION" -c "$CLIENTS" -j "$THREADS" -M simple
-    R[scale:$set,pgbalancer]=$TPS; U[scale:$set,pgbalancer]=$US_TXN
+    R[scale:$set,pgbalancer]=$TPS; U[scale:$set,pgbalancer]=$US_TXN; S[scale:$set,pgbalancer]=$SPLIT_TXN
     echo "  taskset -c $set, pgbalancer io_threads $n: $TPS tps${US_TXN:+, $US_TXN µs CPU/txn}"
     stop_svc "scale-$n"
     taskset -apc "$set" "$BOUNCER_PID" >/dev/null
     pgb "$BOUNCER_PORT" "$BOUNCER_PID" -T "$DURATION" -c "$CLIENTS" -j "$THREADS" -M simple
-    R[scale:$set,pgbouncer]=$TPS; U[scale:$set,pgbouncer]=$US_TXN
+    R[scale:$set,pgbouncer]=$TPS; U[scale:$set,pgbouncer]=$US_TXN; S[scale:$set,pgbouncer]=$SPLIT_TXN
     echo "  taskset -c $set, pgbouncer (1 thread): $TPS tps${US_TXN:+, $US_TXN µs CPU/txn}"
   done
   taskset -apc "$original" "$BOUNCER_PID" >/dev/null
@@ -292,12 +318,16 @@ histogram() { # name pid label: MEMORY_HISTOGRAM/histogram-label.txt, for pgbala
     mkdir -p "$MEMORY_HISTOGRAM" && jcmd "$2" GC.class_histogram >"$MEMORY_HISTOGRAM/histogram-$3.txt"
   fi
 }
+collect() { # name pid: with MEMORY_GC=1, a full collection in pgbalancer before an RSS reading
+  if [ "$MEMORY_GC" = 1 ] && [ "$1" = pgbalancer ]; then jcmd "$2" GC.run >/dev/null && sleep "$MEMORY_SETTLE"; fi
+}
 memory_one() { # name port pid: idle then active clients against one proxy
   local name=$1 port=$2 pid=$3 base idle after word ok failed err queries errors lost line rc i
   local -a samples=()
   pgb "$port" "" -T "$MEMORY_WARMUP" -c "$CLIENTS" -j "$THREADS" -M simple # JIT, and the heap gets touched
   echo "  $name: warm-up $TPS tps"
   sleep "$MEMORY_SETTLE"
+  collect "$name" "$pid"
   base=$(rss_kb "$pid")
   histogram "$name" "$pid" base
   coproc PGC {
@@ -307,6 +337,7 @@ memory_one() { # name port pid: idle then active clients against one proxy
   read -r word ok failed err <&"$from" || true
   [ "$word" = ready ] || { cat "$WORK/pg-clients-$name.err"; exit 1; }
   sleep "$MEMORY_SETTLE"
+  collect "$name" "$pid"
   idle=$(rss_kb "$pid")
   histogram "$name" "$pid" idle
   M[base,$name]=$base; M[idle,$name]=$idle; M[logins,$name]=$ok
@@ -354,7 +385,10 @@ measure_memory() { # part 5
     -e "s/^  method: .*/  method: $MEMORY_AUTH/" \
     -e "s/checkout_timeout: [^,}]*/checkout_timeout: 120s/" \
     -e "\$a limits: {max_client_connections: $((MEMORY_CLIENTS + 100))}" # 120 s: PgBouncer's query_wait_timeout
+  local saved=("${JAVA_OPTS_ARGS[@]}")
+  if [ "$MEMORY_GC" = 1 ]; then JAVA_OPTS_ARGS+=(-XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=10); fi
   start_pgbalancer memory-pgbalancer "$WORK/memory.yaml"
+  JAVA_OPTS_ARGS=("${saved[@]}")
   memory_one pgbalancer "$MEMORY_PROXY_PORT" "${SVC_PID[memory-pgbalancer]}"
   stop_svc memory-pgbalancer
   start_pgbouncer memory-pgbouncer "$MEMORY_BOUNCER_PORT" "$MEMORY_AUTH" $((MEMORY_CLIENTS + 100))
@@ -450,6 +484,7 @@ md_row "${header[@]}"; md_rule "${widths[@]}"
 for m in $MODES; do
   row "$m: tps (-c $CLIENTS)" R "$m"
   row "$m: proxy CPU µs/txn" U "$m"
+  row "$m: proxy CPU µs/txn, user/system" S "$m"
 done
 if part 2; then
   row "c=1 simple: latency average, ms" L c1
@@ -463,10 +498,11 @@ if [ "$SCALE_TEST" = 1 ]; then
   for set in $SCALE_CPUSETS; do
     row "taskset -c $set, $(cpu_count "$set") io_threads: tps" R "scale:$set"
     row "taskset -c $set, $(cpu_count "$set") io_threads: proxy CPU µs/txn" U "scale:$set"
+    row "taskset -c $set, $(cpu_count "$set") io_threads: user/system" S "scale:$set"
   done
 fi
 if [ "$MEMORY_TEST" = 1 ]; then
-  row "$MEMORY_CLIENTS idle clients: RSS growth, KB/client" M idle_kb
+  row "$MEMORY_CLIENTS idle clients: RSS growth$([ "$MEMORY_GC" = 1 ] && echo " (GC)"), KB/client" M idle_kb
   if [ -n "$MEMORY_HISTOGRAM" ]; then row "$MEMORY_CLIENTS idle clients: live heap, B/client" M heap_b; fi
   row "$MEMORY_CLIENTS active clients: peak RSS growth, KB/client" M active_kb
   row "$MEMORY_CLIENTS active clients: RSS bounded" M bounded
