@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -196,7 +197,11 @@ class CliIT {
         }
     }
 
-    /** listen.transport io_uring in a process of its own (one transport per process): it serves, and says which. */
+    /**
+     * listen.transport io_uring in a process of its own (one transport per process): it serves, says which, and
+     * receives from its buffer ring where the kernel has one: messages far larger than a ring buffer (4 KB) and many
+     * small ones arrive whole in both directions.
+     */
     @Test
     void ioUringTransportServesQueries() throws Exception {
         int port = TestProxy.freePort();
@@ -210,7 +215,10 @@ class CliIT {
             // the port accepts as soon as it is bound; the line naming the transport is logged just after
             Poll.until(Duration.ofSeconds(10), "the listening line", () -> logs(out, err).contains("listening on"));
             boolean uring = io.netty.channel.uring.IoUring.isAvailable();
-            assertTrue(logs(out, err).contains(uring ? "(io_uring transport" : "(epoll transport"), logs(out, err));
+            String expected = !uring ? "(epoll transport"
+                    : io.netty.channel.uring.IoUring.isRegisterBufferRingSupported()
+                            ? "(io_uring transport, receive buffer ring," : "(io_uring transport,";
+            assertTrue(logs(out, err).contains(expected), expected + " in\n" + logs(out, err));
             try (Connection c = connect(port); Statement st = c.createStatement()) {
                 for (int i = 0; i < 100; i++) {
                     try (ResultSet rs = st.executeQuery("select " + i)) {
@@ -218,11 +226,28 @@ class CliIT {
                         assertEquals(i, rs.getInt(1));
                     }
                 }
+                String big = "x".repeat(300_000) + "end";
+                try (PreparedStatement ps = c.prepareStatement("select md5(?), length(?), repeat(?, 100000)")) {
+                    ps.setString(1, big);
+                    ps.setString(2, big);
+                    ps.setString(3, "abcdefghij");
+                    try (ResultSet rs = ps.executeQuery()) {
+                        assertTrue(rs.next());
+                        assertEquals(md5(big), rs.getString(1));
+                        assertEquals(big.length(), rs.getInt(2));
+                        assertEquals("abcdefghij".repeat(100_000), rs.getString(3));
+                    }
+                }
             }
         } finally {
             proxy.destroy();
             proxy.waitFor(10, TimeUnit.SECONDS);
         }
+    }
+
+    private static String md5(String s) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("MD5")
+                .digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     }
 
     private static void assertEveryProblemListed(String stderr, Path file) {
