@@ -222,7 +222,7 @@ pgb() {
     if [ -n "$pid" ] && [ "${TXNS:-0}" -gt 0 ]; then
       read -r US_TXN SPLIT_TXN < <(awk -v b="$before" -v a="$after" -v hz="$CLK_TCK" -v n="$TXNS" 'BEGIN {
         split(b, x, " "); split(a, y, " "); u = (y[1] - x[1]) * 1e6 / hz / n; s = (y[2] - x[2]) * 1e6 / hz / n
-        printf "%.1f %.1f/%.1f", u + s, u, s }')
+        printf "%.1f %.1f/%.1f\n", u + s, u, s }')
     fi
   fi
 }
