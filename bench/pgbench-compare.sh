@@ -27,7 +27,8 @@
 # Usage: bench/pgbench-compare.sh, configured by environment variables:
 #   DURATION=10        seconds of each measured pgbench run
 #   WARMUP=5           seconds of each JIT warm-up run. Each pgbalancer (the demo's, the baseline, part 4's) first runs
-#                      -S simple until its CPU µs per transaction of two runs in a row differ by less than 10%
+#                      -S simple, at least 4 times, until its CPU µs per transaction of two runs in a row differ by
+#                      less than 10%
 #                      (WARMUP_RUNS=12 at most; the figures are printed), then the demo's and the baseline run each
 #                      mode and -C once
 #   CLIENTS=16 THREADS=2  pgbench -c / -j of every run but the one-client latency run
@@ -240,13 +241,14 @@ measure() { # key label pgbench-options...: runs them against every target
   done
 }
 
-settle() { # port pid label: JIT warm-up, WARMUP-second -S simple runs until the proxy's CPU µs per transaction of two
-  # runs in a row differ by less than 10% (C2 compiles for 20-60 s on a slow 2-CPU VM; WARMUP_RUNS at most)
+settle() { # port pid label: JIT warm-up, WARMUP-second -S simple runs, at least 4, until the proxy's CPU µs per
+  # transaction of two runs in a row differ by less than 10% (C2 compiles for 20-60 s on a slow 2-CPU VM, with
+  # plateaus; WARMUP_RUNS at most)
   local port=$1 pid=$2 label=$3 i last="" seen=()
   for ((i = 1; i <= WARMUP_RUNS; i++)); do
     pgb "$port" "$pid" -T "$WARMUP" -c "$CLIENTS" -j "$THREADS" -M simple
     seen+=("${US_TXN:-?}")
-    if [ -n "$last" ] && [ -n "$US_TXN" ] && awk -v a="$last" -v b="$US_TXN" 'BEGIN {exit !(b < 1.1 * a && a < 1.1 * b)}'; then
+    if [ "$i" -ge 4 ] && [ -n "$last" ] && [ -n "$US_TXN" ] && awk -v a="$last" -v b="$US_TXN" 'BEGIN {exit !(b < 1.1 * a && a < 1.1 * b)}'; then
       break
     fi
     last=$US_TXN

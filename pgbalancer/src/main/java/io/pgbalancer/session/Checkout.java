@@ -3,9 +3,7 @@ package io.pgbalancer.session;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.pgbalancer.config.PrimaryReads;
-import io.pgbalancer.monitor.ReplayWaits;
 import io.pgbalancer.pool.BackendConnection;
 import io.pgbalancer.pool.BackendLoginException;
 import io.pgbalancer.pool.BackendPool;
@@ -30,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * {@code SET application_name} does not wait for one. Every other failure ends the session with an error that names
  * the server and the cause.
  */
-final class Checkout implements ReplayWaits.Waiter, java.util.function.Function<String, Classification> {
+final class Checkout implements java.util.function.Function<String, Classification> {
     private static final Logger log = LoggerFactory.getLogger(Checkout.class);
 
     private final ClientSession s;
@@ -43,14 +41,8 @@ final class Checkout implements ReplayWaits.Waiter, java.util.function.Function<
     private Target forced;
     /** The transaction being checked out was routed to the primary as one that may write (not a read, not ANY). */
     private boolean writes;
-    /** The read waiting for replay: the position it needs, its staleness bound, its deadline, when it began. */
-    private long replayNeeded;
-    private long replayStaleness;
-    private long replayDeadline;
-    private long replayWaitStarted;
-    private ScheduledFuture<?> replayTimer;
-    private boolean replayWaiting;
-    /** Made by the first wait for a primary (most sessions never wait for one: memory per idle client). */
+    /** Made by the first wait for replay, and for a primary (most sessions never wait: memory per idle client). */
+    private ReplayWait replayWait;
     private PrimaryWait primaryWait;
     /** The staleness bound of the read being routed (a leading max_staleness hint), -1 when none. */
     private long hintStaleness = -1;
@@ -72,6 +64,13 @@ final class Checkout implements ReplayWaits.Waiter, java.util.function.Function<
             primaryWait = new PrimaryWait(s, router, this::primaryWaitEnded);
         }
         return primaryWait;
+    }
+
+    private ReplayWait replayWait() {
+        if (replayWait == null) {
+            replayWait = new ReplayWait(s, router, this::replayWaitEnded);
+        }
+        return replayWait;
     }
 
     private void resetPrimaryWait() {
@@ -248,7 +247,9 @@ final class Checkout implements ReplayWaits.Waiter, java.util.function.Function<
      * Reads that a replica can take do not come here.
      */
     private void awaitPrimary(Target target, String why, boolean wakeOnChange) {
-        replayWaiting = false; // a read that waited for replay and now waits for a primary
+        if (replayWait != null) {
+            replayWait.abandon(); // a read that waited for replay and now waits for a primary
+        }
         if (primaryWait().await(why, wakeOnChange)) {
             waiting = true;
             waitingFor = target;
@@ -276,46 +277,21 @@ final class Checkout implements ReplayWaits.Waiter, java.util.function.Function<
     private void startReplayWait(long needed, long staleness, long deadline) {
         waiting = true;
         waitingFor = Target.REPLICA;
-        replayNeeded = needed;
-        replayStaleness = staleness;
-        replayDeadline = deadline;
-        if (!replayWaiting) {
-            replayWaiting = true;
-            replayWaitStarted = System.nanoTime();
-        }
-        router.replayWaits().add(this);
-        replayTimer = s.loop.schedule(this::replayWaitTimedOut, deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+        replayWait().start(needed, staleness, deadline);
     }
 
-    @Override
-    public long requiredLsn() {
-        return replayNeeded;
-    }
-
-    /** On a monitor thread: a replica has replayed the position. */
-    @Override
-    public void wake(BackendNode node) {
-        s.loop.execute(this::replayWaitEnded);
-    }
-
-    private void replayWaitTimedOut() {
-        if (router.replayWaits().remove(this)) { // else a wake is on its way
-            replayWaitEnded();
-        }
-    }
-
+    /** The wait for replay ended (a replica has replayed the position, or the deadline came). */
     private void replayWaitEnded() {
-        replayTimer.cancel(false);
         waiting = false;
         if (s.isClosed()) {
             return;
         }
-        BackendNode chosen = pickRead(replayNeeded, replayStaleness, replayDeadline, true);
+        ReplayWait w = replayWait;
+        BackendNode chosen = pickRead(w.needed(), w.staleness(), w.deadline(), true);
         if (chosen == null) {
             return; // waits again (the replica was banned meanwhile), or the session was ended
         }
-        replayWaiting = false;
-        router.reads().waited(System.nanoTime() - replayWaitStarted);
+        router.reads().waited(w.finish());
         BackendConnection idle = poolOf(chosen).pollIdle(s.loop);
         if (idle != null) {
             resetPrimaryWait();
@@ -347,8 +323,8 @@ final class Checkout implements ReplayWaits.Waiter, java.util.function.Function<
 
     /** The session ended: a read waiting for replay, or a transaction waiting for a primary, stops waiting. */
     void close() {
-        if (replayWaiting && router.replayWaits().remove(this)) {
-            replayTimer.cancel(false);
+        if (replayWait != null) {
+            replayWait.close();
         }
         if (primaryWait != null) {
             primaryWait.close();
