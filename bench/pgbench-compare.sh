@@ -32,6 +32,9 @@
 #                      (WARMUP_RUNS=12 at most; the figures are printed), then the demo's and the baseline run each
 #                      mode and -C once
 #   CLIENTS=16 THREADS=2  pgbench -c / -j of every run but the one-client latency run
+#   ROUNDS=1           runs of each measurement of parts 1-3 per target, the targets' order turned each round; the
+#                      tables show the medians (tps, latency, CPU µs/txn each on its own). Single runs on a shared VM
+#                      swing by 10-20%; ROUNDS=3 or more is what the ratio targets near 1.0 need
 #   POOL_SIZE=8        server connections per pool, for both proxies
 #   SCALE=10           pgbench -i scale
 #   MODES="simple extended prepared"  pgbench -M protocols measured in part 1
@@ -65,7 +68,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}; WARMUP=${WARMUP:-5}; WARMUP_RUNS=${WARMUP_RUNS:-12}
-CLIENTS=${CLIENTS:-16}; THREADS=${THREADS:-2}; POOL_SIZE=${POOL_SIZE:-8}
+CLIENTS=${CLIENTS:-16}; THREADS=${THREADS:-2}; POOL_SIZE=${POOL_SIZE:-8}; ROUNDS=${ROUNDS:-1}
 SCALE=${SCALE:-10}; MODES=${MODES:-"simple extended prepared"}; REPLICAS=${REPLICAS:-0}
 PROXY_PORT=${PROXY_PORT:-16432}; BOUNCER_PORT=${BOUNCER_PORT:-16433}; BASELINE_PORT=${BASELINE_PORT:-16434}
 SCALE_PORT=${SCALE_PORT:-16435}; MEMORY_PROXY_PORT=${MEMORY_PROXY_PORT:-16436}
@@ -230,15 +233,42 @@ pgb() {
 
 declare -A R U S L # R: tps, U: proxy CPU µs per transaction, S: the same as user/system, L: latency (ms); keyed
 # "measurement,target"
-measure() { # key label pgbench-options...: runs them against every target
-  local key=$1 label=$2 target name
+measure() { # key label pgbench-options...: runs them against every target, ROUNDS times (the order of the targets
+  # turned by one each round); keeps each target's median tps and latency and its median CPU µs/txn (with that run's
+  # user/system split); a target with a failed run shows the failure
+  local key=$1 label=$2 target name round i
   shift 2
+  local -a order
+  read -r -a order <<<"$TARGETS"
+  local -A runs=() failure=()
+  for ((round = 0; round < ROUNDS; round++)); do
+    for ((i = 0; i < ${#order[@]}; i++)); do
+      target=${order[(i + round) % ${#order[@]}]}
+      name=${target%%:*}
+      pgb "${target#*:}" "${PID[$name]}" "$@"
+      echo "  $label $name: $TPS tps${LAT:+, latency $LAT ms}${US_TXN:+, $US_TXN µs CPU/txn}"
+      if [[ "$TPS" == FAIL* ]]; then failure[$name]=$TPS; continue; fi
+      runs[$name]+="$TPS ${LAT:--} ${US_TXN:--} ${SPLIT_TXN:--}"$'\n'
+    done
+  done
   for target in $TARGETS; do
     name=${target%%:*}
-    pgb "${target#*:}" "${PID[$name]}" "$@"
-    R[$key,$name]=$TPS; U[$key,$name]=$US_TXN; S[$key,$name]=$SPLIT_TXN; L[$key,$name]=$LAT
-    echo "  $label $name: $TPS tps${LAT:+, latency $LAT ms}${US_TXN:+, $US_TXN µs CPU/txn}"
+    if [ -n "${failure[$name]:-}" ]; then
+      R[$key,$name]=${failure[$name]}; U[$key,$name]=""; S[$key,$name]=""; L[$key,$name]=""
+      continue
+    fi
+    R[$key,$name]=$(median 1 "${runs[$name]}"); L[$key,$name]=$(median 2 "${runs[$name]}")
+    read -r U[$key,$name] S[$key,$name] < <(printf '%s' "${runs[$name]}" | sort -g -k3,3 |
+      awk '{line[NR] = $3 " " $4} END {print line[int((NR + 1) / 2)]}')
+    [ "${U[$key,$name]}" = - ] && U[$key,$name]="" && S[$key,$name]=""
+    [ "${L[$key,$name]}" = - ] && L[$key,$name]=""
+    if [ "$ROUNDS" -gt 1 ]; then
+      echo "  $label $name, median of $ROUNDS: ${R[$key,$name]} tps${U[$key,$name]:+, ${U[$key,$name]} µs CPU/txn}"
+    fi
   done
+}
+median() { # field lines: the median of that whitespace-separated field over the lines
+  printf '%s' "$2" | sort -g -k"$1,$1" | awk -v f="$1" '{v[NR] = $f} END {print v[int((NR + 1) / 2)]}'
 }
 
 settle() { # port pid label: JIT warm-up, WARMUP-second -S simple runs, at least 4, until the proxy's CPU µs per
