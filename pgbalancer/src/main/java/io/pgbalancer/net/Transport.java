@@ -15,11 +15,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.uring.IoUring;
-import io.netty.channel.uring.IoUringAdaptiveBufferRingAllocator;
-import io.netty.channel.uring.IoUringBufferRingConfig;
-import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.channel.uring.IoUringIoHandler;
-import io.netty.channel.uring.IoUringIoHandlerConfig;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 
@@ -32,15 +28,6 @@ public final class Transport {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Transport.class);
 
     private enum Kind { IO_URING, EPOLL, NIO }
-
-    /**
-     * The io_uring buffer group every socket receives into: a ring of buffers per event loop that the kernel takes
-     * one from only when bytes arrive. Without it, Netty's io_uring keeps a receive posted with a buffer of its own
-     * for every idle connection (BENCHMARKS.md, "io_uring receive buffers").
-     */
-    private static final short RECEIVE_BUFFER_GROUP = 1;
-    private static final short RECEIVE_RING_BUFFERS = 512;
-    private static final int RECEIVE_RING_BATCH = 64;
 
     private static Kind kind;
 
@@ -103,15 +90,10 @@ public final class Transport {
         };
     }
 
-    /** The transport as the startup line names it, e.g. "io_uring transport, receive buffer ring". */
-    public static String description() {
-        return name() + " transport" + (receiveBufferRing() ? ", receive buffer ring" : "");
-    }
-
     public static EventLoopGroup group(int threads, String name) {
         var factory = new io.netty.util.concurrent.DefaultThreadFactory(name, true);
         IoHandlerFactory handlers = switch (kind()) {
-            case IO_URING -> IoUringIoHandler.newFactory(ioUringConfig());
+            case IO_URING -> IoUringIoHandler.newFactory();
             case EPOLL -> EpollIoHandler.newFactory();
             case NIO -> NioIoHandler.newFactory();
         };
@@ -119,31 +101,8 @@ public final class Transport {
     }
 
     /** Socket options for every client and backend connection beyond the ones set where they are opened. */
-    @SuppressWarnings("unchecked")
     public static void configure(java.util.function.BiConsumer<io.netty.channel.ChannelOption<Object>, Object> set) {
-        if (receiveBufferRing()) {
-            set.accept((io.netty.channel.ChannelOption<Object>) (Object) IoUringChannelOption.IO_URING_BUFFER_GROUP_ID,
-                    RECEIVE_BUFFER_GROUP);
-        }
-    }
-
-    /**
-     * Whether io_uring sockets receive from a buffer ring: io_uring is the transport, the kernel can (5.19 and
-     * later) and {@code -Dpgbalancer.io_uring.buffer_ring=false} does not turn it off (for comparisons).
-     */
-    static boolean receiveBufferRing() {
-        return kind() == Kind.IO_URING && IoUring.isRegisterBufferRingSupported()
-                && !"false".equals(System.getProperty("pgbalancer.io_uring.buffer_ring"));
-    }
-
-    private static IoUringIoHandlerConfig ioUringConfig() {
-        IoUringIoHandlerConfig config = new IoUringIoHandlerConfig();
-        if (receiveBufferRing()) {
-            config.setBufferRingConfig(IoUringBufferRingConfig.builder().bufferGroupId(RECEIVE_BUFFER_GROUP)
-                    .bufferRingSize(RECEIVE_RING_BUFFERS).batchSize(RECEIVE_RING_BATCH)
-                    .allocator(new IoUringAdaptiveBufferRingAllocator()).build());
-        }
-        return config;
+        // Netty 4.2's epoll is edge-triggered only; nothing to set for now
     }
 
     public static Class<? extends ServerSocketChannel> serverChannel() {

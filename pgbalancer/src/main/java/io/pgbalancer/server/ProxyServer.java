@@ -245,8 +245,7 @@ public final class ProxyServer implements AutoCloseable {
         }
         catalog.start();
         readiness.listening();
-        log.info("pgbalancer listening on {} ({}, {} io threads, {} pooling, pool size {})", address(),
-                Transport.description(), config.listen().effectiveIoThreads(),
+        log.info("pgbalancer listening on {} ({} transport, {} io threads, {} pooling, pool size {})", address(), Transport.name(), config.listen().effectiveIoThreads(),
                 config.pool().mode().name().toLowerCase(), config.pool().size());
         return this;
     }
