@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
  * Runs on the session's event loop, but for {@link #wake}, which the monitor calls once a replica has replayed the
  * position. The wait ends at that wake or at its deadline, whichever comes first, and then {@code retry} picks a
  * server again; a wait that starts again (the replica was banned meanwhile) keeps its first start for the
- * {@code pgbalancer_read_wait_seconds} meter. Made by a session's first wait: most sessions never wait.
+ * {@code pgbalancer_causal_wait_seconds} meter. Made by a session's first wait: most sessions never wait.
  */
 final class ReplayWait implements ReplayWaits.Waiter {
     private final ClientSession s;
