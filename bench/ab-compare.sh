@@ -9,7 +9,7 @@
 #   IOT=1              listen.io_threads of both
 #   TRANSPORT=, TRANSPORT_B=   listen.transport of A, and of B (default: A's)
 #   DUR=10 ROUNDS=3 C=16       seconds per run, rounds, pgbench clients (-j 2)
-#   WARM=15            seconds of the JIT warm-up run of each side (C2 needs 20-30 s of load on a slow 2-CPU VM)
+#   WARM=15            seconds of the JIT warm-up run of each side (on a slow 2-CPU VM C2 needs 30-60 s: use 40)
 #   REPLICAS=0         streaming replicas of the demo cluster (reads routed to them)
 #   JAVA_OPTS=, JAVA_OPTS_B=   JVM options of A, and of B (default: A's)
 #   PORT=18450         the demo's pgbalancer port; A and B listen on PORT+1 and PORT+2
