@@ -105,9 +105,17 @@ public final class BackendConnection {
         this.owner = listener;
     }
 
-    /** A cancel for this connection's current query is on its way; the connection must not change owner meanwhile. */
-    public synchronized void cancelStarted() {
+    /**
+     * A cancel for this connection's current query is about to go; the connection must not change owner meanwhile.
+     * Returns false, and counts nothing, when one is already on its way: that one cancels the same query, and a
+     * flood of cancels for one client then costs the server one cancel connection at a time.
+     */
+    public synchronized boolean cancelStarted() {
+        if (cancelsInFlight > 0) {
+            return false;
+        }
         cancelsInFlight++;
+        return true;
     }
 
     /** Returns true when a release was deferred for this cancel and should happen now. */

@@ -314,8 +314,15 @@ final class BackendLease {
             return;
         }
         cancelDeferred = false;
-        b.cancelStarted();
+        if (!b.cancelStarted()) {
+            return; // merged into the cancel already on its way to this backend
+        }
         CancelForwarder.send(b, loop).addListener(f -> {
+            if (!f.isSuccess()) {
+                // no hang-up seen (timeout, refused connect): a request already sent may still land, on whatever
+                // query the backend runs then, so the connection is never given to another client
+                b.markBroken();
+            }
             if (b.cancelFinished() && b != backend) {
                 b.pool().release(b); // the release was deferred until the cancel could no longer land
             }
