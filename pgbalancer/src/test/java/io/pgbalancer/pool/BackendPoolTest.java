@@ -95,6 +95,23 @@ class BackendPoolTest {
         assertEquals(1, p.total());
     }
 
+    /** Cancels for one connection: one on its way at a time, and its release waits until that one has landed. */
+    @Test
+    void aCancelInFlightMergesTheNextAndHoldsTheRelease() throws Exception {
+        BackendPool p = pool(4);
+        BackendConnection c = get(p.acquire(loop));
+        assertTrue(c.cancelStarted(), "the first cancel goes");
+        assertFalse(c.cancelStarted(), "a second one while the first is on its way is merged into it");
+        assertFalse(c.mayReleaseNow(), "not given to another client while a cancel may still land");
+        assertTrue(c.cancelFinished(), "the held release happens once the cancel has landed");
+        assertTrue(c.cancelStarted(), "after that a new cancel goes again");
+        assertFalse(c.cancelFinished(), "no release was held for this one");
+        assertTrue(c.mayReleaseNow());
+        c.markBroken(); // what a cancel that timed out leaves: it may land later, on anyone's query
+        p.release(c);
+        assertEquals(0, p.idleCount(), "a broken connection is closed, not kept for the next taker");
+    }
+
     @Test
     void theMostRecentlyReleasedConnectionOnTheCallersLoopIsTakenFirst() throws Exception {
         BackendPool p = pool(4);
