@@ -284,9 +284,14 @@ final class BackendLease {
         tracker.clear();
         tracker.recycle();
         if (clean) {
-            if (reset) {
+            if (!b.mayReleaseNow()) {
+                if (reset) {
+                    // no DISCARD ALL while a cancel may still land; the cancel's end releases it, which closes it
+                    b.markBroken();
+                }
+            } else if (reset) {
                 BackendReset.resetAndRelease(b);
-            } else if (b.mayReleaseNow()) {
+            } else {
                 b.pool().release(b);
             }
             return true;

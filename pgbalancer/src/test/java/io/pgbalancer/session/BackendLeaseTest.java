@@ -130,6 +130,21 @@ class BackendLeaseTest extends LeaseFixture {
     }
 
     @Test
+    void aPinnedClientLeavingWhileItsCancelIsOnItsWayDoesNotHandItsBackendOn() {
+        fromClient(new Msgs().query("/* pgbalancer: replica */ SELECT pg_advisory_lock(777)"));
+        drain(replicaChannel);
+        fromServer(replica, new Msgs().msg('C', "SET").ready('I').rowDescription().msg('D', (short) 1, 0, "")
+                .msg('C', "SELECT 1").ready('I'));
+        drain(client);
+        assertTrue(replica.cancelStarted(), "a cancel the client sent is on its way to the server");
+        session.onClientClosed(); // pinned: a clean backend would be reset with DISCARD ALL and reused
+        assertEquals(List.of(), types(drain(replicaChannel)), "no reset while the cancel may still land on it");
+        assertTrue(replica.isBroken(), "closed once the cancel ends, never given to the next client");
+        assertTrue(replica.cancelFinished(), "the cancel's end releases it (and the pool closes a broken one)");
+        assertEquals(0, replicaPool.idleCount());
+    }
+
+    @Test
     void leadingClosesWaitForTheStatementThatDecidesWhereTheCycleRuns() {
         // pgjdbc closes evicted statements first; the rest of the cycle can come in the next TCP segment
         fromClient(new Msgs().closeStatement("S_1").closeStatement("S_2"));
