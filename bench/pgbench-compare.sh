@@ -57,7 +57,9 @@
 #   MEMORY_HISTOGRAM=  a directory: part 5 writes pgbalancer's `jcmd PID GC.class_histogram` there before the clients
 #                      (histogram-base.txt) and once they are idle (histogram-idle.txt). Each forces a full GC, which
 #                      changes the heap's size: use a run of its own, its RSS figures are not comparable. The
-#                      run then also reports pgbalancer's live heap per idle client (the histograms' totals)
+#                      run then also reports pgbalancer's live heap per idle client (the histograms' totals).
+#                      native-base.txt and native-idle.txt: `jcmd PID VM.native_memory summary`, which says more
+#                      than "not enabled" when JAVA_OPTS has -XX:NativeMemoryTracking=summary
 #   MEMORY_WARMUP=10   seconds of pgbench through each fresh proxy before its baseline RSS: a JVM's resident memory
 #                      grows while its heap is first touched, which is not per-client memory
 #   PROXY_PORT=16432 BOUNCER_PORT=16433 BASELINE_PORT=16434 SCALE_PORT=16435 MEMORY_PROXY_PORT=16436
@@ -348,6 +350,8 @@ per_client() { # rss-before rss-after clients -> KB per client
 histogram() { # name pid label: MEMORY_HISTOGRAM/histogram-label.txt, for pgbalancer
   if [ -n "$MEMORY_HISTOGRAM" ] && [ "$1" = pgbalancer ]; then
     mkdir -p "$MEMORY_HISTOGRAM" && jcmd "$2" GC.class_histogram >"$MEMORY_HISTOGRAM/histogram-$3.txt"
+    # with -XX:NativeMemoryTracking=summary in JAVA_OPTS: where the rest of the resident memory is
+    jcmd "$2" VM.native_memory summary >"$MEMORY_HISTOGRAM/native-$3.txt" 2>&1 || true
   fi
 }
 collect() { # name pid: with MEMORY_GC=1, a full collection in pgbalancer before an RSS reading
