@@ -23,7 +23,8 @@ public final class BackendConnection {
     /** Set when the connection must not be reused (protocol confusion, dirty state, fatal error). */
     private volatile boolean broken;
     private volatile BackendListener owner;
-    private int cancelsInFlight;
+    /** A forwarded cancel for this connection's query is on its way (at most one: more are merged into it). */
+    private boolean cancelInFlight;
     private boolean releaseAfterCancel;
 
     BackendConnection(BackendPool pool, Channel channel) {
@@ -111,17 +112,17 @@ public final class BackendConnection {
      * flood of cancels for one client then costs the server one cancel connection at a time.
      */
     public synchronized boolean cancelStarted() {
-        if (cancelsInFlight > 0) {
+        if (cancelInFlight) {
             return false;
         }
-        cancelsInFlight++;
+        cancelInFlight = true;
         return true;
     }
 
     /** Returns true when a release was deferred for this cancel and should happen now. */
     public synchronized boolean cancelFinished() {
-        cancelsInFlight--;
-        if (cancelsInFlight == 0 && releaseAfterCancel) {
+        cancelInFlight = false;
+        if (releaseAfterCancel) {
             releaseAfterCancel = false;
             return true;
         }
@@ -130,7 +131,7 @@ public final class BackendConnection {
 
     /** Returns false (and remembers to release later) while a cancel is in flight. */
     public synchronized boolean mayReleaseNow() {
-        if (cancelsInFlight > 0) {
+        if (cancelInFlight) {
             releaseAfterCancel = true;
             return false;
         }
