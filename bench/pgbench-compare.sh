@@ -28,9 +28,11 @@
 #   DURATION=10        seconds of each measured pgbench run
 #   WARMUP=5           seconds of each JIT warm-up run. Each pgbalancer (the demo's, the baseline, part 4's) first runs
 #                      -S simple, at least 4 times, until its CPU µs per transaction of two runs in a row differ by
-#                      less than 10%
-#                      (WARMUP_RUNS=12 at most; the figures are printed), then the demo's and the baseline run each
-#                      mode and -C once
+#                      less than 10% and its JIT compiler threads took under 3% of the last run's
+#                      (WARMUP_RUNS=18 at most; the figures are printed), then the demo's and the baseline run each
+#                      -C and each mode, in passes, until every mode's run of a pass (not -C's) has the JIT compiler
+#                      threads under 3% of its CPU (WARMUP_PASSES=4 at most; a pass's figures are printed). Each measured pgbalancer run
+#                      prints what the JIT compiler threads took of its CPU µs/txn (they count in the process's CPU)
 #   CLIENTS=16 THREADS=2  pgbench -c / -j of every run but the one-client latency run
 #   ROUNDS=1           runs of each measurement of parts 1-3 per target, the targets' order turned each round; the
 #                      tables show the medians (tps, latency, CPU µs/txn each on its own). Single runs on a shared VM
@@ -69,7 +71,7 @@
 # taskset (util-linux) for part 4, python3 for part 5. As root, PgBouncer runs as the cluster's server user.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DURATION=${DURATION:-10}; WARMUP=${WARMUP:-5}; WARMUP_RUNS=${WARMUP_RUNS:-12}
+DURATION=${DURATION:-10}; WARMUP=${WARMUP:-5}; WARMUP_RUNS=${WARMUP_RUNS:-18}; WARMUP_PASSES=${WARMUP_PASSES:-4}
 CLIENTS=${CLIENTS:-16}; THREADS=${THREADS:-2}; POOL_SIZE=${POOL_SIZE:-8}; ROUNDS=${ROUNDS:-1}
 SCALE=${SCALE:-10}; MODES=${MODES:-"simple extended prepared"}; REPLICAS=${REPLICAS:-0}
 PROXY_PORT=${PROXY_PORT:-16432}; BOUNCER_PORT=${BOUNCER_PORT:-16433}; BASELINE_PORT=${BASELINE_PORT:-16434}
@@ -201,34 +203,48 @@ cpu_ticks() { # pid -> "utime stime" of the process itself (all its threads, not
   read -r -a f <<<"${stat##*) }" # after "pid (comm) ": f[0] is field 3, so utime (field 14) is f[11], stime f[12]
   echo "${f[11]} ${f[12]}"
 }
+jit_ticks() { # pid -> utime+stime of its JIT compiler threads (comm "C1 CompilerThre", "C2 CompilerThre"); 0 if none
+  local t=0 f stat comm
+  local -a x
+  for f in /proc/"$1"/task/*; do
+    comm=$(cat "$f/comm" 2>/dev/null) || continue
+    case "$comm" in C1\ Compiler* | C2\ Compiler*) ;; *) continue ;; esac
+    stat=$(cat "$f/stat" 2>/dev/null) || continue
+    read -r -a x <<<"${stat##*) }"
+    t=$((t + x[11] + x[12]))
+  done
+  echo "$t"
+}
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 # a pgbench run that hangs is killed after this many seconds and reported as failed
 PGBENCH_TIMEOUT=$(((DURATION > WARMUP ? DURATION : WARMUP) + MEMORY_WARMUP + 60))
 # pgb port pid pgbench-options...: one pgbench -S run. Sets TPS (whole number, or FAIL(reason)), LAT (average latency,
 # ms), TXNS (transactions processed), US_TXN (CPU µs of process pid per transaction; empty without a pid) and
-# SPLIT_TXN (the same as "user / system" µs).
+# SPLIT_TXN (the same as "user / system" µs) and JIT_TXN (of those µs, what the JVM's JIT compiler threads took; 0.0
+# for PgBouncer).
 pgb() {
-  local port=$1 pid=$2 before="0 0" after="0 0" out failed rc=0
+  local port=$1 pid=$2 before="0 0" after="0 0" jit0=0 jit1=0 out failed rc=0
   shift 2
-  if [ -n "$pid" ]; then before=$(cpu_ticks "$pid"); fi
+  if [ -n "$pid" ]; then before=$(cpu_ticks "$pid"); jit0=$(jit_ticks "$pid"); fi
   out=$(timeout -k 10 "$PGBENCH_TIMEOUT" "$PGBENCH" -S -n "$@" -h 127.0.0.1 -p "$port" -U app app 2>&1) || rc=$?
-  if [ -n "$pid" ]; then after=$(cpu_ticks "$pid"); fi
+  if [ -n "$pid" ]; then after=$(cpu_ticks "$pid"); jit1=$(jit_ticks "$pid"); fi
   if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then out="$out"$'\n'"error: pgbench hung, killed after $PGBENCH_TIMEOUT s"; fi
   TPS=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out" | tail -1)
   LAT=$(sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p' <<<"$out")
   TXNS=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
   failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' <<<"$out")
-  US_TXN=""; SPLIT_TXN=""
+  US_TXN=""; SPLIT_TXN=""; JIT_TXN=""
   if [ -z "$TPS" ] || [ "${failed:-0}" != 0 ] || grep -qi "error" <<<"$out"; then
     TPS="FAIL($({ grep -i -m1 "error\|abort\|fatal" <<<"$out" || tail -1 <<<"$out"; } | cut -c1-60))"; LAT=""
     { grep -i -m3 "error\|abort\|fatal" <<<"$out" || tail -3 <<<"$out"; } | sed 's/^/      pgbench: /' >&2 || true
   else
     TPS=$(printf '%.0f' "$TPS")
     if [ -n "$pid" ] && [ "${TXNS:-0}" -gt 0 ]; then
-      read -r US_TXN SPLIT_TXN < <(awk -v b="$before" -v a="$after" -v hz="$CLK_TCK" -v n="$TXNS" 'BEGIN {
+      read -r US_TXN SPLIT_TXN JIT_TXN < <(awk -v b="$before" -v a="$after" -v hz="$CLK_TCK" -v n="$TXNS" \
+        -v j="$((jit1 - jit0))" 'BEGIN {
         split(b, x, " "); split(a, y, " "); u = (y[1] - x[1]) * 1e6 / hz / n; s = (y[2] - x[2]) * 1e6 / hz / n
-        printf "%.1f %.1f/%.1f\n", u + s, u, s }')
+        printf "%.1f %.1f/%.1f %.1f\n", u + s, u, s, j * 1e6 / hz / n }')
     fi
   fi
 }
@@ -248,7 +264,7 @@ measure() { # key label pgbench-options...: runs them against every target, ROUN
       target=${order[(i + round) % ${#order[@]}]}
       name=${target%%:*}
       pgb "${target#*:}" "${PID[$name]}" "$@"
-      echo "  $label $name: $TPS tps${LAT:+, latency $LAT ms}${US_TXN:+, $US_TXN µs CPU/txn}"
+      echo "  $label $name: $TPS tps${LAT:+, latency $LAT ms}${US_TXN:+, $US_TXN µs CPU/txn}$(jit_note)"
       if [[ "$TPS" == FAIL* ]]; then failure[$name]=$TPS; continue; fi
       runs[$name]+="$TPS ${LAT:--} ${US_TXN:--} ${SPLIT_TXN:--}"$'\n'
     done
@@ -269,33 +285,58 @@ measure() { # key label pgbench-options...: runs them against every target, ROUN
     fi
   done
 }
+jit_note() { # after pgb: what the JIT compiler threads took of the CPU figure, when a JVM's were measured
+  case "${JIT_TXN:-0.0}" in 0.0 | "") ;; *) echo " (JIT compiler threads: $JIT_TXN of them)" ;; esac
+}
 median() { # field lines: the median of that whitespace-separated field over the lines
   printf '%s' "$2" | sort -g -k"$1,$1" | awk -v f="$1" '{v[NR] = $f} END {print v[int((NR + 1) / 2)]}'
 }
 
 settle() { # port pid label: JIT warm-up, WARMUP-second -S simple runs, at least 4, until the proxy's CPU µs per
-  # transaction of two runs in a row differ by less than 10% (C2 compiles for 20-60 s on a slow 2-CPU VM, with
-  # plateaus; WARMUP_RUNS at most)
+  # transaction of two runs in a row differ by less than 10% and the JIT compiler threads took under 3% of the
+  # last one (C2 compiles for 20-60 s on a slow 2-CPU VM, with plateaus, and its threads' CPU counts in the
+  # process's; WARMUP_RUNS at most)
   local port=$1 pid=$2 label=$3 i last="" seen=()
   for ((i = 1; i <= WARMUP_RUNS; i++)); do
     pgb "$port" "$pid" -T "$WARMUP" -c "$CLIENTS" -j "$THREADS" -M simple
-    seen+=("${US_TXN:-?}")
-    if [ "$i" -ge 4 ] && [ -n "$last" ] && [ -n "$US_TXN" ] && awk -v a="$last" -v b="$US_TXN" 'BEGIN {exit !(b < 1.1 * a && a < 1.1 * b)}'; then
+    seen+=("${US_TXN:-?}${JIT_TXN:+ (JIT $JIT_TXN)}")
+    if [ "$i" -ge 4 ] && [ -n "$last" ] && [ -n "$US_TXN" ] && awk -v a="$last" -v b="$US_TXN" -v j="$JIT_TXN" \
+      'BEGIN {exit !(b < 1.1 * a && a < 1.1 * b && j < 0.03 * b)}'; then
       break
     fi
     last=$US_TXN
   done
-  echo "  $label warm-up, CPU µs/txn of each $WARMUP s run: ${seen[*]}"
+  local IFS=,
+  echo "  $label warm-up, CPU µs/txn of each $WARMUP s run (of which the JIT compiler threads'): ${seen[*]}"
+}
+
+jit_quiet() { # after pgb: whether the JIT compiler threads took under 3% of the run's CPU µs/txn
+  [ -n "$US_TXN" ] && awk -v t="$US_TXN" -v j="${JIT_TXN:-0}" 'BEGIN {exit !(j < 0.03 * t)}'
 }
 
 warm_up() {
-  echo "warming up pgbalancer's JIT (until its CPU µs/txn settles; then $WARMUP s per mode and -C) ..."
-  local port m name
+  echo "warming up pgbalancer's JIT (until its CPU µs/txn settles; then passes of $WARMUP s of -C and of each mode, until" \
+    "the JIT compiler threads are quiet in every mode's run of a pass, $WARMUP_PASSES passes at most) ..."
+  local port m name pass quiet seen
   for name in pgbalancer ${BASELINE_JAR:+baseline}; do
     if [ "$name" = pgbalancer ]; then port=$PROXY_PORT; else port=$BASELINE_PORT; fi
     settle "$port" "${PID[$name]}" "$name"
-    for m in $MODES; do pgb "$port" "" -T "$WARMUP" -c "$CLIENTS" -j "$THREADS" -M "$m"; done
-    pgb "$port" "" -C -T "$WARMUP" -c "$CLIENTS" -j "$THREADS" -M simple
+    # each mode compiles code of its own, and running another mode afterwards can make C2 compile the first one's
+    # code again: a measured simple run right after the other modes' warm-up once included 7 µs/txn of JIT work
+    for ((pass = 1; pass <= WARMUP_PASSES; pass++)); do
+      # -C first, and not waited for: a few hundred logins per run reach C2's thresholds slowly (its JIT share falls
+      # from half to a tenth over a minute of -C alone), its target is met by far either way, and the compilations
+      # it queues run on into the next run, which is a mode's, which must then be quiet
+      pgb "$port" "${PID[$name]}" -C -T "$WARMUP" -c "$CLIENTS" -j "$THREADS" -M simple
+      quiet=1; seen=" -C ${US_TXN:-?} (JIT ${JIT_TXN:-?})"
+      for m in $MODES; do
+        pgb "$port" "${PID[$name]}" -T "$WARMUP" -c "$CLIENTS" -j "$THREADS" -M "$m"
+        jit_quiet || quiet=0
+        seen+=", $m ${US_TXN:-?} (JIT ${JIT_TXN:-?})"
+      done
+      echo "  $name warm-up pass $pass, CPU µs/txn (of which the JIT compiler threads'):$seen"
+      if [ "$quiet" = 1 ]; then break; fi
+    done
   done
 }
 
