@@ -31,8 +31,9 @@
 #                      less than 10% and its JIT compiler threads took under 3% of the last run's
 #                      (WARMUP_RUNS=18 at most; the figures are printed), then the demo's and the baseline run each
 #                      -C and each mode, in passes, until every mode's run of a pass (not -C's) has the JIT compiler
-#                      threads under 3% of its CPU (WARMUP_PASSES=4 at most; a pass's figures are printed). Each measured pgbalancer run
-#                      prints what the JIT compiler threads took of its CPU µs/txn (they count in the process's CPU)
+#                      threads under 3% of its CPU (WARMUP_PASSES=4 at most; a pass's figures are printed). Each
+#                      measured pgbalancer run prints what the JIT compiler threads took of its CPU µs/txn (they
+#                      count in the process's CPU)
 #   CLIENTS=16 THREADS=2  pgbench -c / -j of every run but the one-client latency run
 #   ROUNDS=1           runs of each measurement of parts 1-3 per target, the targets' order turned each round; the
 #                      tables show the medians (tps, latency, CPU µs/txn each on its own). Single runs on a shared VM
