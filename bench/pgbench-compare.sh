@@ -316,8 +316,8 @@ jit_quiet() { # after pgb: whether the JIT compiler threads took under 3% of the
 }
 
 warm_up() {
-  echo "warming up pgbalancer's JIT (until its CPU µs/txn settles; then passes of $WARMUP s of -C and of each mode, until" \
-    "the JIT compiler threads are quiet in every mode's run of a pass, $WARMUP_PASSES passes at most) ..."
+  echo "warming up pgbalancer's JIT (until its CPU µs/txn settles; then passes of $WARMUP s of -C and of each" \
+    "mode, until the JIT compiler threads are quiet in every mode's run of a pass, $WARMUP_PASSES passes at most) ..."
   local port m name pass quiet seen
   for name in pgbalancer ${BASELINE_JAR:+baseline}; do
     if [ "$name" = pgbalancer ]; then port=$PROXY_PORT; else port=$BASELINE_PORT; fi
