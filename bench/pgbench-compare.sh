@@ -338,6 +338,9 @@ warm_up() {
       echo "  $name warm-up pass $pass, CPU µs/txn (of which the JIT compiler threads'):$seen"
       if [ "$quiet" = 1 ]; then break; fi
     done
+    if [ "$quiet" = 0 ]; then
+      echo "  warning: $name's JIT still compiled after $WARMUP_PASSES passes; its CPU figures include that work"
+    fi
   done
 }
 
